@@ -1,0 +1,1 @@
+"""Entry points: `kaito` and `kubectl-kaito`."""

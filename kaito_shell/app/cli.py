@@ -1,0 +1,123 @@
+"""Entry points: `kaito` (shell, one-shot, -c, stdin, run FILE) and `kubectl-kaito` (the kubectl plugin)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from kaito_shell.env import Environment
+from kaito_shell.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, KaitoError
+
+if TYPE_CHECKING:
+    from kaito_shell.exec.session import Session
+
+INTERRUPTED = 130
+
+
+def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
+    """The `kaito` console script."""
+    return run(sys.argv[1:] if argv is None else argv, env or Environment())
+
+
+def plugin_main(argv: list[str] | None = None, env: Environment | None = None) -> int:
+    """The `kubectl-kaito` console script: the same commands, discovered by kubectl as `kubectl kaito`."""
+    return run(sys.argv[1:] if argv is None else argv, env or Environment(program="kubectl kaito"))
+
+
+def run(argv: list[str], env: Environment) -> int:
+    debug = "--debug" in argv
+    try:
+        return _dispatch(argv, env)
+    except KaitoError as err:
+        from kaito_shell.output.emit import emit_error
+
+        if debug:
+            import traceback
+
+            traceback.print_exc(file=env.stderr)
+        emit_error(err, env)
+        return err.exit_code
+    except KeyboardInterrupt:
+        env.stderr.write("interrupted\n")
+        return INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a bare traceback
+        if debug:
+            import traceback
+
+            traceback.print_exc(file=env.stderr)
+        else:
+            env.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
+                             "  this is a bug in kaito-shell; rerun with --debug for the traceback\n")
+        return EXIT_FAILURE
+
+
+def _dispatch(argv: list[str], env: Environment) -> int:
+    from kaito_shell.lang.parser import parse_globals
+    from kaito_shell.registry.table import REGISTRY
+
+    if argv in (["--version"], ["-V"]):
+        from kaito_shell import KAITO_TARGET, __version__
+
+        env.stdout.write(f"kaito-shell {__version__} (KAITO {KAITO_TARGET})\n")
+        return EXIT_OK
+    if "-c" in argv:
+        return _run_text(argv, env)
+    globals_only = parse_globals(argv, REGISTRY)
+    if globals_only is not None:
+        if env.stdin_isatty:
+            from kaito_shell.shell.repl import run_shell
+
+            return run_shell(env, _session(env, globals_only), debug=bool(globals_only.get("debug")))
+        return _run_stdin(env, _session(env, globals_only))
+    from kaito_shell.exec.executor import execute
+    from kaito_shell.lang.parser import parse_argv
+    from kaito_shell.output.emit import emit
+
+    node = parse_argv(argv, REGISTRY)
+    if node.spec.shell_only:
+        env.stderr.write(f"'{node.spec.name}' only means something inside the shell (run `kaito`)\n")
+        return EXIT_USAGE
+    result = execute(node, _session(env, node.global_values()), env)
+    emit(result, node.global_values().get("output") or node.spec.default_output, env)
+    return result.exit_code
+
+
+def _session(env: Environment, globals_: dict[str, object]) -> Session:
+    from kaito_shell.exec.session import Session
+
+    return Session(environ=env.environ, kubeconfig=_str(globals_.get("kubeconfig")),
+                   context_override=_str(globals_.get("context")), namespace_override=_str(globals_.get("namespace")))
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _run_text(argv: list[str], env: Environment) -> int:
+    """`kaito [global flags] -c "cmd; cmd" [--dry-run]`."""
+    from kaito_shell.errors import UsageError
+    from kaito_shell.exec.batch import run_batch
+    from kaito_shell.lang.parser import parse_globals
+    from kaito_shell.lang.source import Source
+    from kaito_shell.registry.table import REGISTRY
+
+    at = argv.index("-c")
+    if at + 1 >= len(argv):
+        raise UsageError("-c needs the commands to run", hint='e.g. kaito -c "models list; models describe phi-4"')
+    rest = argv[:at] + argv[at + 2 :]
+    dry_run = "--dry-run" in rest
+    globals_ = parse_globals([a for a in rest if a != "--dry-run"], REGISTRY)
+    if globals_ is None:
+        raise UsageError("with -c, only global flags and --dry-run may be given outside the quoted commands",
+                         hint='put command flags inside the -c string')
+    return run_batch(Source(argv[at + 1], "<-c>"), _session(env, globals_), env, dry_run=dry_run)
+
+
+def _run_stdin(env: Environment, session: Session) -> int:
+    """Commands piped on stdin run like a batch file (validated whole first)."""
+    from kaito_shell.exec.batch import run_batch
+    from kaito_shell.lang.source import Source
+
+    return run_batch(Source(env.stdin.read(), "<stdin>", is_file=True), session, env)

@@ -1,0 +1,1 @@
+"""The bundled KAITO catalog: models, GPU SKUs, prices, templates, feature gates."""

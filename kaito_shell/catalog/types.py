@@ -1,0 +1,141 @@
+"""Typed records of the bundled catalog.
+
+Plain frozen dataclasses so loading stays fast; the catalog build and the tests validate
+the same classes strictly through pydantic's TypeAdapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Price:
+    """A list price for one VM size in one region."""
+
+    cloud: str
+    region: str
+    on_demand_usd_per_hour: float
+    spot_usd_per_hour_min: float | None
+    spot_usd_per_hour_max: float | None
+    as_of: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Sku:
+    """A GPU VM size from KAITO's SKU tables (pkg/sku)."""
+
+    cloud: str
+    instance_type: str
+    gpu_count: int
+    gpu_mem_gib_per_gpu: float
+    gpu_mem_gib_total: float
+    gpu_model: str
+    nvme: bool
+    cuda_compute_capability: str | None
+    aliases: tuple[str, ...] = ()
+    price: Price | None = None
+
+
+@dataclass(frozen=True)
+class Model:
+    """A curated model of KAITO's model_catalog.yaml, with derived preset parameters."""
+
+    name: str
+    alias: str | None
+    family: str
+    description: str
+    license: str | None
+    pipeline_tag: str | None
+    architectures: tuple[str, ...]
+    params_b: float | None
+    active_params_b: float | None
+    quant_method: str | None
+    quant_bits: int | None
+    weights_gib: float
+    disk_gib: int
+    context_limit: int
+    hidden_size: int
+    layers: int
+    attention_heads: int
+    kv_heads: int
+    head_dim: int | None
+    kv_lora_rank: int | None
+    qk_rope_head_dim: int | None
+    bytes_per_token: int
+    attention: str
+    runtimes: tuple[str, ...]
+    tuning_methods: tuple[str, ...]
+    tuning_disk_gib: int | None
+    tuning_gpu_mem_gib: float | None
+    gated: bool
+    gated_basis: str | None
+    served_model_name: str
+    load_format: str | None = None
+    tokenizer_mode: str | None = None
+
+
+@dataclass(frozen=True)
+class RetiredModel:
+    """A preset name that KAITO v0.12 no longer accepts."""
+
+    name: str
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RetiredSku:
+    """A SKU removed from KAITO's tables since v0.6.2."""
+
+    cloud: str
+    instance_type: str
+    gpu_model: str
+
+
+@dataclass(frozen=True)
+class FeatureGate:
+    """A controller feature gate with its chart default."""
+
+    name: str
+    default: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class Template:
+    """A default ConfigMap template shipped by the KAITO charts."""
+
+    name: str
+    purpose: str
+    configmap: str
+    key: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the catalog's facts come from."""
+
+    kaito_version: str
+    kaito_commit: str
+    base_image: str
+    vllm_version: str
+    transformers_version: str
+    prices_note: str
+    built_from: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CatalogData:
+    """Everything in catalog.json."""
+
+    provenance: Provenance
+    models: tuple[Model, ...]
+    skus: tuple[Sku, ...]
+    retired_models: tuple[RetiredModel, ...]
+    retired_skus: tuple[RetiredSku, ...]
+    feature_gates: tuple[FeatureGate, ...]
+    templates: tuple[Template, ...]
+    vllm_architectures: tuple[str, ...] = field(default=())

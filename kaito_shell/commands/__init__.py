@@ -1,0 +1,1 @@
+"""Command handlers: each takes an Invocation and returns a Result."""

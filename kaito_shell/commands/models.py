@@ -1,0 +1,262 @@
+"""`models list|describe|validate|runtime|estimate`: the catalog and KAITO's sizing rules, offline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kaito_shell.catalog.store import Catalog
+from kaito_shell.catalog.types import Model, Sku
+from kaito_shell.errors import ValidationError
+from kaito_shell.exec.executor import Invocation
+from kaito_shell.output.result import Column, Result, Section
+from kaito_shell.services import estimator, rules
+from kaito_shell.services.cost import NodeCost, money, price_source
+from kaito_shell.services.facts import gpu_shape
+
+API_VERSION = "kaito-shell/v1"
+
+
+def model_record(model: Model) -> dict[str, Any]:
+    """The stable JSON/YAML form of a catalog model (documented in docs/output.md)."""
+    return {
+        "name": model.name,
+        "alias": model.alias,
+        "family": model.family,
+        "paramsB": model.params_b,
+        "activeParamsB": model.active_params_b,
+        "weightsGiB": model.weights_gib,
+        "diskGiB": model.disk_gib,
+        "contextLimit": model.context_limit,
+        "attention": model.attention,
+        "bytesPerToken": model.bytes_per_token,
+        "runtimes": list(model.runtimes),
+        "tuningMethods": list(model.tuning_methods),
+        "gated": model.gated,
+        "servedModelName": model.served_model_name,
+        "license": model.license,
+        "architectures": list(model.architectures),
+        "quantization": model.quant_method,
+    }
+
+
+def _catalog_header(catalog: Catalog, kind: str) -> dict[str, Any]:
+    return {"apiVersion": API_VERSION, "kind": kind, "kaitoVersion": catalog.data.provenance.kaito_version}
+
+
+def _params(model: Model) -> str:
+    if model.params_b is None:
+        return ""
+    text = f"{model.params_b:g}B"
+    return text + (f" ({model.active_params_b:g}B active)" if model.active_params_b else "")
+
+
+def list_models(inv: Invocation) -> Result:
+    catalog, v = inv.catalog(), inv.values
+    models = [m for m in catalog.models
+              if (not v["runtime"] or v["runtime"] in m.runtimes)
+              and (not v["tunable"] or m.tuning_methods)
+              and (not v["family"] or m.family.lower() == v["family"].lower())]
+    if v["family"] and not models:
+        families = sorted({m.family for m in catalog.models})
+        from kaito_shell.lang.suggest import did_you_mean
+
+        raise ValidationError(f"no model family '{v['family']}'", flag="family",
+                              hint=did_you_mean(v["family"], families) or f"families: {', '.join(families)}")
+    columns = [
+        Column("name", "name"), Column("alias", "alias"), Column("weights", "weights GiB", justify="right"),
+        Column("context", "context", justify="right"), Column("runtimes", "runtimes"), Column("tuning", "tuning"),
+        Column("gated", "gated"), Column("family", "family", wide=True), Column("params", "params", wide=True),
+        Column("attention", "attention", wide=True), Column("bpt", "bytes/token", wide=True, justify="right"),
+        Column("disk", "disk GiB", wide=True, justify="right"), Column("quant", "quant", wide=True),
+    ]
+    rows = [{
+        "name": m.name, "alias": m.alias, "weights": f"{m.weights_gib:.2f}", "context": m.context_limit,
+        "runtimes": "+".join(m.runtimes), "tuning": ",".join(m.tuning_methods), "gated": m.gated,
+        "family": m.family, "params": _params(m), "attention": m.attention, "bpt": m.bytes_per_token,
+        "disk": m.disk_gib, "quant": m.quant_method,
+    } for m in models]
+    data = {**_catalog_header(catalog, "ModelList"), "items": [model_record(m) for m in models]}
+    footer = [f"{len(models)} model(s) from KAITO {catalog.data.provenance.kaito_version}'s catalog; any Hugging Face "
+              "id with a vLLM-supported architecture is also accepted (best effort)."]
+    return Result.table(columns, rows, data, names=[f"model/{m.name}" for m in models], footer=footer)
+
+
+def _model(inv: Invocation, value: str, flag: str) -> Model:
+    choice = rules.resolve_model(inv.catalog(), value, inv.warnings, flag=flag)
+    if choice.model is None:
+        raise ValidationError(f"{value} is not in the curated catalog, so nothing is known about its size",
+                              flag=flag, hint="`models list` shows the curated models")
+    return choice.model
+
+
+def describe(inv: Invocation) -> Result:
+    catalog = inv.catalog()
+    model = _model(inv, inv.args["model"], "model")
+    kv_1k = model.bytes_per_token * 1000 / estimator.GIB
+    sections = [
+        Section("Model", [
+            ("Name", model.name), ("Legacy alias", model.alias or "-"), ("Family", model.family),
+            ("Parameters", _params(model) or "not stated in the name"), ("Architectures", ", ".join(model.architectures)),
+            ("Quantization", model.quant_method or "none (bf16)"), ("License", model.license or "-"),
+            ("Hugging Face", model.description or "-"),
+        ]),
+        Section("Size", [
+            ("Weights", f"{model.weights_gib:g} GiB"), ("Disk per node", f"{model.disk_gib} GiB (weights + 80 GiB)"),
+            ("Context limit", f"{model.context_limit} tokens"),
+            ("Attention", f"{model.attention}: {model.layers} layers, {model.attention_heads} heads, "
+                          f"{model.kv_heads} KV heads" + (f", KV LoRA rank {model.kv_lora_rank}" if model.kv_lora_rank else "")),
+            ("KV cache", f"{model.bytes_per_token} bytes/token ({kv_1k:.3f} GiB per 1k tokens, fp16)"),
+            ("Startup budget", f"{estimator.readiness_timeout_minutes(model)} min (15 min + 18 s/GiB, 30–180)"),
+        ]),
+        Section("Serving", [
+            ("Runtimes", "vLLM" + (", Transformers" if "transformers" in model.runtimes else " (no Transformers)")),
+            ("Served model name", model.served_model_name),
+            ("Gated", f"yes — needs --model-access-secret ({model.gated_basis})" if model.gated else "no"),
+            ("Tuning", ", ".join(model.tuning_methods) + f" (disk {model.tuning_disk_gib} GiB, GPU memory "
+                       f"{model.tuning_gpu_mem_gib:g} GiB)" if model.tuning_methods else "not supported"),
+        ]),
+    ]
+    best = rules.cheapest_fit(catalog, model, estimator.DEFAULT_MAX_MODEL_LEN, single_node=False)
+    if best is not None and best.nodes is not None:
+        cost = NodeCost(best.sku, best.nodes, 1, spot=False)
+        sections[2].pairs.append(("Cheapest fit", f"{best.nodes} × {best.sku.instance_type} at {money(cost.hourly)}/h "
+                                                  f"(max-model-len {estimator.DEFAULT_MAX_MODEL_LEN}; `models estimate` lists all)"))
+    data: dict[str, Any] = {**_catalog_header(catalog, "Model"), **model_record(model)}
+    if inv.values["show_runtime_params"]:
+        args = vllm_args(model, None, None)
+        sections.append(Section("vLLM arguments (KAITO adds the parallel sizes per instance type)",
+                                [(str(i + 1), a) for i, a in enumerate(args)]))
+        data["vllmArgs"] = args
+    return Result.details(sections, data)
+
+
+def vllm_args(model: Model, sku: Sku | None, max_model_len: int | None) -> list[str]:
+    """The vLLM flags KAITO v0.12 passes for this preset (NOTES.md §7.1, §10)."""
+    args = [f"--model {model.name}", "--download-dir /workspace/weights", f"--served-model-name {model.served_model_name}",
+            f"--max-model-len={max_model_len or 'auto'}",
+            f"--gpu-memory-utilization={estimator.gpu_memory_utilization(sku) if sku else estimator.GPU_MEMORY_UTILIZATION}",
+            f"--dtype={'auto' if model.quant_method else 'bfloat16'}", "--trust-remote-code",
+            f"--load-format={model.load_format or 'auto'}", f"--tokenizer-mode={model.tokenizer_mode or 'auto'}",
+            "--kv-events-config '{\"enable_kv_cache_events\":true}'",
+            "--compilation-config.pass_config.fuse_allreduce_rms=False"]
+    if sku is not None:
+        est = estimator.estimate(model, sku, max_model_len or estimator.DEFAULT_MAX_MODEL_LEN)
+        if est.nodes is not None:
+            par = estimator.parallelism(model, sku, est.nodes)
+            if par.data > 1:
+                args.append(f"--data-parallel-size={par.data}")
+            else:
+                args.append(f"--tensor-parallel-size={par.tensor}")
+            if par.pipeline > 1:
+                args += [f"--pipeline-parallel-size={par.pipeline}", "--distributed-executor-backend=ray"]
+    return args
+
+
+def validate(inv: Invocation) -> Result:
+    catalog, v = inv.catalog(), inv.values
+    model = _model(inv, v["model"], "model")
+    sku = catalog.sku(v["instance_type"])
+    if sku is None:
+        rules.resolve_sku(catalog, v["instance_type"], rules.Gates({}), inv.warnings, fit_model=model)
+        raise ValidationError(f"{v['instance_type']} has no GPU facts in KAITO's SKU table, so fit cannot be checked",
+                              flag="instance-type")
+    max_len = v["max_model_len"] or estimator.DEFAULT_MAX_MODEL_LEN
+    checks: list[dict[str, Any]] = [
+        {"check": "model", "ok": True, "detail": f"{model.name} ({model.weights_gib:g} GiB weights)"},
+        {"check": "instance type", "ok": True, "detail": f"{sku.instance_type}: {gpu_shape(sku)} per node"},
+    ]
+    runtime_ok = v["runtime"] in model.runtimes
+    checks.append({"check": "runtime", "ok": runtime_ok,
+                   "detail": f"{v['runtime']} " + ("supported" if runtime_ok else "not supported by this model")})
+    context_ok = max_len <= model.context_limit
+    checks.append({"check": "context", "ok": context_ok, "detail": f"max-model-len {max_len} of {model.context_limit}"})
+    fit = rules.assess_fit(catalog, model, sku, v["runtime"], max_len, bool(v["distributed"]), v["nodes"])
+    nodes_text = f"{fit.nodes} node(s), {fit.nodes * sku.gpu_count} GPU(s)" if fit.nodes else "does not fit"
+    checks.append({"check": "fit", "ok": fit.problem is None, "detail": fit.problem or nodes_text})
+    valid = all(c["ok"] for c in checks)
+    footer = ["valid: KAITO would accept and size this workspace" if valid else f"invalid; {fit.hint or 'see above'}"]
+    if fit.nodes and fit.problem is None:
+        footer.append(f"cost: {money(NodeCost(sku, fit.nodes, 1, False).hourly)}/h ({price_source(sku)})")
+    rows = [{"check": c["check"], "result": "ok" if c["ok"] else "FAIL", "detail": c["detail"]} for c in checks]
+    data = {"apiVersion": API_VERSION, "kind": "Validation", "model": model.name, "instanceType": sku.instance_type,
+            "runtime": v["runtime"], "maxModelLen": max_len, "valid": valid, "nodes": fit.nodes, "checks": checks}
+    result = Result.table([Column("check", "check"), Column("result", "result"), Column("detail", "detail")],
+                          rows, data, footer=footer)
+    result.exit_code = 0 if valid else 1
+    return result
+
+
+def runtime(inv: Invocation) -> Result:
+    catalog, v = inv.catalog(), inv.values
+    model = _model(inv, v["model"], "model")
+    name = v["runtime"]
+    supported = name in model.runtimes
+    prov = catalog.data.provenance
+    version = prov.vllm_version if name == "vllm" else prov.transformers_version
+    endpoints = ("/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /tokenize, /detokenize, /version, "
+                 "/health, /metrics") if name == "vllm" else "/v1/chat/completions, /v1/responses, /v1/models, /health, /metrics"
+    pairs = [("Model", model.name), ("Runtime", name), ("Supported", "yes" if supported else "no"),
+             ("Image", f"{prov.base_image} ({name} {version})"), ("Endpoints", endpoints),
+             ("Selected by", "default (feature gate vLLM=true)" if name == "vllm"
+              else "annotation kaito.sh/runtime: transformers (`deploy --runtime transformers`)")]
+    if name == "transformers":
+        pairs.append(("Limits", "single node only; adapter strength allowed; GPU memory must hold the weights"))
+    data: dict[str, Any] = {"apiVersion": API_VERSION, "kind": "RuntimeSupport", "model": model.name, "runtime": name,
+                            "supported": supported, "image": prov.base_image, "runtimeVersion": version}
+    sections = [Section("", pairs)]
+    if v["show_config"] and name == "vllm":
+        args = vllm_args(model, None, None)
+        sections.append(Section("Arguments (parallel sizes depend on the instance type: see models estimate)",
+                                [(str(i + 1), a) for i, a in enumerate(args)]))
+        data["args"] = args
+    elif v["show_config"]:
+        sections.append(Section("Configuration", [("Note", "KAITO keeps Transformers parameters internal; only the "
+                                                           "runtime and endpoints are documented")]))
+    result = Result.details(sections, data)
+    if v["check_compatibility"] and not supported:
+        result.exit_code = 1
+        result.footer.append(f"incompatible: {model.name} does not support the {name} runtime; use --runtime vllm")
+    return result
+
+
+def estimate(inv: Invocation) -> Result:
+    catalog, v = inv.catalog(), inv.values
+    model = _model(inv, v["model"], "model")
+    max_len = v["max_model_len"] or estimator.DEFAULT_MAX_MODEL_LEN
+    rules.check_max_model_len(model, max_len)
+    replicas = v["replicas"]
+    if v["instance_type"]:
+        sku = rules.resolve_sku(catalog, v["instance_type"], rules.Gates({}), inv.warnings, fit_model=model)
+        skus = [sku] if sku else []
+    else:
+        skus = [s for s in catalog.skus if not v["cloud"] or s.cloud == v["cloud"]]
+    items, rows = [], []
+    for sku in skus:
+        est = estimator.estimate(model, sku, max_len)
+        if not est.fits and not v["all"] and not v["instance_type"]:
+            continue
+        cost = NodeCost(sku, est.nodes or 0, replicas, spot=False)
+        items.append({
+            "instanceType": sku.instance_type, "cloud": sku.cloud, "gpuModel": sku.gpu_model,
+            "gpusPerNode": sku.gpu_count, "gpuMemGiBPerGPU": sku.gpu_mem_gib_per_gpu, "fits": est.fits,
+            "nodes": est.nodes, "gpus": est.gpus, "replicas": replicas,
+            "pricePerHourUSD": round(cost.hourly, 4) if est.fits and cost.hourly is not None else None,
+            "priceSource": price_source(sku),
+        })
+    items.sort(key=lambda i: (not i["fits"], i["pricePerHourUSD"] is None, i["pricePerHourUSD"] or 0, i["nodes"] or 0))
+    for i in items:
+        rows.append({"sku": i["instanceType"], "cloud": i["cloud"], "gpu": f"{i['gpusPerNode']} × {i['gpuModel']}",
+                     "mem": f"{i['gpuMemGiBPerGPU']:g}", "nodes": i["nodes"] if i["fits"] else "no fit",
+                     "gpus": i["gpus"], "price": money(i["pricePerHourUSD"]) if i["fits"] else "-",
+                     "source": i["priceSource"]})
+    columns = [Column("sku", "instance type"), Column("cloud", "cloud"), Column("gpu", "gpus/node"),
+               Column("mem", "GiB/GPU", justify="right"), Column("nodes", "nodes", justify="right"),
+               Column("gpus", "GPUs", justify="right"),
+               Column("price", "$/h" + (f" ×{replicas}" if replicas > 1 else ""), justify="right"),
+               Column("source", "price source", wide=True)]
+    footer = [f"{model.name}: {model.weights_gib:g} GiB weights, {model.bytes_per_token} bytes/token; "
+              f"max-model-len {max_len}; KAITO's vLLM node estimator (gpu-memory-utilization 0.84).",
+              "prices: " + catalog.data.provenance.prices_note + "; '-' or 'unknown' means no bundled price."]
+    data = {"apiVersion": API_VERSION, "kind": "Estimate", "model": model.name, "maxModelLen": max_len,
+            "replicas": replicas, "items": items}
+    return Result.table(columns, rows, data, names=[f"instancetype/{i['instanceType']}" for i in items], footer=footer)

@@ -1,0 +1,138 @@
+"""Shell verbs: `use`, `context`, `run`, `help`, `history`, `version`, `exit`."""
+
+from __future__ import annotations
+
+from kaito_shell import KAITO_TARGET, __version__
+from kaito_shell.errors import UsageError, ValidationError
+from kaito_shell.exec.executor import Invocation
+from kaito_shell.output.result import Column, Result, Section
+from kaito_shell.services import names
+
+
+def use_context(inv: Invocation) -> Result:
+    name = inv.args["name"]
+    info = inv.session.kubeconfig_info
+    if info.contexts and info.context(name) is None:
+        from kaito_shell.lang.suggest import did_you_mean
+
+        known = [c.name for c in info.contexts]
+        raise ValidationError(f"no context '{name}' in the kubeconfig", flag="name",
+                              hint=did_you_mean(name, known) or f"contexts: {', '.join(known)}")
+    inv.session.use_context(name)
+    return _switched(inv, f"context is now {name} (namespace {inv.session.namespace})")
+
+
+def use_namespace(inv: Invocation) -> Result:
+    name = inv.args["name"]
+    problem = names.label_problem(name)
+    if problem:
+        raise ValidationError(f"namespace: {problem}", flag="name")
+    inv.session.use_namespace(name)
+    return _switched(inv, f"namespace is now {name}")
+
+
+def use_workspace(inv: Invocation) -> Result:
+    name = inv.args["name"]
+    problem = names.label_problem(name)
+    if problem:
+        raise ValidationError(f"workspace: {problem}", flag="name")
+    inv.session.workspace = name
+    return _switched(inv, f"current workspace is now {name}")
+
+
+def _switched(inv: Invocation, text: str) -> Result:
+    if not inv.session.interactive and not inv.node.source.is_file and inv.node.source.origin == "<argv>":
+        text += " (for this command only: one-shot runs keep no session; use the shell, -c or a .kaito file)"
+    return Result.message(text)
+
+
+def show_context(inv: Invocation) -> Result:
+    session = inv.session
+    info = session.kubeconfig_info
+    current = session.context
+    rows = [{"current": "*" if c.name == current else "", "name": c.name, "cluster": c.cluster, "user": c.user,
+             "namespace": c.namespace} for c in info.contexts]
+    data = {
+        "apiVersion": "kaito-shell/v1", "kind": "SessionContext", "context": current, "namespace": session.namespace,
+        "workspace": session.workspace, "kubeconfig": info.paths,
+        "contexts": [{"name": c.name, "cluster": c.cluster, "user": c.user, "namespace": c.namespace}
+                     for c in info.contexts],
+    }
+    sections = [Section("Session", [("Context", current or "none (no kubeconfig)"), ("Namespace", inv.namespace),
+                                    ("Workspace", session.workspace or "none (`use workspace NAME`)"),
+                                    ("Kubeconfig", ", ".join(info.paths) or "none found")])]
+    footer = [f"warning: {p}" for p in info.problems]
+    result = Result.details(sections, data, columns=[Column("current", "current"), Column("name", "name"),
+                                                     Column("cluster", "cluster"), Column("namespace", "namespace"),
+                                                     Column("user", "user", wide=True)], rows=rows, footer=footer)
+    result.names = [f"context/{c.name}" for c in info.contexts]
+    return result
+
+
+def run_file(inv: Invocation) -> Result:
+    from kaito_shell.exec.batch import plan_batch, run_batch
+    from kaito_shell.lang.source import Source
+
+    path = inv.env.resolve(inv.args["file"])
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ValidationError(f"no such file: {inv.args['file']}", flag="file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"cannot read {inv.args['file']}: {exc}", flag="file") from None
+    source = Source(text, inv.args["file"], is_file=True)
+    dry_run = bool(inv.values["dry_run"]) or inv.dry_run_batch
+    if inv.planning:
+        plan_batch(source, inv.session, inv.env, dry_run=dry_run)
+        return Result.nothing()
+    inv.session.assume_yes = inv.session.assume_yes or bool(inv.values["yes"])
+    result = Result.nothing()
+    result.exit_code = run_batch(source, inv.session, inv.env, dry_run=dry_run)
+    return result
+
+
+def help_command(inv: Invocation) -> Result:
+    from kaito_shell.lang.parser import match_path
+    from kaito_shell.output.helptext import command_help, group_help, overview
+    from kaito_shell.registry.table import REGISTRY
+
+    words = [a.value for a in inv.node.extra]
+    program = inv.env.program
+    if not words:
+        return Result.message(overview(REGISTRY, program))
+    match = match_path(words, REGISTRY)
+    if match.consumed != len(words):
+        from kaito_shell.lang.suggest import did_you_mean
+
+        bad = words[match.consumed]
+        hint = did_you_mean(bad, REGISTRY.children(match.path)) or "`help` lists the commands"
+        raise UsageError(f"no help for '{' '.join(words)}': unknown word '{bad}'", hint=hint).at(
+            inv.node.source, inv.node.extra[match.consumed].span)
+    if match.command is not None:
+        return Result.message(command_help(match.command, program))
+    return Result.message(group_help(REGISTRY, match.path, program))
+
+
+def history(inv: Invocation) -> Result:
+    from kaito_shell.shell.history import read_entries
+
+    entries = read_entries(inv.env.state_dir / "history")[-inv.values["limit"]:]
+    if not entries:
+        return Result.message("no history yet")
+    width = len(str(len(entries)))
+    return Result.message("\n".join(f"{i + 1:>{width}}  {e}" for i, e in enumerate(entries)), data=entries)
+
+
+def version(inv: Invocation) -> Result:
+    prov = inv.catalog().data.provenance
+    pairs = [("kaito-shell", __version__), ("Target KAITO", KAITO_TARGET),
+             ("Catalog", f"KAITO {prov.kaito_version} (commit {prov.kaito_commit[:12]})"),
+             ("Base image", f"{prov.base_image} (vLLM {prov.vllm_version}, transformers {prov.transformers_version})")]
+    data = {"apiVersion": "kaito-shell/v1", "kind": "Version", "kaitoShell": __version__, "kaitoTarget": KAITO_TARGET,
+            "catalogKaitoVersion": prov.kaito_version, "catalogCommit": prov.kaito_commit, "baseImage": prov.base_image}
+    return Result.details([Section("", pairs)], data)
+
+
+def exit_shell(inv: Invocation) -> Result:
+    inv.session.exit_requested = True
+    return Result.nothing()

@@ -1,0 +1,158 @@
+"""`tune`: a LoRA/QLoRA tuning Workspace and its training ConfigMap, checked against KAITO's rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kaito_shell.catalog.types import Model
+from kaito_shell.errors import ValidationError
+from kaito_shell.exec.executor import Invocation
+from kaito_shell.output.result import Result
+from kaito_shell.services import configs, facts, names, render, rules
+
+PVC_PREFIX = "pvc://"
+# NOTES.md §13.12.3: KAITO looks Mistral tuning up as mistral-7b-v0.3, which supported_models.yaml lacks.
+KNOWN_TUNING_ANOMALIES = {
+    "mistralai/Mistral-7B-v0.3": "KAITO v0.12 looks this model up as 'mistral-7b-v0.3' in supported_models.yaml, "
+                                 "where the entry is 'mistral-7b'; tuning it may fail in the controller",
+}
+
+
+def plan(inv: Invocation) -> Result:
+    v, catalog, warnings = inv.values, inv.catalog(), inv.warnings
+    name, namespace = v["name"], inv.namespace
+    rules.check_name(name)
+    model = _tunable_model(inv)
+    method = v["method"]
+    data_input = _input(v["input"], v["input_pull_secret"])
+    data_output = _output(v["output"], v["output_push_secret"])
+    gates = rules.resolve_gates(catalog, {})
+    sku = rules.resolve_sku(catalog, v["instance_type"], gates, warnings, fit_model=None)
+    if sku is not None and model.tuning_gpu_mem_gib and sku.gpu_mem_gib_total < model.tuning_gpu_mem_gib:
+        warnings.append(f"KAITO's tuning parameters list {model.tuning_gpu_mem_gib:g} GiB of GPU memory for "
+                        f"{model.name}; {sku.instance_type} has {sku.gpu_mem_gib_total:g} GiB (tuning uses one node)")
+    config_docs, config_name = _training_config(inv, method)
+    labels = rules.label_selector(v["label_selector"], name)
+    spec = render.TuningSpec(model.name, method, data_input, data_output, config_name)
+    workspace = render.tuning_workspace(name, namespace, sku.instance_type if sku else None, labels, spec)
+    lines = [f"kaito: workspace/{name} in namespace {namespace}: {method} tuning of {model.name} "
+             "(a Job on one node; results in /mnt/results)"]
+    if sku is not None:
+        lines.append(facts.node_line(sku, 1, source="tuning runs on a single node"))
+        lines.append(facts.cost_line(sku, 1))
+    if model.name in KNOWN_TUNING_ANOMALIES:
+        warnings.append(KNOWN_TUNING_ANOMALIES[model.name])
+    return Result.manifests(config_docs + [workspace], lines)
+
+
+def run(inv: Invocation) -> Result:
+    return plan(inv)
+
+
+def _tunable_model(inv: Invocation) -> Model:
+    catalog = inv.catalog()
+    choice = rules.resolve_model(catalog, inv.values["model"], inv.warnings)
+    tunable = [m.alias or m.name for m in catalog.models if m.tuning_methods]
+    if choice.model is None or not choice.model.tuning_methods:
+        shown = choice.model.name if choice.model else inv.values["model"]
+        raise ValidationError(f"{shown} cannot be tuned in KAITO v0.12 (KAITO's webhook would accept it, then the "
+                              "tuning job fails)", flag="model", hint=f"tunable models: {', '.join(tunable)}")
+    if inv.values["method"] not in choice.model.tuning_methods:
+        raise ValidationError(f"{choice.model.name} does not support {inv.values['method']}", flag="method")
+    return choice.model
+
+
+def _input(values: list[str], pull_secrets: list[str]) -> dict[str, Any]:
+    """Exactly one of: http(s) URLs, one image, or one pvc://CLAIM (KAITO's DataSource)."""
+    urls = [x for x in values if x.startswith(("http://", "https://"))]
+    pvcs = [x for x in values if x.startswith(PVC_PREFIX)]
+    images = [x for x in values if x not in urls and x not in pvcs]
+    kinds = sum(1 for group in (urls, pvcs, images) if group)
+    if kinds > 1 or len(pvcs) > 1 or len(images) > 1:
+        raise ValidationError("--input takes exactly one kind of source: URLs, one image, or one pvc://CLAIM",
+                              flag="input", value_index=1, hint="split different sources into separate tuning runs")
+    for index, url in enumerate(urls):
+        problem = names.url_problem(url)
+        if problem:
+            raise ValidationError(problem, flag="input", value_index=index)
+    if pull_secrets and not images:
+        raise ValidationError("--input-pull-secret only applies to an image input", flag="input-pull-secret")
+    if urls:
+        return {"urls": urls}
+    if pvcs:
+        return render.pvc_volume(_claim(pvcs[0], "input"))
+    problem = names.image_problem(images[0])
+    if problem:
+        raise ValidationError(problem, flag="input", hint="give http(s) URLs, an image reference, or pvc://CLAIM")
+    source: dict[str, Any] = {"image": images[0]}
+    if pull_secrets:
+        source["imagePullSecrets"] = pull_secrets
+    return source
+
+
+def _output(value: str, push_secret: str | None) -> dict[str, Any]:
+    """An image (needs a push secret) or a pvc://CLAIM (KAITO's DataDestination)."""
+    if value.startswith(PVC_PREFIX):
+        if push_secret:
+            raise ValidationError("--output-push-secret only applies to an image output", flag="output-push-secret")
+        return render.pvc_volume(_claim(value, "output"))
+    if value.startswith(("http://", "https://")):
+        raise ValidationError("--output cannot be a URL", flag="output", hint="give an image reference or pvc://CLAIM")
+    problem = names.image_problem(value)
+    if problem:
+        raise ValidationError(problem, flag="output")
+    if not push_secret:
+        raise ValidationError("an image output needs --output-push-secret (KAITO requires imagePushSecret)",
+                              flag="output", hint="add --output-push-secret SECRET (a docker-registry Secret)")
+    return {"image": value, "imagePushSecret": push_secret}
+
+
+def _claim(value: str, flag: str) -> str:
+    claim = value[len(PVC_PREFIX):]
+    problem = names.subdomain_problem(claim) if claim else "the claim name is empty"
+    if problem:
+        raise ValidationError(f"{value}: {problem}", flag=flag, hint="write pvc://CLAIM-NAME")
+    return claim
+
+
+def _training_config(inv: Invocation, method: str) -> tuple[list[dict[str, Any]], str | None]:
+    """--config (ConfigMap or file) with --epochs/--batch-size/--set overrides → ([ConfigMap], name)."""
+    v = inv.values
+    overrides: list[tuple[str, str]] = list(v["set"])
+    if v["epochs"] is not None:
+        overrides.append(("TrainingArguments.num_train_epochs", str(v["epochs"])))
+    if v["batch_size"] is not None:
+        overrides.append(("TrainingArguments.per_device_train_batch_size", str(v["batch_size"])))
+    given = v["config"]
+    if given and not inv.env.resolve(given).is_file():
+        if "/" in given or given.endswith((".yaml", ".yml")):
+            raise ValidationError(f"no such file: {given}", flag="config")
+        problem = names.subdomain_problem(given)
+        if problem:
+            raise ValidationError(f"config: {problem}", flag="config")
+        if overrides:
+            raise ValidationError(f"--epochs, --batch-size and --set cannot change ConfigMap {given}, which lives in "
+                                  "the cluster", flag="config", hint="pass a local training_config.yaml instead")
+        inv.warn(f"ConfigMap {given} must exist in namespace {inv.namespace} with key training_config.yaml")
+        return [], given
+    if not given and not overrides:
+        inv.warn(f"no --config: KAITO copies its default {method}-params-template from the release namespace")
+        return [], None
+    if given:
+        text, what = inv.env.resolve(given).read_text(), given
+    else:
+        template = inv.catalog().template(method)
+        assert template is not None
+        text, what = template.content, f"{method} template"
+    doc = configs.check_training_config(text, method, "config", what).doc
+    for index, (key, raw) in enumerate(overrides):
+        configs.apply_override(doc, key, raw, "set")
+    configs.check_training_config(_dump(doc), method, "set" if v["set"] else "config", "the overridden config")
+    name = f"{v['name']}-tuning-config"
+    return [render.configmap(name, inv.namespace, render.TRAINING_CONFIG_KEY, _dump(doc))], name
+
+
+def _dump(doc: dict[str, Any]) -> str:
+    from kaito_shell.output import yamlio
+
+    return yamlio.dump(doc)

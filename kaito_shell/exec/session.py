@@ -1,0 +1,67 @@
+"""Session state shared by the commands of one shell, batch file or one-shot run."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kaito_shell.services.kubeconfig import KubeconfigInfo, read_kubeconfig
+
+
+@dataclass
+class PlannedWorkspace:
+    """A workspace rendered earlier in this session (so `rag deploy --llm-workspace` can resolve it)."""
+
+    name: str
+    namespace: str
+    model: str
+
+
+@dataclass
+class Session:
+    """Kube context, namespace and current workspace, plus what earlier statements planned.
+
+    The kubeconfig is read lazily, the first time a context or namespace is needed.
+    """
+
+    environ: Mapping[str, str] = field(default_factory=dict)
+    kubeconfig: str | None = None
+    context_override: str | None = None
+    namespace_override: str | None = None
+    workspace: str | None = None
+    interactive: bool = False
+    assume_yes: bool = False
+    planned: dict[tuple[str, str], PlannedWorkspace] = field(default_factory=dict)
+    exit_requested: bool = False
+    _kubeconfig_info: KubeconfigInfo | None = field(default=None, repr=False)
+
+    @property
+    def kubeconfig_info(self) -> KubeconfigInfo:
+        if self._kubeconfig_info is None:
+            self._kubeconfig_info = read_kubeconfig(self.kubeconfig, self.environ)
+        return self._kubeconfig_info
+
+    @property
+    def context(self) -> str | None:
+        return self.context_override or self.kubeconfig_info.current_context
+
+    @property
+    def namespace(self) -> str:
+        if self.namespace_override:
+            return self.namespace_override
+        ctx = self.kubeconfig_info.context(self.context)
+        return (ctx.namespace if ctx and ctx.namespace else None) or "default"
+
+    def use_context(self, name: str) -> None:
+        self.context_override = name
+        self.namespace_override = None
+
+    def use_namespace(self, name: str) -> None:
+        self.namespace_override = name
+
+    def fork(self) -> Session:
+        """An independent copy for planning a batch file (its `use` statements must not leak)."""
+        twin = copy.copy(self)
+        twin.planned = dict(self.planned)
+        return twin

@@ -1,0 +1,1 @@
+"""The kaito command language: tokens, AST, parser, typed values, suggestions."""

@@ -1,0 +1,1 @@
+"""Results and the formatters that render them (table, wide, json, yaml, name, manifests)."""

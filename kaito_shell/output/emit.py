@@ -1,0 +1,60 @@
+"""Write a Result to the environment's streams: chosen format, colour, pager, warnings on stderr."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from kaito_shell.env import Environment
+from kaito_shell.errors import KaitoError
+from kaito_shell.output.errors import format_error
+from kaito_shell.output.formatters import render
+from kaito_shell.output.result import Result
+from kaito_shell.redact import redact
+
+
+def emit(result: Result, fmt: str | None, env: Environment) -> None:
+    """Print warnings to stderr, then the rendered result to stdout (through a pager when long)."""
+    for note in result.notes:
+        env.stderr.write(_paint("warning: ", "1;33", env) + redact(note) + "\n")
+    columns, _ = env.terminal_size
+    text = render(result, fmt, color=env.color, width=columns if env.stdout_isatty else 1000)
+    if text:
+        page(text, env)
+
+
+def emit_error(err: KaitoError, env: Environment) -> None:
+    color = env.stderr_isatty and "NO_COLOR" not in env.environ
+    env.stderr.write(format_error(err, color=color))
+
+
+def page(text: str, env: Environment) -> None:
+    """Show `text`, through $PAGER (default `less -FRX`) when it is taller than the terminal."""
+    pager = _pager_command(text, env)
+    if pager is None:
+        env.stdout.write(text)
+        env.stdout.flush()
+        return
+    env.stdout.flush()
+    try:
+        subprocess.run(pager, shell=True, input=text.encode(), check=False, env={**os.environ, "LESSCHARSET": "utf-8"})
+    except OSError:
+        env.stdout.write(text)
+
+
+def _pager_command(text: str, env: Environment) -> str | None:
+    if not env.stdout_isatty or env.environ.get("KAITO_PAGER", "") == "off":
+        return None
+    _, lines = env.terminal_size
+    if not lines or text.count("\n") < lines - 1:
+        return None
+    pager = env.environ.get("KAITO_PAGER") or env.environ.get("PAGER") or "less -FRX"
+    first = pager.split()[0]
+    return pager if shutil.which(first) else None
+
+
+def _paint(text: str, sgr: str, env: Environment) -> str:
+    if env.stderr_isatty and "NO_COLOR" not in env.environ:
+        return f"\x1b[{sgr}m{text}\x1b[0m"
+    return text

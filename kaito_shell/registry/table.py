@@ -1,0 +1,381 @@
+"""Every command of the kaito language, declared once.
+
+The parser, completion, `help`, `kaito CMD --help`, docs/commands.md, the one-shot CLI and the
+kubectl plugin all read REGISTRY.  Adding a command = one handler module + one entry here.
+"""
+
+from __future__ import annotations
+
+from kaito_shell.registry.spec import (
+    BOOL,
+    DURATION,
+    FLOAT,
+    INT,
+    KEYVALUE,
+    MAP,
+    OUTPUT_FORMATS,
+    PATH,
+    REF,
+    ArgSpec,
+    CommandSpec,
+    FlagSpec,
+    Group,
+    Registry,
+)
+
+CLUSTER = "it needs a live cluster connection (the kube gateway and sandbox are not built yet)"
+RAG_CLIENT = "it needs the RAG service client, which is not built yet"
+METRICS_CLIENT = "it needs a live cluster and the metrics client, which are not built yet"
+TABLE_OUT = ("table", "wide", "json", "yaml")
+LIST_OUT = OUTPUT_FORMATS
+MANIFEST_OUT = ("yaml", "json")
+
+# Global flags: accepted before or after any command, as in kubectl.
+GLOBAL_FLAGS = (
+    FlagSpec("kubeconfig", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)", PATH, completer="file"),
+    FlagSpec("context", "kube context to use", completer="context"),
+    FlagSpec("namespace", "namespace to use", short="n", completer="namespace"),
+    FlagSpec("output", "output format", short="o", choices=OUTPUT_FORMATS, completer="output"),
+    FlagSpec("debug", "show tracebacks and debug detail on errors", BOOL),
+)
+
+# Flags shared by several commands.
+MODEL = FlagSpec("model", "model: Hugging Face id (microsoft/Phi-4-mini-instruct) or legacy alias (phi-4-mini-instruct)",
+                 required=True, completer="model", metavar="MODEL")
+MODEL_OPT = FlagSpec("model", "model: Hugging Face id or legacy alias", completer="model", metavar="MODEL")
+INSTANCE_TYPE = FlagSpec("instance-type", "GPU VM size (KAITO SKU, case-insensitive)", completer="sku", metavar="SKU")
+NAME = FlagSpec("name", "resource name (DNS-1123 label: lower-case letters, digits, '-')", required=True,
+                completer="workspace", metavar="NAME")
+LABEL_SELECTOR = FlagSpec("label-selector", "node label selector (matchLabels); default apps=NAME", MAP, metavar="K=V,…")
+DRY_RUN = FlagSpec("dry-run", "render and validate offline; print the manifests, change nothing", BOOL)
+YES = FlagSpec("yes", "apply without asking (for scripts and CI)", BOOL, short="y")
+MAX_MODEL_LEN = FlagSpec("max-model-len", "context length to size for (vLLM max-model-len; estimator default 2048)",
+                         INT, minimum=1, metavar="TOKENS")
+FEATURE_GATES = FlagSpec("feature-gates", "controller feature gates to validate against (default: chart defaults)",
+                         MAP, repeatable=True, completer="feature_gate", metavar="GATE=BOOL,…")
+WORKSPACE_REF = ArgSpec("workspace", "workspace/NAME (defaults to the current workspace)", REF, required=False,
+                        completer="workspace", ref_kinds=("workspace", "inferenceset"), default_from_session="workspace")
+ANY_REF = ArgSpec("resource", "workspace/NAME, inferenceset/NAME or ragengine/NAME", REF, required=False,
+                  completer="resource", ref_kinds=("workspace", "inferenceset", "ragengine"),
+                  default_from_session="workspace")
+RAGENGINE_REF = ArgSpec("ragengine", "ragengine/NAME", REF, completer="ragengine", ref_kinds=("ragengine",))
+
+DEPLOY_FLAGS = (
+    NAME,
+    MODEL,
+    INSTANCE_TYPE,
+    FlagSpec("runtime", "inference runtime", choices=("vllm", "transformers"), default="vllm", completer="runtime"),
+    FlagSpec("adapter", "LoRA adapter as NAME=IMAGE (repeatable, at most 10)", KEYVALUE, repeatable=True,
+             metavar="NAME=IMAGE"),
+    FlagSpec("adapter-strength", "adapter strength as NAME=0..1 (Transformers runtime only)", MAP, repeatable=True,
+             metavar="NAME=S,…"),
+    FlagSpec("model-access-secret", "Secret (key HF_TOKEN) for gated Hugging Face models", completer="secret",
+             metavar="SECRET"),
+    LABEL_SELECTOR,
+    FlagSpec("inference-config", "ConfigMap name, or a local inference_config.yaml to render as a ConfigMap",
+             completer="file", metavar="CONFIGMAP|FILE"),
+    MAX_MODEL_LEN,
+    FlagSpec("enable-load-balancer", "expose the Service as a LoadBalancer (kaito.sh/enablelb: \"True\")", BOOL),
+    FlagSpec("distributed", "allow multi-node inference when one node is too small (vLLM)", BOOL, subkeys=(
+        FlagSpec("distributed.enabled", "same as --distributed", BOOL, into="distributed"),
+        FlagSpec("distributed.partitions", "same as --nodes", INT, minimum=1, into="nodes"),
+    )),
+    FlagSpec("nodes", "most GPU nodes you accept (KAITO's estimator sets the real count)", INT, minimum=1),
+    FlagSpec("replicas", "create an InferenceSet with this many replica workspaces", INT, minimum=0),
+    FlagSpec("performance-mode", "vLLM performance mode annotation",
+             choices=("balanced", "interactivity", "throughput")),
+    FlagSpec("disable-benchmark", "skip KAITO's post-load benchmark (kaito.sh/disable-benchmark)", BOOL),
+    FlagSpec("bypass-resource-checks", "turn GPU-fit errors into warnings (kaito.sh/bypass-resource-checks)", BOOL),
+    FEATURE_GATES,
+    DRY_RUN,
+    YES,
+)
+
+TUNE_FLAGS = (
+    NAME,
+    FlagSpec("model", "tunable model (see `models list --tunable`)", required=True, completer="tunable_model",
+             metavar="MODEL"),
+    FlagSpec("method", "tuning method", choices=("lora", "qlora"), required=True, completer="method"),
+    FlagSpec("input", "training data: http(s) URL (repeatable), image reference, or pvc://CLAIM",
+             repeatable=True, required=True, metavar="URL|IMAGE|pvc://CLAIM"),
+    FlagSpec("input-pull-secret", "image pull secret for an image input (repeatable)", repeatable=True,
+             completer="secret"),
+    FlagSpec("output", "where the adapter goes: image reference or pvc://CLAIM", required=True,
+             metavar="IMAGE|pvc://CLAIM"),
+    FlagSpec("output-push-secret", "image push secret (required for an image output)", completer="secret"),
+    FlagSpec("config", "ConfigMap name, or a local training_config.yaml to render as a ConfigMap",
+             completer="file", metavar="CONFIGMAP|FILE"),
+    FlagSpec("epochs", "TrainingArguments.num_train_epochs", INT, minimum=1),
+    FlagSpec("batch-size", "TrainingArguments.per_device_train_batch_size", INT, minimum=1),
+    FlagSpec("set", "override a training_config value, e.g. lora.r=16 or TrainingArguments.learning_rate=2e-4",
+             KEYVALUE, repeatable=True, completer="config_key", metavar="SECTION.KEY=VALUE"),
+    INSTANCE_TYPE,
+    LABEL_SELECTOR,
+    DRY_RUN,
+    YES,
+)
+
+RAG_DEPLOY_FLAGS = (
+    NAME,
+    FlagSpec("embedding-model", "local embedding model (Hugging Face id); default BAAI/bge-small-en-v1.5",
+             metavar="MODEL_ID"),
+    FlagSpec("embedding-url", "remote embedding endpoint URL (instead of a local model)", metavar="URL"),
+    FlagSpec("embedding-secret", "Secret for the remote embedding endpoint or a gated local model",
+             completer="secret"),
+    FlagSpec("inference-url", "OpenAI-compatible chat completions URL of the LLM", metavar="URL"),
+    FlagSpec("llm-workspace", "KAITO workspace serving the LLM (resolved to its service URL)",
+             completer="workspace", metavar="WORKSPACE"),
+    FlagSpec("inference-secret", "Secret (key LLM_ACCESS_SECRET) for the LLM endpoint", completer="secret"),
+    FlagSpec("context-window", "LLM context window in tokens (inferenceService.contextWindowSize)", INT, minimum=1),
+    INSTANCE_TYPE,
+    LABEL_SELECTOR,
+    FlagSpec("storage-pvc", "PersistentVolumeClaim for FAISS index persistence", metavar="CLAIM"),
+    FlagSpec("mount-path", "where the PVC mounts (default /mnt/data)", metavar="PATH"),
+    FlagSpec("vector-db-url", "Qdrant URL (hybrid dense + BM25 search) instead of FAISS", metavar="URL"),
+    FlagSpec("vector-db-secret", "Secret (key VECTOR_DB_ACCESS_SECRET) for the vector DB", completer="secret"),
+    FlagSpec("guardrails", "enable output guardrails", BOOL),
+    FlagSpec("guardrails-config", "ConfigMap with guardrails.yaml (default: the chart's policy template)",
+             metavar="CONFIGMAP"),
+    FlagSpec("enable-load-balancer", "expose the Service as a LoadBalancer", BOOL),
+    DRY_RUN,
+    YES,
+)
+
+GROUPS = [
+    Group(("models",), "browse the model catalog, check fit, estimate GPUs", aliases=("model",)),
+    Group(("rag",), "RAG engines: deploy, index, query"),
+    Group(("config",), "KAITO configuration templates and files"),
+    Group(("config", "templates"), "the default inference / lora / qlora / guardrails templates"),
+    Group(("cost",), "what a deployment costs"),
+    Group(("health",), "health checks of workspaces"),
+    Group(("alerts",), "alerts about workspaces"),
+    Group(("features",), "controller feature gates"),
+    Group(("adapters",), "LoRA adapters of a workspace"),
+    Group(("auth",), "RBAC checks"),
+    Group(("use",), "switch the session's context, namespace or workspace"),
+]
+
+COMMANDS = [
+    # ---- deploy, tune, rag ----
+    CommandSpec(
+        ("deploy",), "deploy a model for inference (Workspace, or InferenceSet with --replicas)",
+        "kaito_shell.commands.deploy:run", DEPLOY_FLAGS, planner="kaito_shell.commands.deploy:plan",
+        outputs=MANIFEST_OUT, default_output="yaml", mutates=True,
+        description="Validates against KAITO v0.12's webhook rules and the node estimator, then renders "
+                    "kaito.sh/v1beta1 manifests. With --dry-run nothing needs a cluster.",
+        examples=(
+            "deploy --name phi4 --model phi-4-mini-instruct --instance-type Standard_NC24ads_A100_v4 --dry-run",
+            "deploy --name llama --model meta-llama/Llama-3.1-8B-Instruct --instance-type Standard_NC24ads_A100_v4 "
+            "--model-access-secret hf-token --dry-run",
+            "deploy --name qwen --model qwen2.5-coder-7b-instruct --instance-type Standard_NV36ads_A10_v5 "
+            "--adapter sql=myacr.azurecr.io/sql-lora:1 --replicas 2 --dry-run",
+        ),
+    ),
+    CommandSpec(
+        ("tune",), "fine-tune a model with LoRA or QLoRA (tuning Workspace + ConfigMap)",
+        "kaito_shell.commands.tune:run", TUNE_FLAGS, planner="kaito_shell.commands.tune:plan",
+        outputs=MANIFEST_OUT, default_output="yaml", mutates=True,
+        examples=(
+            "tune --name phi3-tune --model phi-3-mini-128k-instruct --method qlora "
+            "--input https://example.com/data.parquet --output myacr.azurecr.io/phi3-adapter:0.1 "
+            "--output-push-secret acr-push --instance-type Standard_NC24ads_A100_v4 --epochs 2 --dry-run",
+            "tune --name t1 --model phi-4-mini-instruct --method lora --input pvc://datasets --output pvc://adapters "
+            "--set lora.r=16 --instance-type Standard_NC24ads_A100_v4 --dry-run",
+        ),
+    ),
+    CommandSpec(
+        ("rag", "deploy"), "deploy a RAG engine (RAGEngine)", "kaito_shell.commands.rag:run", RAG_DEPLOY_FLAGS,
+        planner="kaito_shell.commands.rag:plan", outputs=MANIFEST_OUT, default_output="yaml", mutates=True,
+        examples=(
+            "rag deploy --name docs-rag --llm-workspace phi4 --context-window 131072 "
+            "--instance-type Standard_NC24ads_A100_v4 --dry-run",
+            "rag deploy --name search --embedding-url https://emb.example.com/v1/embeddings "
+            "--embedding-secret emb-key --dry-run",
+        ),
+    ),
+    CommandSpec(("rag", "index"), "index documents into a RAG engine", args=(RAGENGINE_REF,),
+                flags=(FlagSpec("index", "index name", required=True),
+                       FlagSpec("file", "document file (repeatable)", PATH, repeatable=True, completer="file")),
+                unavailable=RAG_CLIENT),
+    CommandSpec(("rag", "query"), "retrieve from or chat with a RAG engine", args=(RAGENGINE_REF,),
+                flags=(FlagSpec("index", "index name", required=True), FlagSpec("query", "the question", required=True),
+                       FlagSpec("top-k", "results to return", INT, minimum=1, maximum=300)),
+                outputs=TABLE_OUT, unavailable=RAG_CLIENT),
+    CommandSpec(("rag", "indexes"), "list the indexes of a RAG engine", args=(RAGENGINE_REF,), outputs=LIST_OUT,
+                unavailable=RAG_CLIENT),
+    CommandSpec(("rag", "documents"), "list documents of an index", args=(RAGENGINE_REF,),
+                flags=(FlagSpec("index", "index name", required=True),
+                       FlagSpec("limit", "documents per page", INT, minimum=1, maximum=100)),
+                outputs=TABLE_OUT, unavailable=RAG_CLIENT),
+
+    # ---- models (offline) ----
+    CommandSpec(
+        ("models", "list"), "list the curated models of KAITO v0.12 (60, with 25 legacy aliases)",
+        "kaito_shell.commands.models:list_models",
+        (FlagSpec("runtime", "only models that support this runtime", choices=("vllm", "transformers"),
+                  completer="runtime"),
+         FlagSpec("tunable", "only models that support LoRA/QLoRA tuning", BOOL),
+         FlagSpec("family", "only this family (phi-4, llama-3, qwen3.5, …)", completer="family")),
+        outputs=LIST_OUT, default_output="table",
+        examples=("models list", "models list --tunable", "models list --runtime transformers -o wide"),
+    ),
+    CommandSpec(
+        ("models", "describe"), "everything the catalog knows about one model", "kaito_shell.commands.models:describe",
+        (FlagSpec("show-runtime-params", "also show the vLLM arguments KAITO derives for it", BOOL),),
+        args=(ArgSpec("model", "model name or alias", completer="model"),), outputs=TABLE_OUT, default_output="table",
+        examples=("models describe phi-4-mini-instruct", "models describe meta-llama/Llama-3.3-70B-Instruct -o yaml"),
+    ),
+    CommandSpec(
+        ("models", "validate"), "check that a model fits an instance type (KAITO's rules and estimator)",
+        "kaito_shell.commands.models:validate",
+        (MODEL, FlagSpec("instance-type", "GPU VM size", required=True, completer="sku", metavar="SKU"),
+         FlagSpec("runtime", "runtime", choices=("vllm", "transformers"), default="vllm", completer="runtime"),
+         FlagSpec("distributed", "allow multi-node", BOOL),
+         FlagSpec("nodes", "most nodes you accept", INT, minimum=1), MAX_MODEL_LEN),
+        outputs=TABLE_OUT, default_output="table",
+        examples=("models validate --model phi-4 --instance-type Standard_NV36ads_A10_v5",
+                  "models validate --model llama-3.3-70b-instruct --instance-type Standard_NC24ads_A100_v4 "
+                  "--distributed --nodes 3"),
+    ),
+    CommandSpec(
+        ("models", "runtime"), "runtime support of a model and the arguments KAITO passes",
+        "kaito_shell.commands.models:runtime",
+        (MODEL, FlagSpec("runtime", "runtime", choices=("vllm", "transformers"), default="vllm", completer="runtime"),
+         FlagSpec("show-config", "show the runtime arguments and config", BOOL),
+         FlagSpec("check-compatibility", "fail (exit 1) when the model lacks this runtime", BOOL)),
+        outputs=TABLE_OUT, default_output="table",
+        examples=("models runtime --model phi-4-mini-instruct --runtime transformers --check-compatibility",
+                  "models runtime --model gpt-oss-20b --show-config"),
+    ),
+    CommandSpec(
+        ("models", "estimate"), "GPU nodes needed per instance type (KAITO's node estimator) with $/h",
+        "kaito_shell.commands.models:estimate",
+        (MODEL, MAX_MODEL_LEN,
+         FlagSpec("instance-type", "only this GPU VM size", completer="sku", metavar="SKU"),
+         FlagSpec("replicas", "replicas to price", INT, minimum=1, default=1),
+         FlagSpec("cloud", "only this cloud", choices=("azure", "aws", "arc")),
+         FlagSpec("all", "include SKUs that do not fit", BOOL)),
+        outputs=TABLE_OUT, default_output="table",
+        examples=("models estimate --model llama-3.3-70b-instruct", "models estimate --model phi-4 --max-model-len 16384",
+                  "models estimate --model qwen2.5-coder-32b-instruct --instance-type g5.12xlarge --replicas 2"),
+    ),
+
+    # ---- config (offline) ----
+    CommandSpec(("config", "templates", "list"), "list the default configuration templates",
+                "kaito_shell.commands.config:list_templates", outputs=LIST_OUT, default_output="table",
+                examples=("config templates list",)),
+    CommandSpec(("config", "templates", "show"), "print a template as its ConfigMap (or just the file)",
+                "kaito_shell.commands.config:show_template",
+                (FlagSpec("data-only", "print only the config file, not the ConfigMap", BOOL),),
+                args=(ArgSpec("template", "inference, lora, qlora or guardrails", completer="template"),),
+                outputs=MANIFEST_OUT, default_output="yaml",
+                examples=("config templates show qlora", "config templates show inference --data-only")),
+    CommandSpec(("config", "validate"), "check a local inference_config.yaml or training_config.yaml",
+                "kaito_shell.commands.config:validate_file",
+                (FlagSpec("file", "the file to check", PATH, required=True, completer="file"),
+                 FlagSpec("kind", "what the file is", choices=("inference", "lora", "qlora"), required=True,
+                          completer="config_kind"),
+                 MODEL_OPT),
+                outputs=TABLE_OUT, default_output="table",
+                examples=("config validate --file my-qlora.yaml --kind qlora",
+                          "config validate --file vllm.yaml --kind inference --model phi-4")),
+
+    # ---- cost ----
+    CommandSpec(("cost", "estimate"), "hourly and total cost of running a model",
+                "kaito_shell.commands.cost:estimate",
+                (MODEL, FlagSpec("instance-type", "GPU VM size (default: cheapest priced SKU that fits)",
+                                 completer="sku", metavar="SKU"),
+                 FlagSpec("replicas", "replicas", INT, minimum=1, default=1),
+                 FlagSpec("duration", "how long it runs (e.g. 8h, 30d)", DURATION, default=3600),
+                 FlagSpec("spot", "use spot prices where known", BOOL), MAX_MODEL_LEN),
+                outputs=TABLE_OUT, default_output="table",
+                examples=("cost estimate --model phi-4-mini-instruct", "cost estimate --model llama-3.3-70b-instruct "
+                          "--instance-type Standard_NC96ads_A100_v4 --duration 30d --spot")),
+    CommandSpec(("cost", "report"), "what the workspaces in the cluster cost now", outputs=TABLE_OUT,
+                flags=(FlagSpec("all-namespaces", "all namespaces", BOOL, short="A"),), unavailable=CLUSTER),
+
+    # ---- live operations (cluster) ----
+    CommandSpec(("status",), "workspaces and why they are (not) ready", args=(ANY_REF,),
+                flags=(FlagSpec("all-namespaces", "all namespaces", BOOL, short="A"),
+                       FlagSpec("watch", "keep watching", BOOL, short="w")),
+                outputs=LIST_OUT, unavailable=CLUSTER),
+    CommandSpec(("get",), "get KAITO resources", args=(ANY_REF,),
+                flags=(FlagSpec("all-namespaces", "all namespaces", BOOL, short="A"),), outputs=LIST_OUT,
+                unavailable=CLUSTER),
+    CommandSpec(("describe",), "describe a KAITO resource with its events", args=(ANY_REF,), outputs=TABLE_OUT,
+                unavailable=CLUSTER),
+    CommandSpec(("delete",), "delete a KAITO resource (waits for finalizers)", args=(ANY_REF,),
+                flags=(YES,), mutates=True, unavailable=CLUSTER),
+    CommandSpec(("scale",), "scale an InferenceSet", args=(WORKSPACE_REF,),
+                flags=(FlagSpec("replicas", "replica count", INT, minimum=0, required=True), YES),
+                mutates=True, unavailable=CLUSTER),
+    CommandSpec(("logs",), "logs of a workspace's pods", args=(WORKSPACE_REF,),
+                flags=(FlagSpec("follow", "stream new lines", BOOL, short="f"),
+                       FlagSpec("tail", "last N lines", INT, minimum=0),
+                       FlagSpec("since", "only newer than this (e.g. 1h)", DURATION)),
+                unavailable=CLUSTER),
+    CommandSpec(("endpoint",), "service URL, API-server proxy URL and an example curl", args=(WORKSPACE_REF,),
+                outputs=TABLE_OUT, unavailable=CLUSTER),
+    CommandSpec(("monitor",), "live view of a workspace (status, pods, metrics)", args=(WORKSPACE_REF,),
+                unavailable=METRICS_CLIENT),
+    CommandSpec(("metrics",), "vLLM and KAITO metrics of a workspace", args=(WORKSPACE_REF,),
+                flags=(FlagSpec("raw", "print the Prometheus text", BOOL),), outputs=TABLE_OUT,
+                unavailable=METRICS_CLIENT),
+    CommandSpec(("health", "check"), "check a workspace end to end", outputs=TABLE_OUT,
+                flags=(FlagSpec("workspace", "workspace name", completer="workspace"),
+                       FlagSpec("all", "every workspace", BOOL), FlagSpec("detailed", "more checks", BOOL)),
+                unavailable=CLUSTER),
+    CommandSpec(("alerts", "list"), "active alerts about workspaces", outputs=TABLE_OUT, unavailable=METRICS_CLIENT),
+    CommandSpec(("features", "list"), "KAITO feature gates with their chart defaults",
+                "kaito_shell.commands.features:list_gates", outputs=LIST_OUT, default_output="table",
+                examples=("features list",)),
+    CommandSpec(("features", "status"), "a feature gate's value in the cluster",
+                args=(ArgSpec("gate", "feature gate", completer="feature_gate"),), outputs=TABLE_OUT,
+                unavailable=CLUSTER),
+    CommandSpec(("features", "enable"), "turn a feature gate on in the controller",
+                args=(ArgSpec("gate", "feature gate", completer="feature_gate"),), flags=(YES,), mutates=True,
+                unavailable=CLUSTER),
+    CommandSpec(("features", "disable"), "turn a feature gate off in the controller",
+                args=(ArgSpec("gate", "feature gate", completer="feature_gate"),), flags=(YES,), mutates=True,
+                unavailable=CLUSTER),
+    CommandSpec(("adapters", "list"), "adapters of a workspace", args=(WORKSPACE_REF,), outputs=LIST_OUT,
+                unavailable=CLUSTER),
+    CommandSpec(("adapters", "add"), "add an adapter to a workspace", args=(WORKSPACE_REF,),
+                flags=(FlagSpec("adapter", "NAME=IMAGE", KEYVALUE, required=True), YES), mutates=True,
+                unavailable=CLUSTER),
+    CommandSpec(("adapters", "remove"), "remove an adapter from a workspace", args=(WORKSPACE_REF,),
+                flags=(FlagSpec("adapter", "adapter name", required=True), YES), mutates=True, unavailable=CLUSTER),
+    CommandSpec(("auth", "check"), "check RBAC for every verb the shell uses", outputs=TABLE_OUT,
+                flags=(FlagSpec("workspace", "workspace name", completer="workspace"),
+                       FlagSpec("ragengine", "RAG engine name", completer="ragengine")),
+                unavailable=CLUSTER),
+
+    # ---- session and shell verbs ----
+    CommandSpec(("use", "context"), "switch the kube context", "kaito_shell.commands.session:use_context",
+                args=(ArgSpec("name", "kube context", completer="context"),), aliases=("ctx",),
+                examples=("use context prod-eastus",)),
+    CommandSpec(("use", "namespace"), "switch the namespace", "kaito_shell.commands.session:use_namespace",
+                args=(ArgSpec("name", "namespace", completer="namespace"),), aliases=("ns",),
+                examples=("use namespace team-a", "use ns default")),
+    CommandSpec(("use", "workspace"), "set the current workspace (the default for status, logs, …)",
+                "kaito_shell.commands.session:use_workspace",
+                args=(ArgSpec("name", "workspace name", completer="workspace"),), aliases=("ws",),
+                examples=("use workspace phi4",)),
+    CommandSpec(("context",), "show the session context and the kube contexts of the kubeconfig",
+                "kaito_shell.commands.session:show_context", outputs=LIST_OUT, default_output="table"),
+    CommandSpec(("run",), "run a .kaito batch file (validated whole before anything runs)",
+                "kaito_shell.commands.session:run_file",
+                (FlagSpec("dry-run", "print every manifest as one YAML stream; change nothing", BOOL), YES),
+                args=(ArgSpec("file", "the .kaito file", completer="file"),),
+                examples=("run staging.kaito --dry-run", "run rollout.kaito --yes")),
+    CommandSpec(("help",), "list commands, or explain one", "kaito_shell.commands.session:help_command",
+                extra_args=True, examples=("help", "help deploy", "help models estimate")),
+    CommandSpec(("history",), "show the shell history (secrets redacted)", "kaito_shell.commands.session:history",
+                (FlagSpec("limit", "last N entries", INT, minimum=1, default=20),)),
+    CommandSpec(("version",), "versions of kaito-shell, its catalog and target KAITO",
+                "kaito_shell.commands.session:version", outputs=TABLE_OUT, default_output="table"),
+    CommandSpec(("exit",), "leave the shell (Ctrl-D also works)", "kaito_shell.commands.session:exit_shell",
+                aliases=("quit",), shell_only=True),
+]
+
+REGISTRY = Registry(commands=COMMANDS, groups=GROUPS, global_flags=GLOBAL_FLAGS)

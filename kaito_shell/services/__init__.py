@@ -1,0 +1,1 @@
+"""Services below the executor: estimator, cost, rules, renderers, kubeconfig."""

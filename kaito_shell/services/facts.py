@@ -1,0 +1,33 @@
+"""Human one-liners for computed facts (nodes, GPUs, cost) shown beside previews and in tables."""
+
+from __future__ import annotations
+
+from kaito_shell.catalog.types import Model, Sku
+from kaito_shell.services import estimator
+from kaito_shell.services.cost import NodeCost, money, price_source
+
+
+def gpu_shape(sku: Sku) -> str:
+    """`1 × NVIDIA A100 (80 GiB)` for one node of the SKU."""
+    return f"{sku.gpu_count} × {sku.gpu_model} ({sku.gpu_mem_gib_per_gpu:g} GiB)"
+
+
+def node_line(sku: Sku, nodes: int, replicas: int = 1, source: str = "KAITO's node estimator") -> str:
+    total = nodes * replicas
+    per = f"{nodes} node{'s' if nodes != 1 else ''}"
+    if replicas != 1:
+        per += f" × {replicas} replicas = {total} nodes"
+    return f"nodes: {per} of {sku.instance_type}, {gpu_shape(sku)} each = {total * sku.gpu_count} GPUs ({source})"
+
+
+def cost_line(sku: Sku, nodes: int, replicas: int = 1) -> str:
+    cost = NodeCost(sku, nodes, replicas, spot=False)
+    if cost.hourly is None:
+        return f"cost: unknown — {price_source(sku)}"
+    return f"cost: {money(cost.hourly)}/h on demand ({price_source(sku)})"
+
+
+def model_line(model: Model, max_model_len: int) -> str:
+    return (f"model: {model.name} · weights {model.weights_gib:g} GiB · disk {model.disk_gib} GiB per node · "
+            f"context {max_model_len} of {model.context_limit} tokens · startup budget "
+            f"{estimator.readiness_timeout_minutes(model)} min")

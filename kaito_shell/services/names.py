@@ -1,0 +1,87 @@
+"""Kubernetes name rules and reference checks KAITO's webhook applies (DNS-1123, images, URLs)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlparse
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_REFERENCE = re.compile(
+    rf"^(?:(?P<domain>(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
+    rf"(?::[0-9]+)?)/)?(?P<path>{_COMPONENT}(?:/{_COMPONENT})*)"
+    r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$"
+)
+LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+METADATA_HOSTS = {"169.254.169.254", "metadata.google.internal", "metadata.azure.com", "100.100.100.200",
+                  "fd00:ec2::254"}
+
+
+def label_problem(name: str) -> str | None:
+    """Why `name` is not a DNS-1123 label (KAITO's rule for Workspace and RAGEngine names), or None."""
+    if len(name) > 63:
+        return f"'{name}' is {len(name)} characters; a name may have at most 63"
+    if not DNS1123_LABEL.match(name):
+        return f"'{name}' is not a valid name: use lower-case letters, digits and '-', starting and ending " \
+               "with a letter or digit"
+    return None
+
+
+def subdomain_problem(name: str) -> str | None:
+    if len(name) > 253 or not DNS1123_SUBDOMAIN.match(name):
+        return f"'{name}' is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')"
+    return None
+
+
+def label_key_problem(key: str) -> str | None:
+    """Kubernetes label key: optional DNS-subdomain prefix, '/', and a 63-character name."""
+    prefix, slash, name = key.rpartition("/")
+    if not LABEL_NAME.match(name) or (slash and subdomain_problem(prefix)):
+        return f"'{key}' is not a valid label key"
+    return None
+
+
+def label_value_problem(value: str) -> str | None:
+    if value and not LABEL_NAME.match(value):
+        return f"'{value}' is not a valid label value (63 letters, digits, '-', '_' or '.')"
+    return None
+
+
+def suggest_name(name: str) -> str:
+    """A valid label close to `name` (lower-cased, other characters turned into '-')."""
+    cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    return re.sub(r"-{2,}", "-", cleaned)[:63].strip("-") or "my-workspace"
+
+
+def image_problem(ref: str) -> str | None:
+    """Why `ref` is not a docker image reference, or None."""
+    if not IMAGE_REFERENCE.match(ref):
+        return f"'{ref}' is not an image reference (like myacr.azurecr.io/adapters/sql:0.1)"
+    return None
+
+
+def url_problem(url: str) -> str | None:
+    """KAITO's data-URL rule: http(s), and not localhost, private, link-local or metadata hosts."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return f"'{url}' is not an http(s) URL"
+    host = parsed.hostname.lower()
+    if host == "localhost" or host.endswith(".localhost") or host in METADATA_HOSTS:
+        return f"'{url}' points at {host}, which KAITO refuses (localhost or a metadata service)"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_reserved:
+        return f"'{url}' points at a private, loopback or link-local address, which KAITO refuses"
+    return None
+
+
+def plain_url_problem(url: str) -> str | None:
+    """A URL that must merely parse with a scheme and host (RAG endpoints)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return f"'{url}' is not an http(s) URL"
+    return None

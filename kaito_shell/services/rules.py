@@ -1,0 +1,293 @@
+"""KAITO v0.12 admission rules (NOTES.md §2.7) plus the client-side checks KAITO leaves out.
+
+Every check raises ValidationError naming the flag it is about, with the fix in the hint; or, for
+facts that do not block admission, appends a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kaito_shell.catalog.store import Catalog
+from kaito_shell.catalog.types import Model, Sku
+from kaito_shell.errors import ValidationError
+from kaito_shell.lang.suggest import did_you_mean
+from kaito_shell.services import estimator, names
+
+MAX_ADAPTERS = 10
+RESERVED_LABEL_KEYS = frozenset({
+    "kaito.sh/workspace", "kaito.sh/ragengine", "kaito.sh/workspacenamespace", "kaito.sh/ragenginenamespace",
+    "karpenter.kaito.sh/workspace-name", "karpenter.kaito.sh/workspace-namespace",
+    "karpenter.kaito.sh/inferenceset", "karpenter.kaito.sh/inferenceset-namespace",
+})
+REMOVED_GATES = {"ensureNodeClass": "it was removed in KAITO v0.11 (replaced by the controller's --node-provisioner)"}
+
+
+@dataclass
+class ModelChoice:
+    """The preset KAITO will run: a catalog model, or a Hugging Face id served best effort."""
+
+    preset_name: str
+    model: Model | None
+
+
+@dataclass
+class Gates:
+    """Effective controller feature gates (chart defaults overlaid by --feature-gates)."""
+
+    values: dict[str, bool] = field(default_factory=dict)
+
+    def on(self, name: str) -> bool:
+        return self.values.get(name, False)
+
+    @property
+    def byo(self) -> bool:
+        return self.on("disableNodeAutoProvisioning")
+
+
+def check_name(name: str, flag: str = "name") -> None:
+    problem = names.label_problem(name)
+    if problem:
+        raise ValidationError(problem, flag=flag, hint=f"try --{flag} {names.suggest_name(name)}")
+
+
+def resolve_model(catalog: Catalog, name: str, warnings: list[str], flag: str = "model") -> ModelChoice:
+    """KAITO's name resolution: lower-case; legacy alias → HF id; `org/name` accepted; else rejected."""
+    model = catalog.model(name)
+    if model is not None:
+        return ModelChoice(model.name, model)
+    retired = catalog.retired_model(name)
+    if retired is not None:
+        raise ValidationError(f"model '{name}' is {retired.status} in KAITO v0.12 ({retired.reason})", flag=flag,
+                              hint=_model_hint(catalog, name))
+    if "/" in name.strip("/"):
+        warnings.append(f"{name} is not in KAITO's curated catalog: KAITO serves it best effort if vLLM supports its "
+                        "architecture (checked against Hugging Face at admission); GPU fit cannot be checked offline")
+        return ModelChoice(name, None)
+    raise ValidationError(f"unknown model '{name}'", flag=flag, hint=_model_hint(catalog, name))
+
+
+def _model_hint(catalog: Catalog, name: str) -> str:
+    close = catalog.suggest_model(name)
+    lead = f"did you mean {close}? " if close else ""
+    return lead + "`models list` shows the 60 curated models; any Hugging Face id (org/name) is also accepted"
+
+
+def resolve_sku(catalog: Catalog, name: str | None, gates: Gates, warnings: list[str],
+                flag: str = "instance-type", fit_model: Model | None = None) -> Sku | None:
+    """The SKU for --instance-type, honouring NAP (required) vs BYO (must be empty)."""
+    if gates.byo:
+        if name:
+            raise ValidationError("--instance-type must be empty when node auto-provisioning is off "
+                                  "(disableNodeAutoProvisioning=true, BYO nodes)", flag=flag,
+                                  hint="drop --instance-type; KAITO uses the nodes matching --label-selector")
+        warnings.append("BYO nodes: KAITO reads GPU facts from the labels of the nodes matching the label "
+                        "selector, so GPU fit is checked by the cluster, not here")
+        return None
+    if not name:
+        raise ValidationError("--instance-type is required when node auto-provisioning is on", flag=flag,
+                              hint=_sku_advice(catalog, fit_model))
+    sku = catalog.sku(name)
+    if sku is not None:
+        return sku
+    retired = catalog.retired_sku(name)
+    if retired is not None:
+        raise ValidationError(f"{retired.instance_type} ({retired.gpu_model}) was removed from KAITO's SKU table "
+                              "(v0.12 needs CUDA compute capability ≥ 8.0 or a current VM size)", flag=flag,
+                              hint=_sku_advice(catalog, fit_model))
+    if name.lower().startswith(("standard_n", "standard_d")):
+        warnings.append(f"{name} is not in KAITO's SKU table: Azure accepts it, but its GPU count and memory are "
+                        "unknown, so neither KAITO nor kaito-shell can size nodes for it")
+        return None
+    close = catalog.suggest_sku(name)
+    raise ValidationError(f"unknown instance type '{name}'", flag=flag,
+                          hint=(f"did you mean {close}? " if close else "") + "`models estimate --model M` lists SKUs that fit")
+
+
+def _sku_advice(catalog: Catalog, model: Model | None) -> str:
+    if model is None:
+        return "e.g. --instance-type Standard_NC24ads_A100_v4; `models estimate` lists the SKUs"
+    best = cheapest_fit(catalog, model, estimator.DEFAULT_MAX_MODEL_LEN)
+    if best is None:
+        return f"`models estimate --model {model.name}` lists the SKUs"
+    return f"e.g. --instance-type {best.sku.instance_type} (cheapest priced SKU that fits on one node)"
+
+
+def cheapest_fit(catalog: Catalog, model: Model, max_model_len: int, single_node: bool = True) -> estimator.Estimate | None:
+    """The priced SKU with the lowest hourly cost that fits (on one node, unless told otherwise)."""
+    best: tuple[float, estimator.Estimate] | None = None
+    for sku in catalog.skus:
+        if sku.price is None:
+            continue
+        est = estimator.estimate(model, sku, max_model_len)
+        if not est.fits or (single_node and est.nodes != 1):
+            continue
+        assert est.nodes is not None
+        cost = sku.price.on_demand_usd_per_hour * est.nodes
+        if best is None or cost < best[0]:
+            best = (cost, est)
+    return best[1] if best else None
+
+
+def resolve_gates(catalog: Catalog, given: dict[str, str], flag: str = "feature-gates") -> Gates:
+    """Chart defaults overlaid by `--feature-gates k=v,…`; unknown or removed gates are errors."""
+    values = {g.name: g.default for g in catalog.data.feature_gates}
+    known = [g.name for g in catalog.data.feature_gates]
+    for key, raw in given.items():
+        gate = catalog.feature_gate(key)
+        if gate is None:
+            if key in REMOVED_GATES:
+                raise ValidationError(f"feature gate '{key}' does not exist in KAITO v0.12: {REMOVED_GATES[key]}",
+                                      flag=flag, hint=f"drop {key}")
+            raise ValidationError(f"unknown feature gate '{key}' (the controller would refuse to start)", flag=flag,
+                                  hint=did_you_mean(key, known) or f"known gates: {', '.join(known)}")
+        if raw.lower() not in ("true", "false"):
+            raise ValidationError(f"feature gate {gate.name}={raw}: the value must be true or false", flag=flag)
+        values[gate.name] = raw.lower() == "true"
+    if values["ModelStreaming"] and not values["ModelMirror"]:
+        raise ValidationError("ModelStreaming=true requires ModelMirror=true (the controller exits otherwise)",
+                              flag=flag, hint="add ModelMirror=true")
+    return Gates(values)
+
+
+def effective_runtime(requested: str, gates: Gates, runtime_given: bool, warnings: list[str]) -> str:
+    """vLLM unless asked otherwise; gate vLLM=false forces Transformers."""
+    if not gates.on("vLLM"):
+        if runtime_given and requested == "vllm":
+            raise ValidationError("--runtime vllm conflicts with feature gate vLLM=false (every workspace then uses "
+                                  "Transformers)", flag="runtime", hint="drop --runtime or the vLLM=false gate")
+        if requested != "transformers":
+            warnings.append("feature gate vLLM=false: the workspace runs on Transformers")
+        return "transformers"
+    return requested
+
+
+def check_runtime(choice: ModelChoice, runtime: str) -> None:
+    if runtime != "transformers":
+        return
+    if choice.model is None:
+        raise ValidationError(f"model {choice.preset_name} does not support inference with Huggingface Transformers "
+                              "runtime (only curated models have Transformers parameters)", flag="runtime",
+                              hint="use --runtime vllm")
+    if "transformers" not in choice.model.runtimes:
+        raise ValidationError(f"model {choice.model.name} does not support inference with Huggingface Transformers "
+                              "runtime", flag="runtime", hint="use --runtime vllm (the default)")
+
+
+def check_max_model_len(model: Model | None, max_model_len: int | None, flag: str = "max-model-len") -> None:
+    if model is not None and max_model_len is not None and max_model_len > model.context_limit:
+        raise ValidationError(f"max-model-len {max_model_len} exceeds {model.name}'s context limit "
+                              f"{model.context_limit}", flag=flag, hint=f"use at most {model.context_limit}")
+
+
+@dataclass
+class FitReport:
+    """The outcome of sizing a model on a SKU: nodes from the estimator, or why it does not fit."""
+
+    estimate: estimator.Estimate | None
+    nodes: int | None
+    problem: str | None = None
+    hint: str | None = None
+
+
+def assess_fit(catalog: Catalog, model: Model, sku: Sku, runtime: str, max_model_len: int,
+               distributed: bool, max_nodes: int | None) -> FitReport:
+    """Apply the vLLM estimator (multi-node allowed only with --distributed) or the Transformers memory check."""
+    if runtime == "transformers":
+        if sku.gpu_mem_gib_total < model.weights_gib:
+            return FitReport(None, None, f"insufficient total GPU memory: {model.name} needs {model.weights_gib:g} GiB, "
+                             f"{sku.instance_type} has {sku.gpu_mem_gib_total:g} GiB (Transformers cannot run multi-node)",
+                             _bigger_hint(catalog, model, max_model_len))
+        return FitReport(None, 1)
+    est = estimator.estimate(model, sku, max_model_len)
+    if not est.fits:
+        return FitReport(est, None, f"{model.name} cannot fit on {sku.instance_type}: after the KV-cache reserve for "
+                         f"max-model-len {max_model_len} no GPU memory is left for weights",
+                         "lower --max-model-len, or pick a GPU with more memory")
+    assert est.nodes is not None
+    if est.nodes > 1 and not distributed:
+        return FitReport(est, est.nodes, f"{model.name} needs {est.nodes} × {sku.instance_type} nodes "
+                         f"({est.gpus} GPUs, KAITO's estimator at max-model-len {max_model_len})",
+                         "add --distributed to allow multi-node inference, or " + _bigger_hint(catalog, model, max_model_len))
+    if max_nodes is not None and est.nodes > max_nodes:
+        return FitReport(est, est.nodes, f"{model.name} needs {est.nodes} × {sku.instance_type} nodes, more than "
+                         f"--nodes {max_nodes}", f"raise --nodes to {est.nodes} or pick a larger SKU")
+    return FitReport(est, est.nodes)
+
+
+def _bigger_hint(catalog: Catalog, model: Model, max_model_len: int) -> str:
+    best = cheapest_fit(catalog, model, max_model_len)
+    if best is None:
+        return f"see `models estimate --model {model.name}`"
+    return f"use --instance-type {best.sku.instance_type} (fits on one node)"
+
+
+def label_selector(given: dict[str, str], name: str, flag: str = "label-selector") -> dict[str, str]:
+    """matchLabels for the nodes: --label-selector, or apps=NAME; reserved-only selectors are rejected."""
+    labels = given or {"apps": name}
+    if all(key in RESERVED_LABEL_KEYS for key in labels):
+        raise ValidationError("the label selector uses only keys KAITO reserves (and ignores)", flag=flag,
+                              hint=f"add a label of your own, e.g. --label-selector apps={name}")
+    for key, value in labels.items():
+        problem = names.label_key_problem(key) or names.label_value_problem(value)
+        if problem:
+            raise ValidationError(problem, flag=flag, hint="write it as key=value,key2=value2")
+    return labels
+
+
+@dataclass
+class Adapter:
+    name: str
+    image: str
+    strength: str | None = None
+
+
+def adapters(pairs: list[tuple[str, str]], strengths: dict[str, str], runtime: str) -> list[Adapter]:
+    """--adapter NAME=IMAGE (≤ 10, unique DNS-1123 subdomain names) and --adapter-strength NAME=S."""
+    if len(pairs) > MAX_ADAPTERS:
+        raise ValidationError(f"{len(pairs)} adapters given; KAITO allows at most {MAX_ADAPTERS}", flag="adapter",
+                              value_index=MAX_ADAPTERS, hint="drop some --adapter flags")
+    result: list[Adapter] = []
+    for index, (name, image) in enumerate(pairs):
+        problem = names.subdomain_problem(name)
+        if problem:
+            raise ValidationError(f"adapter name: {problem}", flag="adapter", value_index=index)
+        if any(a.name == name for a in result):
+            raise ValidationError(f"adapter '{name}' is given twice; adapter names must be unique", flag="adapter",
+                                  value_index=index)
+        problem = names.image_problem(image)
+        if problem:
+            raise ValidationError(f"adapter {name}: {problem}", flag="adapter", value_index=index,
+                                  hint="adapters come from images (files under /data); URLs are not allowed")
+        result.append(Adapter(name, image))
+    for name, raw in strengths.items():
+        if runtime == "vllm":
+            raise ValidationError("vLLM does not support adapter strength", flag="adapter-strength",
+                                  hint="use --runtime transformers, or drop --adapter-strength")
+        adapter = next((a for a in result if a.name == name), None)
+        if adapter is None:
+            raise ValidationError(f"--adapter-strength names '{name}', which is not an --adapter", flag="adapter-strength",
+                                  hint=did_you_mean(name, [a.name for a in result]) or "add --adapter NAME=IMAGE first")
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0.0 <= value <= 1.0:
+            raise ValidationError(f"adapter strength {name}={raw} must be a number between 0 and 1",
+                                  flag="adapter-strength")
+        adapter.strength = raw
+    return result
+
+
+def check_gated(choice: ModelChoice, secret: str | None, flag: str = "model-access-secret") -> None:
+    """KAITO does not enforce this for catalog models; without a token the download fails later."""
+    model = choice.model
+    if model is not None and model.gated and not secret:
+        raise ValidationError(f"{model.name} is gated on Hugging Face and needs a token to download "
+                              f"({model.gated_basis})", flag="model",
+                              hint="create a Secret with key HF_TOKEN (kubectl create secret generic hf-token "
+                                   "--from-literal=HF_TOKEN=…) and add --model-access-secret hf-token")
+    if secret:
+        problem = names.subdomain_problem(secret)
+        if problem:
+            raise ValidationError(f"secret name: {problem}", flag=flag)
