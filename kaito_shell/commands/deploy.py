@@ -31,7 +31,7 @@ def plan(inv: Invocation) -> Result:
         if fit.problem and v["bypass_resource_checks"]:
             warnings.append(f"{fit.problem} (bypassed: kaito.sh/bypass-resource-checks)")
         elif fit.problem:
-            raise ValidationError(fit.problem, flag="instance-type", hint=fit.hint)
+            raise ValidationError(fit.problem, flag=fit.flag, hint=fit.hint)
     adapters = rules.adapters(v["adapter"], v["adapter_strength"], runtime)
     rules.check_gated(choice, v["model_access_secret"])
     labels = rules.label_selector(v["label_selector"], name)

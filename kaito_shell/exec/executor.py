@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from kaito_shell.exec.session import Session
 
 Handler = Callable[["Invocation"], Result]
-APPLY_UNAVAILABLE = "applying needs the kube gateway and a cluster, which are not built yet (the input is valid)"
+APPLY_UNAVAILABLE = "applying to a cluster needs the kube gateway, which is not built yet (the input is valid)"
 
 
 @dataclass
@@ -71,7 +71,7 @@ def execute(node: CommandNode, session: Session, env: Environment, *, planning: 
         return Result.message(command_help(spec, env.program))
     _check_output_format(node)
     if spec.unavailable:
-        raise NotAvailable(f"'{spec.name}' is not available yet: {spec.unavailable}").at(node.source, node.path_span)
+        raise NotAvailable(f"'{spec.name}': {spec.unavailable}").at(node.source, node.path_span)
     inv = Invocation(node, session, env, node.values(), node.arg_values(), planning, dry_run_batch)
     applying = spec.mutates and not inv.dry_run
     target = spec.planner if (planning or applying) and spec.planner else spec.handler
@@ -84,7 +84,7 @@ def execute(node: CommandNode, session: Session, env: Environment, *, planning: 
     except KaitoError as err:
         raise err.at(node.source, node.path_span) from None
     if applying:
-        raise NotAvailable(f"'{spec.name}' cannot change a cluster yet: {APPLY_UNAVAILABLE}",
+        raise NotAvailable(f"'{spec.name}' without --dry-run: {APPLY_UNAVAILABLE}",
                            hint="add --dry-run to validate and print the manifests").at(node.source, node.path_span)
     result.notes = inv.warnings + result.notes
     return result
@@ -115,6 +115,7 @@ def _locate(err: ValidationError, node: CommandNode) -> ValidationError:
     """Point a validation error at the flag (or argument) it is about, else at the command."""
     span = None
     if err.flag:
-        span = node.flag_span(err.flag, err.value_index) or node.arg_span(err.flag)
+        dest = err.flag.replace("-", "_").replace(".", "_")
+        span = node.flag_span(dest, err.value_index) or node.arg_span(err.flag)
     err.at(node.source, span or node.path_span)
     return err

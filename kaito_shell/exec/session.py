@@ -42,6 +42,10 @@ class Session:
             self._kubeconfig_info = read_kubeconfig(self.kubeconfig, self.environ)
         return self._kubeconfig_info
 
+    def loaded_kubeconfig(self) -> KubeconfigInfo | None:
+        """The kubeconfig if already read (completion and the toolbar must not block on I/O)."""
+        return self._kubeconfig_info
+
     @property
     def context(self) -> str | None:
         return self.context_override or self.kubeconfig_info.current_context

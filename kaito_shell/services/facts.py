@@ -14,10 +14,10 @@ def gpu_shape(sku: Sku) -> str:
 
 def node_line(sku: Sku, nodes: int, replicas: int = 1, source: str = "KAITO's node estimator") -> str:
     total = nodes * replicas
-    per = f"{nodes} node{'s' if nodes != 1 else ''}"
+    per = _plural(nodes, "node")
     if replicas != 1:
         per += f" × {replicas} replicas = {total} nodes"
-    return f"nodes: {per} of {sku.instance_type}, {gpu_shape(sku)} each = {total * sku.gpu_count} GPUs ({source})"
+    return f"nodes: {per} of {sku.instance_type}, {gpu_shape(sku)} each = {_plural(total * sku.gpu_count, 'GPU')} ({source})"
 
 
 def cost_line(sku: Sku, nodes: int, replicas: int = 1) -> str:
@@ -31,3 +31,7 @@ def model_line(model: Model, max_model_len: int) -> str:
     return (f"model: {model.name} · weights {model.weights_gib:g} GiB · disk {model.disk_gib} GiB per node · "
             f"context {max_model_len} of {model.context_limit} tokens · startup budget "
             f"{estimator.readiness_timeout_minutes(model)} min")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")

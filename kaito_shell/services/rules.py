@@ -94,7 +94,7 @@ def resolve_sku(catalog: Catalog, name: str | None, gates: Gates, warnings: list
     if retired is not None:
         raise ValidationError(f"{retired.instance_type} ({retired.gpu_model}) was removed from KAITO's SKU table "
                               "(v0.12 needs CUDA compute capability ≥ 8.0 or a current VM size)", flag=flag,
-                              hint=_sku_advice(catalog, fit_model))
+                              hint=_sku_advice(catalog, fit_model, retired.cloud))
     if name.lower().startswith(("standard_n", "standard_d")):
         warnings.append(f"{name} is not in KAITO's SKU table: Azure accepts it, but its GPU count and memory are "
                         "unknown, so neither KAITO nor kaito-shell can size nodes for it")
@@ -104,20 +104,21 @@ def resolve_sku(catalog: Catalog, name: str | None, gates: Gates, warnings: list
                           hint=(f"did you mean {close}? " if close else "") + "`models estimate --model M` lists SKUs that fit")
 
 
-def _sku_advice(catalog: Catalog, model: Model | None) -> str:
+def _sku_advice(catalog: Catalog, model: Model | None, cloud: str | None = None) -> str:
     if model is None:
         return "e.g. --instance-type Standard_NC24ads_A100_v4; `models estimate` lists the SKUs"
-    best = cheapest_fit(catalog, model, estimator.DEFAULT_MAX_MODEL_LEN)
+    best = cheapest_fit(catalog, model, estimator.DEFAULT_MAX_MODEL_LEN, cloud=cloud)
     if best is None:
         return f"`models estimate --model {model.name}` lists the SKUs"
     return f"e.g. --instance-type {best.sku.instance_type} (cheapest priced SKU that fits on one node)"
 
 
-def cheapest_fit(catalog: Catalog, model: Model, max_model_len: int, single_node: bool = True) -> estimator.Estimate | None:
-    """The priced SKU with the lowest hourly cost that fits (on one node, unless told otherwise)."""
+def cheapest_fit(catalog: Catalog, model: Model, max_model_len: int, single_node: bool = True,
+                 cloud: str | None = None) -> estimator.Estimate | None:
+    """The priced SKU (of `cloud`, if given) with the lowest hourly cost that fits (on one node unless told otherwise)."""
     best: tuple[float, estimator.Estimate] | None = None
     for sku in catalog.skus:
-        if sku.price is None:
+        if sku.price is None or (cloud and sku.cloud != cloud):
             continue
         est = estimator.estimate(model, sku, max_model_len)
         if not est.fits or (single_node and est.nodes != 1):
@@ -188,6 +189,7 @@ class FitReport:
     nodes: int | None
     problem: str | None = None
     hint: str | None = None
+    flag: str = "instance-type"
 
 
 def assess_fit(catalog: Catalog, model: Model, sku: Sku, runtime: str, max_model_len: int,
@@ -197,26 +199,26 @@ def assess_fit(catalog: Catalog, model: Model, sku: Sku, runtime: str, max_model
         if sku.gpu_mem_gib_total < model.weights_gib:
             return FitReport(None, None, f"insufficient total GPU memory: {model.name} needs {model.weights_gib:g} GiB, "
                              f"{sku.instance_type} has {sku.gpu_mem_gib_total:g} GiB (Transformers cannot run multi-node)",
-                             _bigger_hint(catalog, model, max_model_len))
+                             _bigger_hint(catalog, model, max_model_len, sku.cloud))
         return FitReport(None, 1)
     est = estimator.estimate(model, sku, max_model_len)
     if not est.fits:
         return FitReport(est, None, f"{model.name} cannot fit on {sku.instance_type}: after the KV-cache reserve for "
                          f"max-model-len {max_model_len} no GPU memory is left for weights",
-                         "lower --max-model-len, or pick a GPU with more memory")
+                         "lower --max-model-len, or pick a GPU with more memory per GPU")
     assert est.nodes is not None
     if est.nodes > 1 and not distributed:
         return FitReport(est, est.nodes, f"{model.name} needs {est.nodes} × {sku.instance_type} nodes "
                          f"({est.gpus} GPUs, KAITO's estimator at max-model-len {max_model_len})",
-                         "add --distributed to allow multi-node inference, or " + _bigger_hint(catalog, model, max_model_len))
+                         "add --distributed to allow multi-node inference, or " + _bigger_hint(catalog, model, max_model_len, sku.cloud))
     if max_nodes is not None and est.nodes > max_nodes:
         return FitReport(est, est.nodes, f"{model.name} needs {est.nodes} × {sku.instance_type} nodes, more than "
-                         f"--nodes {max_nodes}", f"raise --nodes to {est.nodes} or pick a larger SKU")
+                         f"--nodes {max_nodes}", f"raise --nodes to {est.nodes} or pick a larger SKU", "nodes")
     return FitReport(est, est.nodes)
 
 
-def _bigger_hint(catalog: Catalog, model: Model, max_model_len: int) -> str:
-    best = cheapest_fit(catalog, model, max_model_len)
+def _bigger_hint(catalog: Catalog, model: Model, max_model_len: int, cloud: str | None = None) -> str:
+    best = cheapest_fit(catalog, model, max_model_len, cloud=cloud) or cheapest_fit(catalog, model, max_model_len)
     if best is None:
         return f"see `models estimate --model {model.name}`"
     return f"use --instance-type {best.sku.instance_type} (fits on one node)"
