@@ -27,6 +27,7 @@ from kaito_shell.lang.suggest import closest
 
 
 def _tuple_fields(d: dict[str, Any], *names: str) -> dict[str, Any]:
+    d = dict(d)
     for name in names:
         if name in d and isinstance(d[name], list):
             d[name] = tuple(d[name])
@@ -34,8 +35,9 @@ def _tuple_fields(d: dict[str, Any], *names: str) -> dict[str, Any]:
 
 
 def _sku(d: dict[str, Any]) -> Sku:
-    price = d.pop("price")
-    return Sku(price=Price(**price) if price else None, **_tuple_fields(d, "aliases"))
+    fields = _tuple_fields(d, "aliases")
+    price = fields.pop("price")
+    return Sku(price=Price(**price) if price else None, **fields)
 
 
 def parse_catalog(raw: dict[str, Any]) -> CatalogData:

@@ -1,0 +1,67 @@
+"""Shared fixtures: an in-memory Environment and a `cli` runner for the one-shot entry point."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kaito_shell.app.cli import run
+from kaito_shell.env import Environment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+class FakeStream(io.StringIO):
+    """A StringIO that can claim to be a terminal."""
+
+    def __init__(self, text: str = "", tty: bool = False) -> None:
+        super().__init__(text)
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def make_env(tmp_path: Path, *, stdin: str = "", tty: bool = False, extra_env: dict[str, str] | None = None,
+             program: str = "kaito") -> Environment:
+    environ = {"HOME": str(tmp_path / "home"), "XDG_STATE_HOME": str(tmp_path / "state"), "NO_COLOR": "1",
+               "KUBECONFIG": str(tmp_path / "no-kubeconfig"), "PATH": os.environ.get("PATH", "")}
+    environ.update(extra_env or {})
+    return Environment(stdin=FakeStream(stdin, tty), stdout=FakeStream(tty=tty), stderr=FakeStream(tty=tty),
+                       environ=environ, program=program, cwd=tmp_path)
+
+
+@pytest.fixture
+def cli(tmp_path: Path):
+    """Run `kaito ARGS…` in-process; returns exit code, stdout and stderr."""
+
+    def invoke(*argv: str, stdin: str = "", extra_env: dict[str, str] | None = None) -> CliResult:
+        env = make_env(tmp_path, stdin=stdin, extra_env=extra_env)
+        code = run(list(argv), env)
+        return CliResult(code, env.stdout.getvalue(), env.stderr.getvalue())  # type: ignore[attr-defined]
+
+    return invoke
+
+
+@pytest.fixture
+def catalog():
+    from kaito_shell.catalog.store import load_catalog
+
+    return load_catalog()
+
+
+def venv_bin() -> Path:
+    """The bin directory of the interpreter running the tests (where `kaito` is installed)."""
+    return Path(sys.executable).parent
