@@ -23,7 +23,8 @@ def plan(inv: Invocation) -> Result:
     rules.check_runtime(choice, runtime)
     config_docs, config_name, max_len = _inference_config(inv, choice.model, runtime)
     rules.check_max_model_len(choice.model, max_len)
-    sku = rules.resolve_sku(catalog, v["instance_type"], gates, warnings, fit_model=choice.model)
+    sku = rules.resolve_sku(catalog, v["instance_type"], gates, warnings, fit_model=choice.model,
+                            allow_unknown=bool(v["bypass_resource_checks"]))
     fit = None
     if choice.model is not None and sku is not None:
         fit = rules.assess_fit(catalog, choice.model, sku, runtime, max_len or estimator.DEFAULT_MAX_MODEL_LEN,

@@ -74,7 +74,7 @@ def _model_hint(catalog: Catalog, name: str) -> str:
 
 
 def resolve_sku(catalog: Catalog, name: str | None, gates: Gates, warnings: list[str],
-                flag: str = "instance-type", fit_model: Model | None = None) -> Sku | None:
+                flag: str = "instance-type", fit_model: Model | None = None, allow_unknown: bool = False) -> Sku | None:
     """The SKU for --instance-type, honouring NAP (required) vs BYO (must be empty)."""
     if gates.byo:
         if name:
@@ -95,13 +95,32 @@ def resolve_sku(catalog: Catalog, name: str | None, gates: Gates, warnings: list
         raise ValidationError(f"{retired.instance_type} ({retired.gpu_model}) was removed from KAITO's SKU table "
                               "(v0.12 needs CUDA compute capability ≥ 8.0 or a current VM size)", flag=flag,
                               hint=_sku_advice(catalog, fit_model, retired.cloud))
-    if name.lower().startswith(("standard_n", "standard_d")):
+    close = catalog.suggest_sku(name)
+    typo = close is not None and _similar(name, close)
+    if name.lower().startswith(("standard_n", "standard_d")) and (allow_unknown or not typo):
         warnings.append(f"{name} is not in KAITO's SKU table: Azure accepts it, but its GPU count and memory are "
                         "unknown, so neither KAITO nor kaito-shell can size nodes for it")
         return None
-    close = catalog.suggest_sku(name)
-    raise ValidationError(f"unknown instance type '{name}'", flag=flag,
-                          hint=(f"did you mean {close}? " if close else "") + "`models estimate --model M` lists SKUs that fit")
+    hint = (f"did you mean {close}? " if close else "") + "`models estimate --model M` lists SKUs that fit"
+    if typo and name.lower().startswith(("standard_n", "standard_d")):
+        hint += "; for another Azure size (which KAITO cannot size) add --bypass-resource-checks"
+    raise ValidationError(f"unknown instance type '{name}'", flag=flag, hint=hint)
+
+
+def _similar(typed: str, known: str) -> bool:
+    """A likely typo of `known`: a truncation of it, or one edit away."""
+    a, b = typed.lower(), known.lower()
+    return b.startswith(a) or _edit_distance(a, b) <= 1
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
 
 
 def _sku_advice(catalog: Catalog, model: Model | None, cloud: str | None = None) -> str:
