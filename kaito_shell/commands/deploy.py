@@ -25,6 +25,7 @@ def plan(inv: Invocation) -> Result:
     rules.check_max_model_len(choice.model, max_len)
     sku = rules.resolve_sku(catalog, v["instance_type"], gates, warnings, fit_model=choice.model,
                             allow_unknown=bool(v["bypass_resource_checks"]))
+    instance_type = sku.instance_type if sku else (None if gates.byo else v["instance_type"])
     fit = None
     if choice.model is not None and sku is not None:
         fit = rules.assess_fit(catalog, choice.model, sku, runtime, max_len or estimator.DEFAULT_MAX_MODEL_LEN,
@@ -41,9 +42,9 @@ def plan(inv: Invocation) -> Result:
     annotations = _annotations(inv, runtime)
     replicas = v["replicas"]
     if replicas is None:
-        main = render.workspace(name, namespace, sku.instance_type if sku else None, labels, inference, annotations)
+        main = render.workspace(name, namespace, instance_type, labels, inference, annotations)
     else:
-        main = render.inference_set(name, namespace, replicas, sku.instance_type if sku else None, labels, inference,
+        main = render.inference_set(name, namespace, replicas, instance_type, labels, inference,
                                     annotations)
     inv.session.planned[(namespace, name)] = PlannedWorkspace(name, namespace, choice.preset_name)
     lines = [f"kaito: {main['kind'].lower()}/{name} in namespace {namespace}: {choice.preset_name} on {runtime}"]

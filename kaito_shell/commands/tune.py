@@ -28,13 +28,14 @@ def plan(inv: Invocation) -> Result:
     data_output = _output(v["output"], v["output_push_secret"])
     gates = rules.resolve_gates(catalog, {})
     sku = rules.resolve_sku(catalog, v["instance_type"], gates, warnings, fit_model=None)
+    instance_type = sku.instance_type if sku else v["instance_type"]
     if sku is not None and model.tuning_gpu_mem_gib and sku.gpu_mem_gib_total < model.tuning_gpu_mem_gib:
         warnings.append(f"KAITO's tuning parameters list {model.tuning_gpu_mem_gib:g} GiB of GPU memory for "
                         f"{model.name}; {sku.instance_type} has {sku.gpu_mem_gib_total:g} GiB (tuning uses one node)")
     config_docs, config_name = _training_config(inv, method)
     labels = rules.label_selector(v["label_selector"], name)
     spec = render.TuningSpec(model.name, method, data_input, data_output, config_name)
-    workspace = render.tuning_workspace(name, namespace, sku.instance_type if sku else None, labels, spec)
+    workspace = render.tuning_workspace(name, namespace, instance_type, labels, spec)
     lines = [f"kaito: workspace/{name} in namespace {namespace}: {method} tuning of {model.name} "
              "(a Job on one node; results in /mnt/results)"]
     if sku is not None:
