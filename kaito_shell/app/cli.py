@@ -80,7 +80,7 @@ def _dispatch(argv: list[str], env: Environment) -> int:
         env.stderr.write(f"'{node.spec.name}' only means something inside the shell (run `kaito`)\n")
         return EXIT_USAGE
     result = execute(node, _session(env, node.global_values()), env)
-    emit(result, node.global_values().get("output") or node.spec.default_output, env)
+    emit(result, node.global_values().get("output"), env)
     return result.exit_code
 
 

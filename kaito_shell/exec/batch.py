@@ -93,7 +93,7 @@ def run_nodes(nodes: list[CommandNode], session: Session, env: Environment) -> i
         except KaitoError as err:
             emit_error(err, env)
             return err.exit_code
-        emit(result, node.global_values().get("output") or node.spec.default_output, env)
+        emit(result, node.global_values().get("output"), env)
         if result.exit_code:
             return result.exit_code
     return 0

@@ -33,8 +33,8 @@ def parse_yaml(text: str, what: str, flag: str) -> dict[str, Any]:
         doc = yamlio.load(text)
     except yamlio.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ValidationError(f"{what} is not valid YAML{where}: {getattr(exc, 'problem', exc)}", flag=flag) from None
+        where = f"{what}:{mark.line + 1}:{mark.column + 1}" if mark else what
+        raise ValidationError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}", flag=flag) from None
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
