@@ -62,6 +62,7 @@ def plan_batch(source: Source, session: Session, env: Environment, *, dry_run: b
         except KaitoError as err:
             errors.append(err)
     if errors:
+        errors.sort(key=lambda e: e.span.start if e.span else 0)
         raise BatchErrors(errors) if len(errors) > 1 else errors[0]
     return plan
 
