@@ -31,6 +31,9 @@ def test_exit_codes(cli):
     assert cli("models", "validate", "--model", "phi-4", "--instance-type", "Standard_NV36ads_A10_v5").code == 1
 
 
+EXAMPLE_VALUES = {"int": "1", "float": "1", "keyvalue": "a=b", "map": "a=b", "duration": "1h"}
+
+
 def test_every_unavailable_command_says_so_with_exit_3(cli):
     for spec in REGISTRY.commands:
         if not spec.unavailable:
@@ -40,7 +43,7 @@ def test_every_unavailable_command_says_so_with_exit_3(cli):
             argv.append(f"{arg.ref_kinds[0]}/x" if arg.kind == "ref" else "x")
         for flag in spec.flags:
             if flag.required:
-                argv += [f"--{flag.name}", "1" if flag.kind == "int" else "x"]
+                argv += [f"--{flag.name}", EXAMPLE_VALUES.get(flag.kind, "x")]
         result = cli(*argv)
         assert result.code == 3, (argv, result.err)
         assert result.err.startswith("not available yet: "), result.err
