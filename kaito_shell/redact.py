@@ -12,7 +12,7 @@ SECRET_PATTERNS = (
     r"\b(?P<s>AKIA[0-9A-Z]{16})\b",                             # AWS access key ids
     r"(?i)\b(?P<s>sk-[A-Za-z0-9_-]{20,})",                      # OpenAI-style API keys
     r"(?i)\bbearer\s+(?P<s>[A-Za-z0-9._~+/=-]{16,})",           # bearer tokens
-    r"(?i)\b(?:token|password|passwd|secret|apikey|api-key|api_key)[=:]\s*(?P<s>[^\s,;'\"]{6,})",  # key=value
+    r"(?i)\b(?:token|password|passwd|secret|apikey|api-key|api_key)[=:]\s*(?P<s>[^\s,;'\"*]{6,})",  # key=value
 )
 MASK = "*"
 

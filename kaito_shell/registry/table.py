@@ -175,6 +175,7 @@ COMMANDS = [
         ("tune",), "fine-tune a model with LoRA or QLoRA (tuning Workspace + ConfigMap)",
         "kaito_shell.commands.tune:run", TUNE_FLAGS, planner="kaito_shell.commands.tune:plan",
         outputs=MANIFEST_OUT, default_output="yaml", mutates=True,
+        description="Here --output is where the adapter goes (KAITO's tuning.output); use -o for the print format.",
         examples=(
             "tune --name phi3-tune --model phi-3-mini-128k-instruct --method qlora "
             "--input https://example.com/data.parquet --output myacr.azurecr.io/phi3-adapter:0.1 "
