@@ -132,9 +132,10 @@ class Registry:
     def children(self, prefix: tuple[str, ...]) -> list[str]:
         """The words that may follow `prefix` (subcommands and subgroups), in declaration order."""
         words: list[str] = []
-        for path in [g.path for g in self.groups] + [c.path for c in self.commands if not c.hidden]:
-            if len(path) == len(prefix) + 1 and path[: len(prefix)] == prefix and path[-1] not in words:
-                words.append(path[-1])
+        depth = len(prefix)
+        for path in [c.path for c in self.commands if not c.hidden] + [g.path for g in self.groups]:
+            if len(path) > depth and path[:depth] == prefix and path[depth] not in words:
+                words.append(path[depth])
         return words
 
     def word_aliases(self, prefix: tuple[str, ...]) -> dict[str, str]:
