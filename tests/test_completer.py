@@ -38,7 +38,7 @@ def test_command_words_and_subcommands(complete):
     assert complete("mo")[0] == "models" and "monitor" in complete("mo")
     assert complete("models ") == ["list", "describe", "validate", "runtime", "estimate"]
     assert complete("models es")[0] == "estimate"
-    assert complete("config templates s") == ["show"]
+    assert complete("config templates s")[0] == "show"
     assert complete("use n") == ["namespace"]
     assert complete("help mod") == ["models"]
 
