@@ -39,7 +39,7 @@ def test_command_words_and_subcommands(complete):
     assert complete("models ") == ["list", "describe", "validate", "runtime", "estimate"]
     assert complete("models es")[0] == "estimate"
     assert complete("config templates s")[0] == "show"
-    assert complete("use n") == ["namespace"]
+    assert complete("use n")[0] == "namespace"
     assert complete("help mod") == ["models"]
 
 
