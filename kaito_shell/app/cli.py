@@ -47,9 +47,8 @@ def run(argv: list[str], env: Environment) -> int:
             import traceback
 
             traceback.print_exc(file=env.stderr)
-        else:
-            env.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
-                             "  this is a bug in kaito-shell; rerun with --debug for the traceback\n")
+        env.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
+                         "  this is a bug in kaito-shell" + ("" if debug else "; rerun with --debug for the traceback") + "\n")
         return EXIT_FAILURE
 
 
