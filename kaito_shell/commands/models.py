@@ -254,9 +254,23 @@ def estimate(inv: Invocation) -> Result:
                Column("gpus", "GPUs", justify="right"),
                Column("price", "$/h" + (f" ×{replicas}" if replicas > 1 else ""), justify="right"),
                Column("source", "price source", wide=True)]
-    footer = [f"{model.name}: {model.weights_gib:g} GiB weights, {model.bytes_per_token} bytes/token; "
+    footer = _cheapest_lines(items) + [f"{model.name}: {model.weights_gib:g} GiB weights, {model.bytes_per_token} bytes/token; "
               f"max-model-len {max_len}; KAITO's vLLM node estimator (gpu-memory-utilization 0.84).",
               "prices: " + catalog.data.provenance.prices_note + "; '-' or 'unknown' means no bundled price."]
     data = {"apiVersion": API_VERSION, "kind": "Estimate", "model": model.name, "maxModelLen": max_len,
             "replicas": replicas, "items": items}
     return Result.table(columns, rows, data, names=[f"instancetype/{i['instanceType']}" for i in items], footer=footer)
+
+
+def _cheapest_lines(items: list[dict[str, Any]]) -> list[str]:
+    """Name the cheapest single-node fit and, if cheaper, the cheapest multi-node one."""
+    priced = [i for i in items if i["fits"] and i["pricePerHourUSD"] is not None]
+    single = next((i for i in priced if i["nodes"] == 1), None)
+    lines = []
+    if single:
+        lines.append(f"cheapest on one node: {single['instanceType']} ({money(single['pricePerHourUSD'])}/h)")
+    if priced and priced[0] is not single:
+        first = priced[0]
+        lines.append(f"cheapest overall: {first['nodes']} × {first['instanceType']} ({money(first['pricePerHourUSD'])}/h; "
+                     "multi-node needs `deploy --distributed`)")
+    return lines
