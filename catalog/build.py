@@ -11,7 +11,6 @@ import argparse
 import csv
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from kaito_shell.catalog.types import (  # noqa: E402
     RetiredSku,
     Sku,
     Template,
+    to_data,
 )
 
 KAITO_COMMIT = "056b8280b1a8debf644bc6f4399e913a1f9c7e70"
@@ -247,9 +247,10 @@ def build_crd_schemas() -> dict[str, dict[str, Any]]:
 
 def render() -> dict[str, str]:
     catalog = build_catalog()
-    TypeAdapter(CatalogData).validate_python(asdict(catalog), strict=False)
+    data = to_data(catalog)
+    TypeAdapter(CatalogData).validate_python(data)
     return {
-        "catalog.json": json.dumps(asdict(catalog), indent=1, sort_keys=True) + "\n",
+        "catalog.json": json.dumps(data, indent=1, sort_keys=True) + "\n",
         "crd_schemas.json": json.dumps(build_crd_schemas(), sort_keys=True, separators=(",", ":")) + "\n",
     }
 

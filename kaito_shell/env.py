@@ -5,21 +5,23 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
-@dataclass
 class Environment:
     """Streams and settings a command may touch; tests pass their own."""
 
-    stdin: TextIO = field(default_factory=lambda: sys.stdin)
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    program: str = "kaito"
-    cwd: Path = field(default_factory=Path.cwd)
+    def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None,
+                 environ: Mapping[str, str] | None = None, program: str = "kaito", cwd: str | Path | None = None) -> None:
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.environ = os.environ if environ is None else environ
+        self.program = program
+        self.cwd = cwd if cwd is not None else os.getcwd()
 
     @staticmethod
     def _isatty(stream: TextIO) -> bool:
@@ -58,10 +60,14 @@ class Environment:
     @property
     def state_dir(self) -> Path:
         """$XDG_STATE_HOME/kaito (history lives here)."""
-        base = self.environ.get("XDG_STATE_HOME") or str(Path(self.environ.get("HOME", "~")).expanduser() / ".local/state")
-        return Path(base) / "kaito"
+        from pathlib import Path
+
+        home = Path(self.environ.get("HOME") or "~").expanduser()
+        return Path(self.environ.get("XDG_STATE_HOME") or home / ".local" / "state") / "kaito"
 
     def resolve(self, path: str) -> Path:
         """A user-given path, relative to the working directory."""
+        from pathlib import Path
+
         p = Path(path).expanduser()
-        return p if p.is_absolute() else self.cwd / p
+        return p if p.is_absolute() else Path(self.cwd) / p

@@ -1,13 +1,14 @@
 import json
 import subprocess
 import sys
-from dataclasses import asdict
+
+from pathlib import Path
 
 from pydantic import TypeAdapter
 
 from conftest import ROOT
 from kaito_shell.catalog.store import DATA_DIR, parse_catalog
-from kaito_shell.catalog.types import CatalogData
+from kaito_shell.catalog.types import CatalogData, to_data
 
 
 def test_counts_match_kaito_v0_12(catalog):
@@ -57,9 +58,9 @@ def test_templates_and_gates(catalog):
 
 
 def test_catalog_json_validates_strictly_with_pydantic():
-    raw = json.loads((DATA_DIR / "catalog.json").read_text())
+    raw = json.loads((Path(DATA_DIR) / "catalog.json").read_text())
     TypeAdapter(CatalogData).validate_python(raw)
-    assert json.loads(json.dumps(asdict(parse_catalog(raw)))) == raw
+    assert json.loads(json.dumps(to_data(parse_catalog(raw)))) == raw
 
 
 def test_built_catalog_is_not_stale():

@@ -56,6 +56,11 @@ def _dispatch(argv: list[str], env: Environment) -> int:
     from kaito_shell.lang.parser import parse_globals
     from kaito_shell.registry.table import REGISTRY
 
+    if argv in (["--help"], ["-h"]):  # the hot path: no parser, no executor
+        from kaito_shell.output.helptext import overview
+
+        env.stdout.write(overview(REGISTRY, env.program))
+        return EXIT_OK
     if argv in (["--version"], ["-V"]):
         from kaito_shell import KAITO_TARGET, __version__
 

@@ -1,15 +1,14 @@
 """Load the bundled catalog and answer lookups (models, SKUs, templates, gates).
 
-Loading parses one JSON file into frozen dataclasses (a few ms); the result is cached per process.
+Loading parses one JSON file into NamedTuple records (a few ms); the result is cached per process.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
-from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from kaito_shell.catalog.types import (
@@ -54,11 +53,11 @@ def parse_catalog(raw: dict[str, Any]) -> CatalogData:
     )
 
 
-@dataclass(frozen=True)
 class Catalog:
     """Lookups over CatalogData; names match case-insensitively, as KAITO does."""
 
-    data: CatalogData
+    def __init__(self, data: CatalogData) -> None:
+        self.data = data
 
     @cached_property
     def _models_by_key(self) -> dict[str, Model]:
@@ -128,7 +127,7 @@ class Catalog:
         return arch in self.data.vllm_architectures
 
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 _lock = threading.Lock()
 _cached: Catalog | None = None
 
@@ -139,7 +138,8 @@ def load_catalog() -> Catalog:
     if _cached is None:
         with _lock:
             if _cached is None:
-                text = (DATA_DIR / "catalog.json").read_text()
+                with open(os.path.join(DATA_DIR, "catalog.json"), encoding="utf-8") as fh:
+                    text = fh.read()
                 _cached = Catalog(parse_catalog(json.loads(text)))
     return _cached
 

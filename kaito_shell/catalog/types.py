@@ -1,16 +1,15 @@
 """Typed records of the bundled catalog.
 
-Plain frozen dataclasses so loading stays fast; the catalog build and the tests validate
-the same classes strictly through pydantic's TypeAdapter.
+NamedTuples, because creating them (and their classes) is cheap at start-up; the catalog build
+and the tests validate the same classes strictly through pydantic's TypeAdapter.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Price:
+class Price(NamedTuple):
     """A list price for one VM size in one region."""
 
     cloud: str
@@ -22,8 +21,7 @@ class Price:
     source: str
 
 
-@dataclass(frozen=True)
-class Sku:
+class Sku(NamedTuple):
     """A GPU VM size from KAITO's SKU tables (pkg/sku)."""
 
     cloud: str
@@ -38,8 +36,7 @@ class Sku:
     price: Price | None = None
 
 
-@dataclass(frozen=True)
-class Model:
+class Model(NamedTuple):
     """A curated model of KAITO's model_catalog.yaml, with derived preset parameters."""
 
     name: str
@@ -76,8 +73,7 @@ class Model:
     tokenizer_mode: str | None = None
 
 
-@dataclass(frozen=True)
-class RetiredModel:
+class RetiredModel(NamedTuple):
     """A preset name that KAITO v0.12 no longer accepts."""
 
     name: str
@@ -85,8 +81,7 @@ class RetiredModel:
     reason: str
 
 
-@dataclass(frozen=True)
-class RetiredSku:
+class RetiredSku(NamedTuple):
     """A SKU removed from KAITO's tables since v0.6.2."""
 
     cloud: str
@@ -94,8 +89,7 @@ class RetiredSku:
     gpu_model: str
 
 
-@dataclass(frozen=True)
-class FeatureGate:
+class FeatureGate(NamedTuple):
     """A controller feature gate with its chart default."""
 
     name: str
@@ -103,8 +97,7 @@ class FeatureGate:
     description: str
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(NamedTuple):
     """A default ConfigMap template shipped by the KAITO charts."""
 
     name: str
@@ -114,8 +107,7 @@ class Template:
     content: str
 
 
-@dataclass(frozen=True)
-class Provenance:
+class Provenance(NamedTuple):
     """Where the catalog's facts come from."""
 
     kaito_version: str
@@ -127,8 +119,7 @@ class Provenance:
     built_from: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class CatalogData:
+class CatalogData(NamedTuple):
     """Everything in catalog.json."""
 
     provenance: Provenance
@@ -138,4 +129,13 @@ class CatalogData:
     retired_skus: tuple[RetiredSku, ...]
     feature_gates: tuple[FeatureGate, ...]
     templates: tuple[Template, ...]
-    vllm_architectures: tuple[str, ...] = field(default=())
+    vllm_architectures: tuple[str, ...] = ()
+
+
+def to_data(value: Any) -> Any:
+    """Plain JSON-able data from catalog records (recursively), the inverse of store.parse_catalog."""
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {key: to_data(item) for key, item in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [to_data(item) for item in value]
+    return value

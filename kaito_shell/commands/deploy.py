@@ -38,7 +38,7 @@ def plan(inv: Invocation) -> Result:
     rules.check_gated(choice, v["model_access_secret"])
     labels = rules.label_selector(v["label_selector"], name)
     inference = render.InferenceSpec(choice.preset_name, v["model_access_secret"], config_name,
-                                     [(a.name, a.image, a.strength) for a in adapters])
+                                     tuple((a.name, a.image, a.strength) for a in adapters))
     annotations = _annotations(inv, runtime)
     replicas = v["replicas"]
     if replicas is None:

@@ -1,9 +1,9 @@
-"""Shell verbs: `use`, `context`, `run`, `help`, `history`, `version`, `exit`."""
+"""Shell verbs: `use`, `context`, `run`, `history`, `version`, `exit`."""
 
 from __future__ import annotations
 
 from kaito_shell import KAITO_TARGET, __version__
-from kaito_shell.errors import UsageError, ValidationError
+from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.output.result import Column, Result, Section
 from kaito_shell.services import names
@@ -89,28 +89,6 @@ def run_file(inv: Invocation) -> Result:
     result = Result.nothing()
     result.exit_code = run_batch(source, inv.session, inv.env, dry_run=dry_run)
     return result
-
-
-def help_command(inv: Invocation) -> Result:
-    from kaito_shell.lang.parser import match_path
-    from kaito_shell.output.helptext import command_help, group_help, overview
-    from kaito_shell.registry.table import REGISTRY
-
-    words = [a.value for a in inv.node.extra]
-    program = inv.env.program
-    if not words:
-        return Result.message(overview(REGISTRY, program))
-    match = match_path(words, REGISTRY)
-    if match.consumed != len(words):
-        from kaito_shell.lang.suggest import did_you_mean
-
-        bad = words[match.consumed]
-        hint = did_you_mean(bad, REGISTRY.children(match.path)) or "`help` lists the commands"
-        raise UsageError(f"no help for '{' '.join(words)}': unknown word '{bad}'", hint=hint).at(
-            inv.node.source, inv.node.extra[match.consumed].span)
-    if match.command is not None:
-        return Result.message(command_help(match.command, program))
-    return Result.message(group_help(REGISTRY, match.path, program))
 
 
 def history(inv: Invocation) -> Result:

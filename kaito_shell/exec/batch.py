@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from kaito_shell.env import Environment
 from kaito_shell.errors import BatchErrors, KaitoError, UsageError
 from kaito_shell.exec.executor import execute
@@ -17,12 +15,12 @@ from kaito_shell.output.result import MANIFESTS, Result
 from kaito_shell.registry.table import REGISTRY
 
 
-@dataclass
 class Plan:
     """A validated batch: its statements and, for manifest commands, what they render."""
 
-    nodes: list[CommandNode] = field(default_factory=list)
-    results: list[Result] = field(default_factory=list)
+    def __init__(self, nodes: list[CommandNode]) -> None:
+        self.nodes = nodes
+        self.results: list[Result] = []
 
     @property
     def documents(self) -> list[dict]:

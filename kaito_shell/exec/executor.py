@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kaito_shell.errors import KaitoError, NotAvailable, UsageError, ValidationError
@@ -20,18 +19,19 @@ Handler = Callable[["Invocation"], Result]
 APPLY_UNAVAILABLE = "applying to a cluster needs the kube gateway, which is not built yet (the input is valid)"
 
 
-@dataclass
 class Invocation:
     """Everything a handler may use: parsed values, the session, the environment, and spans."""
 
-    node: CommandNode
-    session: Session
-    env: Environment
-    values: dict[str, Any]
-    args: dict[str, Any]
-    planning: bool = False
-    dry_run_batch: bool = False
-    warnings: list[str] = field(default_factory=list)
+    def __init__(self, node: CommandNode, session: Session, env: Environment, *, planning: bool = False,
+                 dry_run_batch: bool = False) -> None:
+        self.node = node
+        self.session = session
+        self.env = env
+        self.values: dict[str, Any] = node.values()
+        self.args: dict[str, Any] = node.arg_values()
+        self.planning = planning
+        self.dry_run_batch = dry_run_batch
+        self.warnings: list[str] = []
 
     @property
     def namespace(self) -> str:
@@ -72,7 +72,7 @@ def execute(node: CommandNode, session: Session, env: Environment, *, planning: 
     _check_output_format(node)
     if spec.unavailable:
         raise NotAvailable(f"'{spec.name}': {spec.unavailable}").at(node.source, node.path_span)
-    inv = Invocation(node, session, env, node.values(), node.arg_values(), planning, dry_run_batch)
+    inv = Invocation(node, session, env, planning=planning, dry_run_batch=dry_run_batch)
     applying = spec.mutates and not inv.dry_run
     target = spec.planner if (planning or applying) and spec.planner else spec.handler
     assert target, f"command {spec.name} has no handler"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kaito_shell.services.kubeconfig import KubeconfigInfo, read_kubeconfig
 
 
-@dataclass
-class PlannedWorkspace:
+class PlannedWorkspace(NamedTuple):
     """A workspace rendered earlier in this session (so `rag deploy --llm-workspace` can resolve it)."""
 
     name: str
@@ -18,23 +17,24 @@ class PlannedWorkspace:
     model: str
 
 
-@dataclass
 class Session:
     """Kube context, namespace and current workspace, plus what earlier statements planned.
 
     The kubeconfig is read lazily, the first time a context or namespace is needed.
     """
 
-    environ: Mapping[str, str] = field(default_factory=dict)
-    kubeconfig: str | None = None
-    context_override: str | None = None
-    namespace_override: str | None = None
-    workspace: str | None = None
-    interactive: bool = False
-    assume_yes: bool = False
-    planned: dict[tuple[str, str], PlannedWorkspace] = field(default_factory=dict)
-    exit_requested: bool = False
-    _kubeconfig_info: KubeconfigInfo | None = field(default=None, repr=False)
+    def __init__(self, environ: Mapping[str, str] | None = None, kubeconfig: str | None = None,
+                 context_override: str | None = None, namespace_override: str | None = None) -> None:
+        self.environ: Mapping[str, str] = environ if environ is not None else {}
+        self.kubeconfig = kubeconfig
+        self.context_override = context_override
+        self.namespace_override = namespace_override
+        self.workspace: str | None = None
+        self.interactive = False
+        self.assume_yes = False
+        self.planned: dict[tuple[str, str], PlannedWorkspace] = {}
+        self.exit_requested = False
+        self._kubeconfig_info: KubeconfigInfo | None = None
 
     @property
     def kubeconfig_info(self) -> KubeconfigInfo:

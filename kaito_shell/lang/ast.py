@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from kaito_shell.lang.source import Source, Span
 from kaito_shell.registry.spec import BOOL, MAP, CommandSpec, FlagSpec
 
 
-@dataclass(frozen=True)
-class FlagNode:
+class FlagNode(NamedTuple):
     """One occurrence of a flag: `--model phi-4` or `--set lora.r=16`."""
 
     spec: FlagSpec
@@ -25,8 +23,7 @@ class FlagNode:
         return self.name_span.cover(self.value_span)
 
 
-@dataclass(frozen=True)
-class ArgNode:
+class ArgNode(NamedTuple):
     """A positional argument."""
 
     name: str
@@ -35,18 +32,22 @@ class ArgNode:
     span: Span
 
 
-@dataclass
 class CommandNode:
     """A parsed statement: the command spec, the words that named it, flags, args and globals."""
 
-    spec: CommandSpec
-    source: Source
-    path_span: Span
-    flags: list[FlagNode] = field(default_factory=list)
-    args: list[ArgNode] = field(default_factory=list)
-    globals: list[FlagNode] = field(default_factory=list)
-    extra: list[ArgNode] = field(default_factory=list)
-    help: bool = False
+    def __init__(self, spec: CommandSpec, source: Source, path_span: Span, *, globals: list[FlagNode] | None = None,
+                 extra: list[ArgNode] | None = None, help: bool = False) -> None:
+        self.spec = spec
+        self.source = source
+        self.path_span = path_span
+        self.flags: list[FlagNode] = []
+        self.args: list[ArgNode] = []
+        self.globals = globals if globals is not None else []
+        self.extra = extra if extra is not None else []
+        self.help = help
+
+    def __repr__(self) -> str:
+        return f"CommandNode({self.spec.name!r}, flags={len(self.flags)}, args={len(self.args)})"
 
     @property
     def span(self) -> Span:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kaito_shell.errors import UsageError
 from kaito_shell.lang.ast import ArgNode, CommandNode, FlagNode, all_flags, flag_dest
@@ -15,8 +15,7 @@ from kaito_shell.registry.spec import BOOL, CommandSpec, FlagSpec, Registry
 HELP_WORDS = ("--help", "-h")
 
 
-@dataclass
-class PathMatch:
+class PathMatch(NamedTuple):
     """How far the leading words of a statement walk down the command tree."""
 
     path: tuple[str, ...]

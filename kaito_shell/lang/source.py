@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """Half-open character range [start, end) in a Source."""
 
     start: int
@@ -17,18 +16,19 @@ class Span:
         return Span(min(self.start, other.start), max(self.end, other.end))
 
 
-@dataclass(frozen=True)
 class Source:
     """Text being parsed and where it came from (`<input>`, `<argv>`, a file path)."""
 
-    text: str
-    origin: str = "<input>"
-    is_file: bool = False
-    _line_starts: list[int] = field(default_factory=list, compare=False, repr=False)
+    __slots__ = ("text", "origin", "is_file", "_line_starts")
 
-    def __post_init__(self) -> None:
-        starts = [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
-        object.__setattr__(self, "_line_starts", starts)
+    def __init__(self, text: str, origin: str = "<input>", is_file: bool = False) -> None:
+        self.text = text
+        self.origin = origin
+        self.is_file = is_file
+        self._line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+    def __repr__(self) -> str:
+        return f"Source({self.origin!r}, {len(self.text)} chars)"
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kaito_shell.errors import UsageError
 from kaito_shell.lang.source import Source, Span
@@ -10,8 +10,7 @@ from kaito_shell.lang.source import Source, Span
 WORD, SEP = "word", "sep"
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """A word (value after quote removal) or a statement separator, with its span."""
 
     kind: str

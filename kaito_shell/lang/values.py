@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kaito_shell.lang.suggest import did_you_mean
 from kaito_shell.registry import spec as S
@@ -26,8 +26,7 @@ class ValueProblem(ValueError):
         self.hint = hint
 
 
-@dataclass(frozen=True)
-class ResourceRef:
+class ResourceRef(NamedTuple):
     """`workspace/NAME`-style reference to a KAITO object."""
 
     kind: str

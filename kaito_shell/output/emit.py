@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-
 from kaito_shell.env import Environment
 from kaito_shell.errors import KaitoError
 from kaito_shell.output.errors import format_error
@@ -37,6 +33,9 @@ def page(text: str, env: Environment) -> None:
         env.stdout.flush()
         return
     env.stdout.flush()
+    import os
+    import subprocess
+
     try:
         subprocess.run(pager, shell=True, input=text.encode(), check=False, env={**os.environ, "LESSCHARSET": "utf-8"})
     except OSError:
@@ -50,8 +49,9 @@ def _pager_command(text: str, env: Environment) -> str | None:
     if not lines or text.count("\n") < lines - 1:
         return None
     pager = env.environ.get("KAITO_PAGER") or env.environ.get("PAGER") or "less -FRX"
-    first = pager.split()[0]
-    return pager if shutil.which(first) else None
+    import shutil
+
+    return pager if shutil.which(pager.split()[0]) else None
 
 
 def _paint(text: str, sgr: str, env: Environment) -> str:

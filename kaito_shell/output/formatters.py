@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 from kaito_shell.output.result import DETAILS, MANIFESTS, NONE, TABLE, TEXT, Column, Result
@@ -14,7 +13,7 @@ def render(result: Result, fmt: str | None, *, color: bool = False, width: int =
     if result.kind == MANIFESTS:
         return _manifests(result, fmt, color)
     if fmt == "json":
-        return _highlight(json.dumps(result.data, indent=2, ensure_ascii=False) + "\n", "json", color)
+        return _highlight(_json(result.data), "json", color)
     if fmt == "yaml":
         from kaito_shell.output import yamlio
 
@@ -29,6 +28,12 @@ def render(result: Result, fmt: str | None, *, color: bool = False, width: int =
         return result.text if result.text.endswith("\n") or not result.text else result.text + "\n"
     assert result.kind == NONE
     return ""
+
+
+def _json(data: Any) -> str:
+    import json
+
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def _console(color: bool, width: int) -> Any:
@@ -96,7 +101,7 @@ def _manifests(result: Result, fmt: str | None, color: bool) -> str:
     if fmt == "json":
         payload: Any = result.documents[0] if len(result.documents) == 1 else {
             "apiVersion": "v1", "kind": "List", "items": result.documents}
-        return _highlight(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", "json", color)
+        return _highlight(_json(payload), "json", color)
     from kaito_shell.output import yamlio
 
     header = "".join(f"# {fact}\n" for fact in result.facts)

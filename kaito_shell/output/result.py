@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 TABLE, DETAILS, MANIFESTS, TEXT, NONE = "table", "details", "manifests", "text", "none"
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """A table column: `key` into each row, the header, and whether only `-o wide` shows it."""
 
     key: str
@@ -18,15 +16,13 @@ class Column:
     justify: str = "left"
 
 
-@dataclass
-class Section:
+class Section(NamedTuple):
     """A titled block of `key: value` lines in a details view (describe-style)."""
 
     title: str
-    pairs: list[tuple[str, str]] = field(default_factory=list)
+    pairs: list[tuple[str, str]]
 
 
-@dataclass
 class Result:
     """What a command produced.
 
@@ -35,18 +31,25 @@ class Result:
     beside a manifest preview.
     """
 
-    kind: str = NONE
-    columns: list[Column] = field(default_factory=list)
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    sections: list[Section] = field(default_factory=list)
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    facts: list[str] = field(default_factory=list)
-    text: str = ""
-    data: Any = None
-    names: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    footer: list[str] = field(default_factory=list)
-    exit_code: int = 0
+    def __init__(self, kind: str = NONE, *, columns: list[Column] | None = None, rows: list[dict[str, Any]] | None = None,
+                 sections: list[Section] | None = None, documents: list[dict[str, Any]] | None = None,
+                 facts: list[str] | None = None, text: str = "", data: Any = None, names: list[str] | None = None,
+                 notes: list[str] | None = None, footer: list[str] | None = None, exit_code: int = 0) -> None:
+        self.kind = kind
+        self.columns = columns or []
+        self.rows = rows or []
+        self.sections = sections or []
+        self.documents = documents or []
+        self.facts = facts or []
+        self.text = text
+        self.data = data
+        self.names = names or []
+        self.notes = notes or []
+        self.footer = footer or []
+        self.exit_code = exit_code
+
+    def __repr__(self) -> str:
+        return f"Result({self.kind!r}, exit_code={self.exit_code})"
 
     @classmethod
     def table(cls, columns: list[Column], rows: list[dict[str, Any]], data: Any, *,

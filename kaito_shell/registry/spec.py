@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Value kinds understood by kaito_shell.lang.values.
 STRING, INT, FLOAT, BOOL, DURATION, MAP, KEYVALUE, REF, CHOICE, PATH = (
@@ -11,8 +11,7 @@ STRING, INT, FLOAT, BOOL, DURATION, MAP, KEYVALUE, REF, CHOICE, PATH = (
 OUTPUT_FORMATS = ("table", "wide", "json", "yaml", "name")
 
 
-@dataclass(frozen=True)
-class FlagSpec:
+class FlagSpec(NamedTuple):
     """One `--flag` of a command.
 
     kind: how the value is parsed (see module constants).  repeatable: the flag may be given many
@@ -56,8 +55,7 @@ class FlagSpec:
                 REF: "KIND/NAME", PATH: "FILE"}.get(self.kind, self.name.split(".")[-1].upper())
 
 
-@dataclass(frozen=True)
-class ArgSpec:
+class ArgSpec(NamedTuple):
     """A positional argument, e.g. `workspace/NAME` or a model name."""
 
     name: str
@@ -70,8 +68,7 @@ class ArgSpec:
     default_from_session: str | None = None
 
 
-@dataclass(frozen=True)
-class CommandSpec:
+class CommandSpec(NamedTuple):
     """A command of the language (a path of words such as `models list`).
 
     handler: "module:function" imported lazily when the command runs.  planner: an optional
@@ -106,8 +103,7 @@ class CommandSpec:
         return next((f for f in self.flags if f.name == name or (f.short and f.short == name)), None)
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """A command word that only groups subcommands (`models`, `rag`, `config templates`)."""
 
     path: tuple[str, ...]
@@ -115,13 +111,13 @@ class Group:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass
 class Registry:
     """All commands and groups, indexed by path."""
 
-    commands: list[CommandSpec] = field(default_factory=list)
-    groups: list[Group] = field(default_factory=list)
-    global_flags: tuple[FlagSpec, ...] = ()
+    def __init__(self, commands: list[CommandSpec], groups: list[Group], global_flags: tuple[FlagSpec, ...]) -> None:
+        self.commands = commands
+        self.groups = groups
+        self.global_flags = global_flags
 
     def command(self, path: tuple[str, ...]) -> CommandSpec | None:
         return next((c for c in self.commands if c.path == path), None)

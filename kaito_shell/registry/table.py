@@ -369,7 +369,7 @@ COMMANDS = [
                 (FlagSpec("dry-run", "print every manifest as one YAML stream; change nothing", BOOL), YES),
                 args=(ArgSpec("file", "the .kaito file", completer="file"),),
                 examples=("run staging.kaito --dry-run", "run rollout.kaito --yes")),
-    CommandSpec(("help",), "list commands, or explain one", "kaito_shell.commands.session:help_command",
+    CommandSpec(("help",), "list commands, or explain one", "kaito_shell.commands.help:help_command",
                 extra_args=True, examples=("help", "help deploy", "help models estimate")),
     CommandSpec(("history",), "show the shell history (secrets redacted)", "kaito_shell.commands.session:history",
                 (FlagSpec("limit", "last N entries", INT, minimum=1, default=20),)),

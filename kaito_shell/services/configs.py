@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from kaito_shell.catalog.types import Model
@@ -17,13 +16,13 @@ SECTION_ALIASES = {"model": "ModelConfig", "quantization": "QuantizationConfig",
                    "dataset": "DatasetConfig", "data": "DatasetConfig", "collator": "DataCollator"}
 
 
-@dataclass
 class ConfigReport:
     """A parsed config file and what was learnt from it."""
 
-    doc: dict[str, Any]
-    max_model_len: int | None = None
-    warnings: list[str] = field(default_factory=list)
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.doc = doc
+        self.max_model_len: int | None = None
+        self.warnings: list[str] = []
 
 
 def parse_yaml(text: str, what: str, flag: str) -> dict[str, Any]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kaito_shell.catalog.types import Price, Sku
 
 
-@dataclass(frozen=True)
-class NodeCost:
+class NodeCost(NamedTuple):
     """Hourly cost of `nodes` × `replicas` nodes of one SKU, or None where no price is known."""
 
     sku: Sku

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kaito_shell.catalog.types import Model, Sku
 
@@ -16,8 +16,7 @@ WEIGHT_OVERHEAD = 1.05
 DEFAULT_MAX_MODEL_LEN = 2048
 
 
-@dataclass(frozen=True)
-class Estimate:
+class Estimate(NamedTuple):
     """How many nodes of one SKU a model needs under vLLM for a context length."""
 
     model: Model
@@ -53,8 +52,7 @@ def estimate(model: Model, sku: Sku, max_model_len: int = DEFAULT_MAX_MODEL_LEN)
     return Estimate(model, sku, max_model_len, for_weights / GIB, min_gpus, math.ceil(min_gpus / gpus_per_node))
 
 
-@dataclass(frozen=True)
-class Parallelism:
+class Parallelism(NamedTuple):
     """vLLM parallel sizes KAITO chooses (pkg/model)."""
 
     tensor: int

@@ -4,27 +4,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class KubeContext:
+class KubeContext(NamedTuple):
     name: str
     cluster: str
     user: str
     namespace: str | None
 
 
-@dataclass
 class KubeconfigInfo:
     """What the shell needs from kubeconfig: files read, current context, contexts."""
 
-    paths: list[str] = field(default_factory=list)
-    current_context: str | None = None
-    contexts: list[KubeContext] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.current_context: str | None = None
+        self.contexts: list[KubeContext] = []
+        self.problems: list[str] = []
 
     def context(self, name: str | None) -> KubeContext | None:
         return next((c for c in self.contexts if c.name == name), None)
@@ -36,8 +33,8 @@ def kubeconfig_paths(explicit: str | None, environ: Mapping[str, str]) -> list[s
         return [explicit]
     if environ.get("KUBECONFIG"):
         return [p for p in environ["KUBECONFIG"].split(os.pathsep) if p]
-    home = environ.get("HOME") or str(Path.home())
-    return [str(Path(home) / ".kube" / "config")]
+    home = environ.get("HOME") or os.path.expanduser("~")
+    return [os.path.join(home, ".kube", "config")]
 
 
 def read_kubeconfig(explicit: str | None, environ: Mapping[str, str]) -> KubeconfigInfo:
@@ -63,7 +60,8 @@ def read_kubeconfig(explicit: str | None, environ: Mapping[str, str]) -> Kubecon
 
 def _load(path: str, info: KubeconfigInfo) -> dict[str, Any] | None:
     try:
-        text = Path(path).expanduser().read_text()
+        with open(os.path.expanduser(path), encoding="utf-8") as fh:
+            text = fh.read()
     except FileNotFoundError:
         return None
     except OSError as exc:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from urllib.parse import urlparse
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -64,6 +62,9 @@ def image_problem(ref: str) -> str | None:
 
 def url_problem(url: str) -> str | None:
     """KAITO's data-URL rule: http(s), and not localhost, private, link-local or metadata hosts."""
+    import ipaddress
+    from urllib.parse import urlparse
+
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         return f"'{url}' is not an http(s) URL"
@@ -81,6 +82,8 @@ def url_problem(url: str) -> str | None:
 
 def plain_url_problem(url: str) -> str | None:
     """A URL that must merely parse with a scheme and host (RAG endpoints)."""
+    from urllib.parse import urlparse
+
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         return f"'{url}' is not an http(s) URL"

@@ -6,8 +6,7 @@ InferenceSet and RAGEngine use `spec`.  Tests validate every output against the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 API_VERSION = "kaito.sh/v1beta1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kaito-shell"}
@@ -26,14 +25,13 @@ def configmap(name: str, namespace: str, key: str, content: str) -> dict[str, An
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(name, namespace), "data": {key: content}}
 
 
-@dataclass
-class InferenceSpec:
+class InferenceSpec(NamedTuple):
     """What goes under `inference:` (a Workspace) or `spec.template.inference` (an InferenceSet)."""
 
     preset: str
     model_access_secret: str | None = None
     config: str | None = None
-    adapters: list[tuple[str, str, str | None]] = field(default_factory=list)
+    adapters: tuple[tuple[str, str, str | None], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         preset: dict[str, Any] = {"name": self.preset}
@@ -89,8 +87,7 @@ def inference_set(name: str, namespace: str, replicas: int, instance_type: str |
     }
 
 
-@dataclass
-class TuningSpec:
+class TuningSpec(NamedTuple):
     """What goes under `tuning:`."""
 
     preset: str
@@ -123,8 +120,7 @@ def pvc_volume(claim: str) -> dict[str, Any]:
     return {"volumeSource": {"persistentVolumeClaim": {"claimName": claim}}}
 
 
-@dataclass
-class RagSpec:
+class RagSpec(NamedTuple):
     """The RAGEngine spec pieces chosen by `rag deploy`."""
 
     embedding: dict[str, Any]

@@ -6,7 +6,7 @@ facts that do not block admission, appends a warning.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kaito_shell.catalog.store import Catalog
 from kaito_shell.catalog.types import Model, Sku
@@ -23,19 +23,18 @@ RESERVED_LABEL_KEYS = frozenset({
 REMOVED_GATES = {"ensureNodeClass": "it was removed in KAITO v0.11 (replaced by the controller's --node-provisioner)"}
 
 
-@dataclass
-class ModelChoice:
+class ModelChoice(NamedTuple):
     """The preset KAITO will run: a catalog model, or a Hugging Face id served best effort."""
 
     preset_name: str
     model: Model | None
 
 
-@dataclass
 class Gates:
     """Effective controller feature gates (chart defaults overlaid by --feature-gates)."""
 
-    values: dict[str, bool] = field(default_factory=dict)
+    def __init__(self, values: dict[str, bool] | None = None) -> None:
+        self.values = values or {}
 
     def on(self, name: str) -> bool:
         return self.values.get(name, False)
@@ -200,8 +199,7 @@ def check_max_model_len(model: Model | None, max_model_len: int | None, flag: st
                               f"{model.context_limit}", flag=flag, hint=f"use at most {model.context_limit}")
 
 
-@dataclass
-class FitReport:
+class FitReport(NamedTuple):
     """The outcome of sizing a model on a SKU: nodes from the estimator, or why it does not fit."""
 
     estimate: estimator.Estimate | None
@@ -256,8 +254,7 @@ def label_selector(given: dict[str, str], name: str, flag: str = "label-selector
     return labels
 
 
-@dataclass
-class Adapter:
+class Adapter(NamedTuple):
     name: str
     image: str
     strength: str | None = None
@@ -285,8 +282,8 @@ def adapters(pairs: list[tuple[str, str]], strengths: dict[str, str], runtime: s
         if runtime == "vllm":
             raise ValidationError("vLLM does not support adapter strength", flag="adapter-strength",
                                   hint="use --runtime transformers, or drop --adapter-strength")
-        adapter = next((a for a in result if a.name == name), None)
-        if adapter is None:
+        index = next((i for i, a in enumerate(result) if a.name == name), None)
+        if index is None:
             raise ValidationError(f"--adapter-strength names '{name}', which is not an --adapter", flag="adapter-strength",
                                   hint=did_you_mean(name, [a.name for a in result]) or "add --adapter NAME=IMAGE first")
         try:
@@ -296,7 +293,7 @@ def adapters(pairs: list[tuple[str, str]], strengths: dict[str, str], runtime: s
         if not 0.0 <= value <= 1.0:
             raise ValidationError(f"adapter strength {name}={raw} must be a number between 0 and 1",
                                   flag="adapter-strength")
-        adapter.strength = raw
+        result[index] = result[index]._replace(strength=raw)
     return result
 
 

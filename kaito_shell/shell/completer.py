@@ -8,7 +8,7 @@ directory, as any shell does.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 from typing import TYPE_CHECKING
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
@@ -25,8 +25,7 @@ if TYPE_CHECKING:
     from kaito_shell.exec.session import Session
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A suggestion: the text to insert and a short description for the menu."""
 
     text: str
