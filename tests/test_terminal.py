@@ -10,6 +10,9 @@ from conftest import venv_bin
 SGR = r"(?:\x1b\[[0-9;]*m)*"
 
 
+READY = "\x1b[?2004h"  # prompt_toolkit switches bracketed paste on once the live prompt runs
+
+
 def prompt_for(namespace: str) -> str:
     """The prompt's tail, allowing colour codes between the words."""
     return f"{namespace}{SGR}>"
@@ -28,7 +31,8 @@ def terminal(tmp_path):
 
 def test_type_complete_switch_namespace_and_exit(terminal):
     child = terminal
-    child.expect("kaito")
+    child.expect("kaito no-context:default> ")  # painted before prompt_toolkit has loaded
+    child.expect_exact(READY)
     child.expect(prompt_for("default"))
     child.send("models describe phi-4-mi")
     child.expect("alias of microsoft/Phi-4-mini-instruct")  # the completion menu, while typing
@@ -45,10 +49,20 @@ def test_type_complete_switch_namespace_and_exit(terminal):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    assert (venv_bin().parent / "bin" / "kaito").exists()
+
+
+def test_typeahead_before_the_live_prompt_is_kept(terminal):
+    terminal.expect("kaito no-context:default> ")
+    terminal.send("vers")  # typed while prompt_toolkit is still loading
+    terminal.expect_exact(READY)
+    terminal.send("ion\r")
+    terminal.expect("Target KAITO:")
+    terminal.send("exit\r")
+    terminal.expect(pexpect.EOF)
 
 
 def test_ctrl_d_exits(terminal):
+    terminal.expect_exact(READY)
     terminal.expect(prompt_for("default"))
     terminal.sendcontrol("d")
     terminal.expect(pexpect.EOF)

@@ -70,11 +70,17 @@ def _dispatch(argv: list[str], env: Environment) -> int:
         return _run_text(argv, env)
     globals_only = parse_globals(argv, REGISTRY)
     if globals_only is not None:
-        if env.stdin_isatty:
-            from kaito_shell.shell.repl import run_shell
+        session = _session(env, globals_only)
+        if not env.stdin_isatty:
+            return _run_stdin(env, session)
+        early = env.stdout_isatty and "KAITO_NO_EARLY_PROMPT" not in env.environ
+        if early:
+            from kaito_shell.shell.prompt_text import paint_early
 
-            return run_shell(env, _session(env, globals_only), debug=bool(globals_only.get("debug")))
-        return _run_stdin(env, _session(env, globals_only))
+            paint_early(env.stdout, session)
+        from kaito_shell.shell.repl import run_shell
+
+        return run_shell(env, session, debug=bool(globals_only.get("debug")), over_early_prompt=early)
     from kaito_shell.exec.executor import execute
     from kaito_shell.lang.parser import parse_argv
     from kaito_shell.output.emit import emit

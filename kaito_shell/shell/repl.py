@@ -26,6 +26,7 @@ from kaito_shell.lang.tokenizer import Unterminated
 from kaito_shell.registry.table import REGISTRY
 from kaito_shell.shell.completer import KaitoCompleter, ValueSources
 from kaito_shell.shell.lexer import KaitoLexer
+from kaito_shell.shell.prompt_text import place
 
 STYLE = Style.from_dict({
     "prompt.name": "ansicyan bold",
@@ -126,19 +127,13 @@ class Shell:
 
         return loaded_catalog()
 
-    def _place(self) -> tuple[str, str, str]:
-        info = self.session.loaded_kubeconfig()
-        if info is None and not self.session.context_override:
-            return "…", self.session.namespace_override or "…", self.session.workspace or ""
-        return self.session.context or "no-context", self.session.namespace, self.session.workspace or ""
-
     def _message(self) -> HTML:
-        ctx, ns, ws = self._place()
+        ctx, ns, ws = place(self.session)
         tail = f" <prompt.ws>{_esc(ws)}</prompt.ws>" if ws else ""
         return HTML(f"<prompt.name>kaito</prompt.name> <prompt.ctx>{_esc(ctx)}:{_esc(ns)}</prompt.ctx>{tail}&gt; ")
 
     def _toolbar(self) -> HTML:
-        ctx, ns, ws = self._place()
+        ctx, ns, ws = place(self.session)
         return HTML(f" context <b>{_esc(ctx)}</b> │ namespace <b>{_esc(ns)}</b> │ workspace <b>{_esc(ws or '-')}</b>"
                     f" │ KAITO {KAITO_TARGET} │ <bottom-toolbar.key>Tab</bottom-toolbar.key> complete"
                     " · <bottom-toolbar.key>Ctrl-R</bottom-toolbar.key> search · <bottom-toolbar.key>Ctrl-D</bottom-toolbar.key> exit")
@@ -175,7 +170,11 @@ class Shell:
             self.env.stderr.write("interrupted\n")
             return 130
 
-    def run(self) -> int:
+    def run(self, *, over_early_prompt: bool = False) -> int:
+        """Read and run lines until `exit` or Ctrl-D; the first prompt may be drawn over an early paint."""
+        if over_early_prompt:
+            self.env.stdout.write("\r")  # the live prompt redraws the early one in place
+            self.env.stdout.flush()
         code = 0
         while not self.session.exit_requested:
             try:
@@ -193,5 +192,6 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def run_shell(env: Environment, session: Session | None = None, debug: bool = False) -> int:
-    return Shell(env, session, debug=debug).run()
+def run_shell(env: Environment, session: Session | None = None, debug: bool = False,
+              over_early_prompt: bool = False) -> int:
+    return Shell(env, session, debug=debug).run(over_early_prompt=over_early_prompt)
