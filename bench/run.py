@@ -1,0 +1,148 @@
+"""Benchmarks for the performance goals of docs/performance.md (run them; do not trust timed tests).
+
+    python3 -m venv /tmp/kaito-bench && /tmp/kaito-bench/bin/pip install . pexpect
+    /tmp/kaito-bench/bin/python bench/run.py [--runs 21] [--json bench/results/latest.json]
+
+Measures, in one run and next to the anchors (`python -c pass`, `python -c "import prompt_toolkit"`, and
+`pgcli --help` when pgcli is installed), so ratios can be compared on noisy machines:
+  help       `kaito --help`                                   goal ≤ 120 ms median
+  dry-run    `kaito deploy … --dry-run`                       goal ≤ 200 ms median
+  prompt     shell start to the first prompt (early paint)    goal ≤ 250 ms median
+             and to the live prompt_toolkit prompt (completion ready)
+  complete   completer per keystroke over typical lines       goal ≤ 5 ms p95
+  batch      1,000-line .kaito file validated and rendered    goal ≤ 2 s
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DEPLOY = ["deploy", "--name", "bench", "--model", "phi-4-mini-instruct", "--instance-type",
+          "Standard_NC24ads_A100_v4", "--dry-run"]
+TYPED_LINES = [
+    "deploy --name phi4 --model phi-4-mini-instruct --instance-type Standard_NC24ads_A100_v4 --dry-run",
+    "models estimate --model meta-llama/Llama-3.3-70B-Instruct --max-model-len 8192",
+    "tune --name t --model phi-3-mini-128k-instruct --method qlora --input https://x.io/d --output pvc://o",
+    "deploy --name x --feature-gates vLLM=true,enableMIG=false --runtime transformers",
+    "use namespace team-a; models describe qwen2.5-coder-7b-instruct -o yaml",
+]
+
+
+def timed(cmd: list[str], runs: int, env: dict[str, str]) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return {"median_ms": round(statistics.median(ordered), 1), "p95_ms": round(p95, 1), "runs": len(ordered)}
+
+
+def shell_prompt(kaito: str, runs: int, env: dict[str, str]) -> dict[str, dict[str, float]]:
+    import pexpect
+
+    early, ready = [], []
+    shell_env = {**env, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    for _ in range(runs):
+        start = time.perf_counter()
+        child = pexpect.spawn(kaito, env=shell_env, encoding="utf-8", timeout=20, dimensions=(40, 160))
+        child.expect("kaito ")
+        early.append((time.perf_counter() - start) * 1000)
+        child.expect_exact("\x1b[?2004h")
+        ready.append((time.perf_counter() - start) * 1000)
+        child.sendcontrol("d")
+        child.expect(pexpect.EOF)
+        child.close()
+    return {"first_prompt": summary(early), "live_prompt": summary(ready)}
+
+
+def completion(runs: int) -> dict[str, float]:
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from kaito_shell.catalog.store import load_catalog
+    from kaito_shell.exec.session import Session
+    from kaito_shell.registry.table import REGISTRY
+    from kaito_shell.shell.completer import KaitoCompleter, ValueSources
+
+    catalog = load_catalog()
+    completer = KaitoCompleter(REGISTRY, ValueSources(lambda: catalog, Session(environ={})))
+    samples = []
+    for _ in range(runs):
+        for line in TYPED_LINES:
+            for end in range(1, len(line) + 1):
+                doc = Document(line[:end], end)
+                start = time.perf_counter()
+                list(completer.get_completions(doc, CompleteEvent(text_inserted=True)))
+                samples.append((time.perf_counter() - start) * 1000)
+    result = summary(samples)
+    result["keystrokes"] = len(samples)
+    return result
+
+
+def batch(kaito: str, runs: int, env: dict[str, str], lines: int = 1000) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.kaito"
+        models = ["phi-4-mini-instruct", "qwen2.5-coder-7b-instruct", "mistral-7b-instruct", "phi-4"]
+        body = ["use namespace bench"]
+        for i in range(lines - 1):
+            body.append(f"deploy --name ws-{i} --model {models[i % len(models)]} "
+                        "--instance-type Standard_NC24ads_A100_v4")
+        path.write_text("\n".join(body) + "\n")
+        samples = timed([kaito, "run", str(path), "--dry-run"], runs, env)
+        check = subprocess.run([kaito, "run", str(path), "--dry-run"], capture_output=True, text=True, env=env)
+        documents = check.stdout.count("\nkind: Workspace")
+    result = summary(samples)
+    result["lines"] = lines
+    result["workspaces_rendered"] = documents
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kaito", default=shutil.which("kaito", path=os.path.dirname(sys.executable)) or "kaito")
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    home = tempfile.mkdtemp(prefix="kaito-bench-")
+    env = {**os.environ, "HOME": home, "XDG_STATE_HOME": home, "KUBECONFIG": os.path.join(home, "none"),
+           "NO_COLOR": "1"}
+    py = sys.executable
+    results: dict[str, object] = {
+        "machine": {"python": sys.version.split()[0], "cpus": os.cpu_count(), "kaito": args.kaito},
+        "anchor_python_pass": summary(timed([py, "-c", "pass"], args.runs, env)),
+        "anchor_import_prompt_toolkit": summary(timed([py, "-c", "import prompt_toolkit.shortcuts"], args.runs, env)),
+        "help": summary(timed([args.kaito, "--help"], args.runs, env)),
+        "deploy_dry_run": summary(timed([args.kaito, *DEPLOY], args.runs, env)),
+        "shell": shell_prompt(args.kaito, max(5, args.runs // 2), env),
+        "completion_per_keystroke": completion(3),
+        "batch_1000_lines": batch(args.kaito, 3, env),
+    }
+    pgcli = shutil.which("pgcli", path=os.path.dirname(sys.executable)) or shutil.which("pgcli")
+    if pgcli:
+        results["anchor_pgcli_help"] = summary(timed([pgcli, "--help"], args.runs, env))
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(text + "\n")
+    shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
