@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from kaito_shell.lang.source import Source, Span
 
+E = TypeVar("E", bound="KaitoError")
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
 
@@ -24,7 +25,7 @@ class KaitoError(Exception):
         self.span = span
         self.source = source
 
-    def at(self, source: Source, span: Span | None) -> KaitoError:
+    def at(self: E, source: Source, span: Span | None) -> E:
         """Attach a location unless one is already known; returns self for `raise err.at(...)`."""
         if self.source is None:
             self.source = source

@@ -1,12 +1,11 @@
 import json
 import subprocess
 import sys
-
 from pathlib import Path
 
+from conftest import ROOT
 from pydantic import TypeAdapter
 
-from conftest import ROOT
 from kaito_shell.catalog.store import DATA_DIR, parse_catalog
 from kaito_shell.catalog.types import CatalogData, to_data
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from conftest import ROOT, make_env
+
 from kaito_shell.app.cli import run
 from kaito_shell.registry.table import REGISTRY
 

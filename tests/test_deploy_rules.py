@@ -180,3 +180,10 @@ def test_rag_resolves_a_workspace_planned_in_the_same_batch(cli):
     assert result.code == 0, result.err
     assert "url: http://phi4.default.svc.cluster.local:80/v1/chat/completions" in result.out
     assert "contextWindowSize: 131072" in result.out
+
+
+def test_set_errors_point_at_the_right_occurrence(cli):
+    result = run_line(cli, TUNE + "--model phi-4 --method lora --input https://x.com/d --output pvc://o "
+                                  "--set lora.r=8 --set foo.bar=1")
+    shown, caret = result.err.splitlines()[1:3]
+    assert shown[caret.index("^"):].startswith("foo.bar=1")

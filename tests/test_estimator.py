@@ -1,8 +1,8 @@
 import csv
 
 import pytest
-
 from conftest import ROOT
+
 from kaito_shell.services import estimator
 
 ROWS = list(csv.DictReader(open(ROOT / "catalog" / "sources" / "models.csv")))

@@ -1,9 +1,9 @@
 """Property tests: any input ends in a parsed command or a clear error — never a traceback."""
 
+from conftest import make_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_env
 from kaito_shell.app.cli import run
 from kaito_shell.errors import KaitoError
 from kaito_shell.lang.parser import parse_text

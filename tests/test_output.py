@@ -1,13 +1,13 @@
 """Formatters, colour rules, the pager decision and error formatting."""
 
+from conftest import make_env
+
 from kaito_shell.errors import UsageError
 from kaito_shell.lang.source import Source, Span
 from kaito_shell.output.emit import _pager_command, emit
 from kaito_shell.output.errors import format_error
 from kaito_shell.output.formatters import render
 from kaito_shell.output.result import Column, Result, Section
-
-from conftest import make_env
 
 TABLE = Result.table([Column("name", "name"), Column("size", "size", justify="right"), Column("x", "extra", wide=True)],
                      [{"name": "a", "size": 1.5, "x": True}, {"name": "bb", "size": None, "x": False}],

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 from conftest import ROOT
+
 from kaito_shell.exec.executor import resolve
 from kaito_shell.lang.ast import all_flags, flag_dest
 from kaito_shell.registry.spec import OUTPUT_FORMATS

@@ -7,11 +7,11 @@ import threading
 import time
 
 import pytest
+from conftest import make_env
 from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output.vt100 import Vt100_Output
 
-from conftest import make_env
 from kaito_shell.shell.repl import Shell, needs_more_input
 
 ENTER, CTRL_C, CTRL_D = "\r", "\x03", "\x04"

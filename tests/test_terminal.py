@@ -4,7 +4,6 @@ import os
 
 import pexpect
 import pytest
-
 from conftest import venv_bin
 
 SGR = r"(?:\x1b\[[0-9;]*m)*"

@@ -42,7 +42,7 @@ def run(argv: list[str], env: Environment) -> int:
         return INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a bare traceback
+    except Exception as exc:
         if debug:
             import traceback
 

@@ -147,7 +147,7 @@ def _training_config(inv: Invocation, method: str) -> tuple[list[dict[str, Any]]
         text, what = template.content, f"{method} template"
     doc = configs.check_training_config(text, method, "config", what).doc
     for index, (key, raw) in enumerate(overrides):
-        configs.apply_override(doc, key, raw, "set")
+        configs.apply_override(doc, key, raw, "set", index)
     configs.check_training_config(_dump(doc), method, "set" if v["set"] else "config", "the overridden config")
     name = f"{v['name']}-tuning-config"
     return [render.configmap(name, inv.namespace, render.TRAINING_CONFIG_KEY, _dump(doc))], name

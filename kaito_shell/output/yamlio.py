@@ -10,7 +10,7 @@ _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-class BlockDumper(_BaseDumper):  # type: ignore[misc, valid-type]
+class BlockDumper(_BaseDumper):
     """Safe dumper that writes multi-line strings as literal blocks (readable ConfigMaps)."""
 
 

@@ -137,7 +137,8 @@ class Registry:
     def word_aliases(self, prefix: tuple[str, ...]) -> dict[str, str]:
         """Alias → canonical word for the words that may follow `prefix`."""
         table: dict[str, str] = {}
-        for item in [*self.groups, *self.commands]:
+        items: list[Group | CommandSpec] = [*self.groups, *self.commands]
+        for item in items:
             if len(item.path) == len(prefix) + 1 and item.path[: len(prefix)] == prefix:
                 for alias in item.aliases:
                     table[alias] = item.path[-1]

@@ -9,7 +9,6 @@ from __future__ import annotations
 from kaito_shell.registry.spec import (
     BOOL,
     DURATION,
-    FLOAT,
     INT,
     KEYVALUE,
     MAP,

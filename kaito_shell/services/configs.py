@@ -92,16 +92,16 @@ def check_training_config(text: str, method: str, flag: str, what: str = "traini
     return ConfigReport(doc)
 
 
-def apply_override(doc: dict[str, Any], key: str, raw: str, flag: str) -> None:
+def apply_override(doc: dict[str, Any], key: str, raw: str, flag: str, index: int | None = None) -> None:
     """`--set lora.r=16` / `--set TrainingArguments.learning_rate=2e-4` into training_config."""
     section_word, dot, field_name = key.partition(".")
     if not dot or not field_name:
-        raise ValidationError(f"--set {key}: write SECTION.KEY=VALUE, e.g. lora.r=16", flag=flag)
+        raise ValidationError(f"--set {key}: write SECTION.KEY=VALUE, e.g. lora.r=16", flag=flag, value_index=index)
     section = SECTION_ALIASES.get(section_word.lower()) or next(
         (s for s in TRAINING_SECTIONS if s.lower() == section_word.lower()), None)
     if section is None:
         names = list(SECTION_ALIASES) + list(TRAINING_SECTIONS)
-        raise ValidationError(f"--set {key}: unknown section '{section_word}'", flag=flag,
+        raise ValidationError(f"--set {key}: unknown section '{section_word}'", flag=flag, value_index=index,
                               hint=did_you_mean(section_word, names) or f"use one of {', '.join(TRAINING_SECTIONS)}")
     root = doc.setdefault("training_config", {})
     target = root.get(section)

@@ -282,8 +282,8 @@ def adapters(pairs: list[tuple[str, str]], strengths: dict[str, str], runtime: s
         if runtime == "vllm":
             raise ValidationError("vLLM does not support adapter strength", flag="adapter-strength",
                                   hint="use --runtime transformers, or drop --adapter-strength")
-        index = next((i for i, a in enumerate(result) if a.name == name), None)
-        if index is None:
+        position = next((i for i, a in enumerate(result) if a.name == name), None)
+        if position is None:
             raise ValidationError(f"--adapter-strength names '{name}', which is not an --adapter", flag="adapter-strength",
                                   hint=did_you_mean(name, [a.name for a in result]) or "add --adapter NAME=IMAGE first")
         try:
@@ -293,7 +293,7 @@ def adapters(pairs: list[tuple[str, str]], strengths: dict[str, str], runtime: s
         if not 0.0 <= value <= 1.0:
             raise ValidationError(f"adapter strength {name}={raw} must be a number between 0 and 1",
                                   flag="adapter-strength")
-        result[index] = result[index]._replace(strength=raw)
+        result[position] = result[position]._replace(strength=raw)
     return result
 
 

@@ -6,12 +6,14 @@ from pygments.lexer import RegexLexer, bygroups, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text, Whitespace
 
 from kaito_shell.lang.values import REF_KINDS
+from kaito_shell.registry.spec import CommandSpec, Group
 from kaito_shell.registry.table import REGISTRY
 
 
 def _command_words() -> list[str]:
     found: set[str] = set()
-    for item in [*REGISTRY.commands, *REGISTRY.groups]:
+    items: list[CommandSpec | Group] = [*REGISTRY.commands, *REGISTRY.groups]
+    for item in items:
         found.update(item.path)
         found.update(item.aliases)
     return sorted(found, key=len, reverse=True)

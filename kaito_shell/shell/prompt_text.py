@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from kaito_shell.exec.session import Session
 
 PENDING = "…"
@@ -20,13 +22,12 @@ def plain_prompt(session: Session) -> str:
     return f"kaito {ctx}:{ns}" + (f" {ws}" if ws else "") + "> "
 
 
-def paint_early(stream: object, session: Session) -> None:
+def paint_early(stream: TextIO, session: Session) -> None:
     """Show the prompt before the terminal UI library has loaded, so the user can start typing.
 
     prompt_toolkit takes about 200 ms to import on small machines; keystrokes typed meanwhile wait in the
     terminal's input queue and appear in the real prompt, which is drawn over this line.
     """
     _ = session.kubeconfig_info  # read it now: the live prompt then shows the same words
-    write = getattr(stream, "write")
-    write("\r" + plain_prompt(session))
-    getattr(stream, "flush")()
+    stream.write("\r" + plain_prompt(session))
+    stream.flush()

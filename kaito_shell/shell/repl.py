@@ -77,7 +77,7 @@ class Shell:
         self.ready = threading.Event()
         threading.Thread(target=self._warm_up, name="kaito-warm-up", daemon=True).start()
         path = history_path if history_path is not None else env.state_dir / "history"
-        self.prompt = PromptSession(
+        self.prompt: PromptSession[str] = PromptSession(
             message=self._message,
             history=self._history(path),
             auto_suggest=AutoSuggestFromHistory(),
