@@ -6,22 +6,15 @@ import sys
 from pathlib import Path
 
 from kaito_shell.lang.ast import all_flags
-from kaito_shell.output.helptext import flag_usage, usage_line
-from kaito_shell.registry.spec import BOOL, FlagSpec, Registry
+from kaito_shell.output.helptext import flag_notes, flag_usage, usage_line
+from kaito_shell.registry.spec import FlagSpec, Registry
 from kaito_shell.registry.table import REGISTRY
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "commands.md"
 
 
 def _flag_row(flag: FlagSpec) -> str:
-    notes = []
-    if flag.required:
-        notes.append("required")
-    if flag.repeatable:
-        notes.append("repeatable")
-    if flag.default is not None and flag.kind != BOOL:
-        notes.append(f"default `{flag.default}`")
-    extra = f" ({', '.join(notes)})" if notes else ""
+    extra = flag_notes(flag, quote="`")
     text = flag.help.replace("|", "\\|")
     usage = flag_usage(flag).replace("|", "\\|")
     return f"| `{usage}` | {text}{extra} |"

@@ -23,21 +23,23 @@ def use_context(inv: Invocation) -> Result:
 
 
 def use_namespace(inv: Invocation) -> Result:
-    name = inv.args["name"]
-    problem = names.label_problem(name)
-    if problem:
-        raise ValidationError(f"namespace: {problem}", flag="name")
+    name = _label_arg(inv, "namespace")
     inv.session.use_namespace(name)
     return _switched(inv, f"namespace is now {name}")
 
 
 def use_workspace(inv: Invocation) -> Result:
-    name = inv.args["name"]
-    problem = names.label_problem(name)
-    if problem:
-        raise ValidationError(f"workspace: {problem}", flag="name")
+    name = _label_arg(inv, "workspace")
     inv.session.workspace = name
     return _switched(inv, f"current workspace is now {name}")
+
+
+def _label_arg(inv: Invocation, what: str) -> str:
+    name: str = inv.args["name"]
+    problem = names.label_problem(name)
+    if problem:
+        raise ValidationError(f"{what}: {problem}", flag="name")
+    return name
 
 
 def _switched(inv: Invocation, text: str) -> Result:

@@ -12,17 +12,20 @@ def flag_usage(flag: FlagSpec) -> str:
     return f"{short}--{flag.name}{value}"
 
 
+def flag_notes(flag: FlagSpec, quote: str = "") -> str:
+    """` (required, repeatable, default X)` — the notes shown after a flag's help, or ""."""
+    notes = []
+    if flag.required:
+        notes.append("required")
+    if flag.repeatable:
+        notes.append("repeatable")
+    if flag.default is not None and flag.kind != BOOL:
+        notes.append(f"default {quote}{flag.default}{quote}")
+    return f" ({', '.join(notes)})" if notes else ""
+
+
 def flag_lines(flags: list[FlagSpec], indent: str = "  ") -> list[str]:
-    rows = []
-    for flag in flags:
-        notes = []
-        if flag.required:
-            notes.append("required")
-        if flag.repeatable:
-            notes.append("repeatable")
-        if flag.default is not None and flag.kind != BOOL:
-            notes.append(f"default {flag.default}")
-        rows.append((flag_usage(flag), flag.help + (f" ({', '.join(notes)})" if notes else "")))
+    rows = [(flag_usage(flag), flag.help + flag_notes(flag)) for flag in flags]
     width = max((len(u) for u, _ in rows), default=0)
     return [f"{indent}{usage:<{width}}  {text}" for usage, text in rows]
 
