@@ -153,7 +153,7 @@ def test_history_is_private_and_searchable(shell_run, tmp_path):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     driver = Driver(tmp_path)
     driver.type("history" + ENTER)
-    driver.wait_for(lambda: "1  version" in driver.env.stdout.getvalue())
+    driver.wait_for(lambda: "1   version" in driver.env.stdout.getvalue())
     driver.type("\x12models")  # Ctrl-R, reverse search
     driver.wait_for(lambda: driver.shell.prompt.app.layout.current_buffer.text == "models")
     driver.type(ENTER)  # accept the match

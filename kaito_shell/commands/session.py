@@ -12,7 +12,9 @@ from kaito_shell.services import names
 def use_context(inv: Invocation) -> Result:
     name = inv.args["name"]
     info = inv.session.kubeconfig_info
-    if info.contexts and info.context(name) is None:
+    if not info.contexts:
+        inv.warn(f"no kubeconfig contexts found ({', '.join(info.paths) or 'no kubeconfig'}), so '{name}' is not checked")
+    elif info.context(name) is None:
         from kaito_shell.lang.suggest import did_you_mean
 
         known = [c.name for c in info.contexts]
@@ -96,11 +98,14 @@ def run_file(inv: Invocation) -> Result:
 def history(inv: Invocation) -> Result:
     from kaito_shell.shell.history import read_entries
 
-    entries = read_entries(inv.env.state_dir / "history")[-inv.values["limit"]:]
-    if not entries:
-        return Result.message("no history yet")
-    width = len(str(len(entries)))
-    return Result.message("\n".join(f"{i + 1:>{width}}  {e}" for i, e in enumerate(entries)), data=entries)
+    everything = read_entries(inv.env.state_dir / "history")
+    first = max(0, len(everything) - inv.values["limit"])
+    rows = [{"n": first + i + 1, "command": entry} for i, entry in enumerate(everything[first:])]
+    data = {"apiVersion": "kaito-shell/v1", "kind": "History", "items": [r["command"] for r in rows]}
+    result = Result.table([Column("n", "#", justify="right"), Column("command", "command")], rows, data)
+    if not rows:
+        result.footer.append("no history yet")
+    return result
 
 
 def version(inv: Invocation) -> Result:

@@ -70,8 +70,8 @@ def _table(result: Result, *, wide: bool, color: bool, width: int) -> str:
     console = _console(color, width)
     if result.rows:
         console.print(_rich_table(result.columns, result.rows, wide))
-    else:
-        console.print("No resources found." if not result.footer else "")
+    elif not result.footer:
+        console.print("No resources found.")
     for line in result.footer:
         console.print(line)
     return _strip_trailing(console.file.getvalue())
