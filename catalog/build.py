@@ -234,15 +234,20 @@ def build_catalog() -> CatalogData:
     )
 
 
+def _crds() -> list[dict[str, Any]]:
+    return [yaml.safe_load(path.read_text()) for path in sorted((SOURCES / "crds").glob("*.yaml"))]
+
+
 def build_crd_schemas() -> dict[str, dict[str, Any]]:
-    """openAPIV3Schema per 'Kind/version', plus the CRD names, for client and sandbox validation."""
-    schemas: dict[str, dict[str, Any]] = {}
-    for path in sorted((SOURCES / "crds").glob("*.yaml")):
-        crd = yaml.safe_load(path.read_text())
-        kind = crd["spec"]["names"]["kind"]
-        for version in crd["spec"]["versions"]:
-            schemas[f"{kind}/{version['name']}"] = version["schema"]["openAPIV3Schema"]
-    return schemas
+    """openAPIV3Schema per 'Kind/version', for client and sandbox validation."""
+    return {f"{crd['spec']['names']['kind']}/{v['name']}": v["schema"]["openAPIV3Schema"]
+            for crd in _crds() for v in crd["spec"]["versions"]}
+
+
+def build_crd_columns() -> dict[str, list[dict[str, Any]]]:
+    """additionalPrinterColumns per 'Kind/version' (the sandbox's kubectl tables)."""
+    return {f"{crd['spec']['names']['kind']}/{v['name']}": v.get("additionalPrinterColumns", [])
+            for crd in _crds() for v in crd["spec"]["versions"]}
 
 
 def render() -> dict[str, str]:
@@ -252,6 +257,7 @@ def render() -> dict[str, str]:
     return {
         "catalog.json": json.dumps(data, indent=1, sort_keys=True) + "\n",
         "crd_schemas.json": json.dumps(build_crd_schemas(), sort_keys=True, separators=(",", ":")) + "\n",
+        "crd_columns.json": json.dumps(build_crd_columns(), sort_keys=True, indent=1) + "\n",
     }
 
 

@@ -1,0 +1,60 @@
+"""Sandbox users: bearer tokens map to users with RBAC rules; 403s and SelfSubjectAccessReviews use them."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from kaito_shell.sandbox.errors import ApiError
+
+
+class Rule(NamedTuple):
+    """An RBAC PolicyRule: verbs on resources of API groups (`*` matches all)."""
+
+    verbs: tuple[str, ...]
+    groups: tuple[str, ...] = ("*",)
+    resources: tuple[str, ...] = ("*",)
+    exclude_resources: tuple[str, ...] = ()
+
+    def allows(self, verb: str, group: str, resource: str) -> bool:
+        if resource in self.exclude_resources:
+            return False
+        return (("*" in self.verbs or verb in self.verbs) and ("*" in self.groups or group in self.groups)
+                and ("*" in self.resources or resource in self.resources or resource.split("/")[0] in self.resources))
+
+
+class User(NamedTuple):
+    name: str
+    token: str
+    rules: tuple[Rule, ...]
+
+    def can(self, verb: str, group: str, resource: str) -> bool:
+        return any(rule.allows(verb, group, resource) for rule in self.rules)
+
+
+ADMIN = User("sandbox-admin", "sandbox-admin-token", (Rule(("*",)),))
+# Like Kubernetes' "view" ClusterRole: read everything except Secrets.
+VIEWER = User("sandbox-viewer", "sandbox-viewer-token",
+              (Rule(("get", "list", "watch"), exclude_resources=("secrets",)),
+               Rule(("create",), ("authorization.k8s.io",), ("selfsubjectaccessreviews",))))
+USERS = (ADMIN, VIEWER)
+
+
+def user_for(authorization: str | None) -> User:
+    """The user behind an `Authorization: Bearer …` header; 401 otherwise."""
+    if authorization and authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+        for user in USERS:
+            if user.token == token:
+                return user
+    raise ApiError(401, "Unauthorized")
+
+
+def forbidden(user: User, verb: str, group: str, resource: str, namespace: str | None, name: str | None) -> ApiError:
+    """A 403 worded like the API server's."""
+    plural, _, sub = resource.partition("/")
+    target = f"{plural}.{group}" if group else plural
+    subject = f'{target} "{name}"' if name else target
+    scope = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
+    what = f'resource "{plural}"' + (f' with subresource "{sub}"' if sub else "")
+    message = (f'{subject} is forbidden: User "{user.name}" cannot {verb} {what} in API group "{group}"{scope}')
+    return ApiError(403, message, details={"name": name or "", "group": group, "kind": plural})

@@ -1,0 +1,86 @@
+"""In-process backends behind the API server's service proxy (`…/services/NAME:PORT/proxy/PATH`).
+
+The sandbox routes each Service to a backend; KAITO workspaces get a small OpenAI-compatible endpoint
+(`/health`, `/v1/models`, `/v1/chat/completions`). Later features register more (metrics, RAG).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from kaito_shell.sandbox.resources import by_kind
+from kaito_shell.sandbox.store import Store
+
+
+class Reply(NamedTuple):
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+
+class Request(NamedTuple):
+    method: str
+    path: str
+    query: str
+    body: bytes
+    namespace: str
+    service: dict[str, Any]
+
+
+Backend = Callable[[Request], Reply]
+
+
+def _json(status: int, data: Any) -> Reply:
+    return Reply(status, json.dumps(data).encode())
+
+
+class Backends:
+    """Chooses a backend per Service; tests and later features may register their own."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._custom: list[tuple[Callable[[dict[str, Any]], bool], Backend]] = []
+
+    def register(self, matches: Callable[[dict[str, Any]], bool], backend: Backend) -> None:
+        self._custom.insert(0, (matches, backend))
+
+    def handle(self, request: Request) -> Reply:
+        for matches, backend in self._custom:
+            if matches(request.service):
+                return backend(request)
+        labels = request.service["metadata"].get("labels") or {}
+        if "kaito.sh/workspace" in labels:
+            return self._workspace(request, labels["kaito.sh/workspace"])
+        return _json(503, {"detail": f"no endpoints available for service \"{request.service['metadata']['name']}\""})
+
+    def _workspace(self, request: Request, name: str) -> Reply:
+        ws_type, pod_type = by_kind("Workspace"), by_kind("Pod")
+        assert ws_type is not None and pod_type is not None
+        ws = self.store.get(ws_type, request.namespace, name)
+        pod = self.store.get(pod_type, request.namespace, f"{name}-0")
+        ready = bool(pod) and any(cs.get("ready") for cs in pod["status"].get("containerStatuses", []))
+        if not ready or ws is None:
+            return _json(503, {"detail": "no ready endpoints: the inference pod is not ready"})
+        preset = ((ws.get("inference") or {}).get("preset") or {}).get("name", "")
+        served = preset.rsplit("/", 1)[-1].lower()
+        path = request.path.rstrip("/") or "/"
+        if path == "/health":
+            return Reply(200, b"", "text/plain")
+        if path == "/v1/models":
+            return _json(200, {"object": "list", "data": [{"id": served, "object": "model", "owned_by": "kaito",
+                                                            "root": preset}]})
+        if path == "/v1/chat/completions" and request.method == "POST":
+            try:
+                body = json.loads(request.body or b"{}")
+            except ValueError:
+                return _json(400, {"error": {"message": "invalid JSON body"}})
+            prompt = " ".join(str(m.get("content", "")) for m in body.get("messages", []))[:200]
+            text = f"(sandbox {served}) you said: {prompt}"
+            return _json(200, {"id": "chatcmpl-sandbox", "object": "chat.completion", "model": served,
+                               "choices": [{"index": 0, "finish_reason": "stop",
+                                            "message": {"role": "assistant", "content": text}}],
+                               "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": len(text.split()),
+                                         "total_tokens": len(prompt.split()) + len(text.split())}})
+        return _json(404, {"detail": "Not Found"})

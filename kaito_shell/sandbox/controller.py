@@ -1,0 +1,589 @@
+"""A simulated KAITO controller: provisions GPU nodes, runs inference/tuning workloads, moves conditions.
+
+It follows KAITO v0.12's behaviour (NOTES.md §2.5, §3, §5, §11) on a clock that tests can make instant.
+Failure scenarios (per workspace via the annotation `sandbox.kaito.sh/scenario`, or for all new ones via
+`Controller.scenario`): no-gpu-quota, image-pull-failure, crash-loop (InferenceReady stays True while the
+pod crash-loops, KAITO issue #931), stuck-delete (the finalizer is never removed).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kaito_shell.catalog.store import load_catalog
+from kaito_shell.sandbox.logs import LogBook
+from kaito_shell.sandbox.resources import by_kind
+from kaito_shell.sandbox.store import Store, WatchEvent, now_rfc3339
+from kaito_shell.services import estimator
+
+SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "stuck-delete")
+SCENARIO_ANNOTATION = "sandbox.kaito.sh/scenario"
+WORKSPACE_FINALIZER = "workspace.finalizer.kaito.sh"
+INFERENCESET_FINALIZER = "inferenceset.finalizer.kaito.sh"
+RAGENGINE_FINALIZER = "ragengine.finalizer.kaito.sh"
+CREATED_BY = "inferenceset.kaito.sh/created-by"
+DELAYS = {"nodes": 3.0, "pods": 2.0, "ready": 5.0, "tune": 8.0}
+CONTROLLER_NS = "kaito-workspace"
+FEATURE_GATES_ARG = "--feature-gates="
+RAG_IMAGE = "mcr.microsoft.com/aks/kaito/kaito-rag-service:0.12.0"
+
+
+class Clock:
+    """Scaled time for the controller's timeline; `instant` makes every stage due at once."""
+
+    def __init__(self, instant: bool = False, speed: float = 1.0) -> None:
+        self.instant = instant
+        self.speed = speed
+
+    def due(self, since: float, seconds: float) -> bool:
+        return self.instant or (time.time() - since) * self.speed >= seconds
+
+
+def controller_deployment(gates: dict[str, bool]) -> dict[str, Any]:
+    """The `kaito-workspace` Deployment as the chart renders it, gates as `--feature-gates=k=v,…` (sorted)."""
+    args = [FEATURE_GATES_ARG + ",".join(f"{k}={str(v).lower()}" for k, v in sorted(gates.items())),
+            "--node-provisioner=azure-gpu-provisioner"]
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "kaito-workspace", "namespace": CONTROLLER_NS,
+                     "labels": {"app.kubernetes.io/name": "workspace", "app.kubernetes.io/instance": "kaito-workspace"}},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "workspace"}},
+                 "template": {"metadata": {"labels": {"app.kubernetes.io/name": "workspace"}},
+                              "spec": {"containers": [{"name": "manager", "image": "mcr.microsoft.com/aks/kaito/workspace:0.12.0",
+                                                       "args": args}]}}},
+        "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1},
+    }
+
+
+def read_gates(deployment: dict[str, Any] | None) -> dict[str, bool]:
+    """Feature gates from the controller Deployment's args (binary defaults when the flag is absent)."""
+    gates = {g.name: g.default for g in load_catalog().data.feature_gates}
+    if deployment is None:
+        return gates
+    for container in deployment.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
+        for arg in container.get("args", []):
+            if arg.startswith(FEATURE_GATES_ARG):
+                for pair in arg[len(FEATURE_GATES_ARG):].split(","):
+                    key, _, value = pair.partition("=")
+                    if key:
+                        gates[key] = value.lower() == "true"
+    return gates
+
+
+def condition(type_: str, status: bool | None, reason: str, message: str = "", generation: int = 1) -> dict[str, Any]:
+    return {"type": type_, "status": "Unknown" if status is None else ("True" if status else "False"),
+            "reason": reason, "message": message, "lastTransitionTime": now_rfc3339(), "observedGeneration": generation}
+
+
+def set_conditions(status: dict[str, Any], *conditions: dict[str, Any]) -> None:
+    """Upsert conditions, keeping lastTransitionTime when the status did not change."""
+    existing = {c["type"]: c for c in status.get("conditions", [])}
+    for cond in conditions:
+        old = existing.get(cond["type"])
+        if old and old["status"] == cond["status"]:
+            cond = dict(cond, lastTransitionTime=old["lastTransitionTime"])
+        existing[cond["type"]] = cond
+    status["conditions"] = list(existing.values())
+
+
+def container_status(name: str, image: str, *, ready: bool, state: dict[str, Any], restarts: int = 0) -> dict[str, Any]:
+    """A complete ContainerStatus (typed clients require image, imageID, name, ready and restartCount)."""
+    return {"name": name, "image": image, "imageID": f"{image.rsplit(':', 1)[0]}@sha256:{_short(image) * 12}"[:200],
+            "ready": ready, "restartCount": restarts, "started": "running" in state, "state": state}
+
+
+def _short(*parts: str) -> str:
+    return hashlib.sha1("/".join(parts).encode()).hexdigest()[:5]
+
+
+class Controller:
+    """Reconciles Workspaces, InferenceSets and RAGEngines in the store."""
+
+    def __init__(self, store: Store, logs: LogBook, clock: Clock) -> None:
+        self.store = store
+        self.logs = logs
+        self.clock = clock
+        self.scenario = "none"
+        self._born: dict[str, float] = {}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        store.hooks.append(self._on_change)
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="kaito-sandbox-controller", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(5)
+
+    def _on_change(self, event: WatchEvent) -> None:
+        if event.resource.startswith("kaito.sh/"):
+            self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(0.2)
+            self._wake.clear()
+            try:
+                self.reconcile_all()
+            except Exception:  # a simulated controller must keep running
+                import traceback
+
+                traceback.print_exc()
+
+    def reconcile_all(self) -> None:
+        """One pass over every KAITO object (repeated until steady when the clock is instant)."""
+        for _ in range(20 if self.clock.instant else 1):
+            changed = False
+            for kind, fn in (("InferenceSet", self._inferenceset), ("Workspace", self._workspace),
+                             ("RAGEngine", self._ragengine)):
+                rtype = by_kind(kind)
+                assert rtype is not None
+                for obj in self.store.list(rtype)[0]:
+                    with self.store.cond:
+                        live = self.store.get(rtype, obj["metadata"]["namespace"], obj["metadata"]["name"])
+                        if live is not None:
+                            changed |= fn(live)
+            if not changed:
+                return
+
+    # ---- helpers ------------------------------------------------------------------------------------
+    def _born_at(self, obj: dict[str, Any]) -> float:
+        return self._born.setdefault(obj["metadata"]["uid"], time.time())
+
+    def _scenario(self, obj: dict[str, Any]) -> str:
+        return (obj["metadata"].get("annotations") or {}).get(SCENARIO_ANNOTATION) or self.scenario
+
+    def _save(self, kind: str, obj: dict[str, Any], before: dict[str, Any]) -> bool:
+        if obj == before:
+            return False
+        rtype = by_kind(kind)
+        assert rtype is not None
+        self.store.update(rtype, obj, check_version=False)
+        return True
+
+    def _ensure(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+        rtype = by_kind(kind)
+        assert rtype is not None
+        meta = obj["metadata"]
+        live = self.store.get(rtype, meta.get("namespace"), meta["name"])
+        if live is not None:
+            return live
+        return self.store.create(rtype, obj)
+
+    def _patch(self, kind: str, namespace: str | None, name: str, change: Callable[[dict[str, Any]], None]) -> None:
+        rtype = by_kind(kind)
+        assert rtype is not None
+        live = self.store.get(rtype, namespace, name)
+        if live is None:
+            return
+        before = copy.deepcopy(live)
+        change(live)
+        self._save(kind, live, before)
+
+    def event(self, involved: dict[str, Any], reason: str, message: str, type_: str = "Normal") -> None:
+        meta = involved["metadata"]
+        rtype = by_kind("Event")
+        assert rtype is not None
+        name = f"{meta['name']}.{_short(meta['uid'], reason, message)}"
+        if self.store.get(rtype, meta.get("namespace"), name) is not None:
+            return
+        stamp = now_rfc3339()
+        self.store.create(rtype, {
+            "metadata": {"name": name, "namespace": meta.get("namespace") or "default"},
+            "involvedObject": {"apiVersion": involved["apiVersion"], "kind": involved["kind"], "name": meta["name"],
+                               "namespace": meta.get("namespace"), "uid": meta["uid"]},
+            "reason": reason, "message": message, "type": type_, "count": 1,
+            "firstTimestamp": stamp, "lastTimestamp": stamp, "eventTime": None,
+            "source": {"component": "kaito-workspace-controller"}, "reportingComponent": "kaito-workspace-controller",
+        })
+
+    def _owner(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        meta = obj["metadata"]
+        return [{"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": meta["name"], "uid": meta["uid"],
+                 "controller": True, "blockOwnerDeletion": True}]
+
+    def _delete_children(self, namespace: str, label: str, value: str, node_owner: str) -> None:
+        selector = {"kaito.sh/workspace": value} if label == "kaito.sh/workspace" else {label: value}
+        for kind in ("Pod", "StatefulSet", "Job", "Deployment", "Service", "Node"):
+            rtype = by_kind(kind)
+            assert rtype is not None
+            ns = None if kind == "Node" else namespace
+            for child in self.store.list(rtype, ns)[0]:
+                labels = child["metadata"].get("labels") or {}
+                mine = all(labels.get(k) == v for k, v in selector.items())
+                if kind == "Node":
+                    mine = labels.get("kaito.sh/owner") == node_owner
+                if mine:
+                    self.store.delete(rtype, ns, child["metadata"]["name"])
+                    self.logs.drop(namespace, child["metadata"]["name"])
+
+    def _finish_delete(self, kind: str, obj: dict[str, Any], finalizer: str) -> bool:
+        """Remove children, then the finalizer (never, in the stuck-delete scenario)."""
+        meta = obj["metadata"]
+        if finalizer not in (meta.get("finalizers") or []):
+            return False
+        if self._scenario(obj) == "stuck-delete":
+            self.event(obj, "DeletionBlocked", "finalizer cleanup is waiting on NodeClaim deletion", "Warning")
+            return False
+        label = {"Workspace": "kaito.sh/workspace", "RAGEngine": "kaito.sh/ragengine"}.get(kind, CREATED_BY)
+        self._delete_children(meta["namespace"], label, meta["name"], f"{meta['namespace']}/{meta['name']}")
+        if kind == "InferenceSet":
+            rtype = by_kind("Workspace")
+            assert rtype is not None
+            for child in self.store.list(rtype, meta["namespace"])[0]:
+                if (child["metadata"].get("labels") or {}).get(CREATED_BY) == meta["name"]:
+                    self.store.delete(rtype, meta["namespace"], child["metadata"]["name"])
+        before = copy.deepcopy(obj)
+        meta["finalizers"] = [f for f in meta["finalizers"] if f != finalizer]
+        return self._save(kind, obj, before)
+
+    # ---- Workspace ----------------------------------------------------------------------------------
+    def _workspace(self, ws: dict[str, Any]) -> bool:
+        meta = ws["metadata"]
+        if meta.get("deletionTimestamp"):
+            return self._finish_delete("Workspace", ws, WORKSPACE_FINALIZER)
+        before = copy.deepcopy(ws)
+        born = self._born_at(ws)
+        if WORKSPACE_FINALIZER not in (meta.get("finalizers") or []):
+            meta["finalizers"] = [*(meta.get("finalizers") or []), WORKSPACE_FINALIZER]
+        status = ws.setdefault("status", {})
+        tuning = "tuning" in ws
+        nodes = self._target_nodes(ws)
+        status["targetNodeCount"] = nodes
+        scenario = self._scenario(ws)
+        sku = (ws.get("resource") or {}).get("instanceType") or "BYO"
+        gen = meta.get("generation", 1)
+        if not status.get("conditions"):
+            status["state"] = "Pending"
+            set_conditions(status, condition("ResourceReady", False, "CreatingNodeClaims",
+                                             f"creating {nodes} node(s) of {sku}", gen),
+                           condition("WorkspaceSucceeded", False, "workspacePending", "", gen))
+            self._save("Workspace", ws, before)
+            self.event(ws, "ProvisioningNodes", f"creating {nodes} GPU node(s) of instance type {sku}")
+            return True
+        if scenario == "no-gpu-quota":
+            set_conditions(status, condition(
+                "ResourceReady", False, "NodeClaimNotReady",
+                f"failed to create nodeClaim for {sku}: QuotaExceeded: insufficient regional quota for the {sku} "
+                "VM family (requested GPU cores exceed the subscription limit)", gen))
+            changed = self._save("Workspace", ws, before)
+            self.event(ws, "FailedCreateNodeClaim", f"QuotaExceeded: no GPU quota left for {sku}", "Warning")
+            return changed
+        if not self.clock.due(born, DELAYS["nodes"]):
+            return self._save("Workspace", ws, before)
+        node_names = self._nodes(ws, nodes)
+        status["workerNodes"] = node_names
+        set_conditions(status, condition("ResourceReady", True, "workspaceResourceStatusSuccess",
+                                         "workspace resource is ready", gen),
+                       condition("NodeClaimReady", True, "NodeClaimsReady", "", gen))
+        if tuning:
+            return self._tuning_stage(ws, before, born) or self._save("Workspace", ws, before)
+        pods = self._inference_workload(ws, nodes)
+        if not self.clock.due(born, DELAYS["nodes"] + DELAYS["pods"]):
+            return self._save("Workspace", ws, before)
+        if scenario == "image-pull-failure":
+            for pod in pods:
+                self._pod_waiting(ws, pod, "ImagePullBackOff", "Back-off pulling image \"mcr.microsoft.com/aks/kaito/"
+                                  "kaito-base:0.5.0\": failed to resolve reference: unexpected status 401 Unauthorized")
+            set_conditions(status, condition("InferenceReady", False, "WorkspaceInferenceStatusPending",
+                                             "inference pods are not ready", gen))
+            self.event(ws, "Failed", "Failed to pull image \"mcr.microsoft.com/aks/kaito/kaito-base:0.5.0\": 401 "
+                       "Unauthorized", "Warning")
+            return self._save("Workspace", ws, before)
+        for pod in pods:
+            self._pod_running(ws, pod, ready=False)
+        if not self.clock.due(born, DELAYS["nodes"] + DELAYS["pods"] + DELAYS["ready"]):
+            return self._save("Workspace", ws, before)
+        for pod in pods:
+            self._pod_running(ws, pod, ready=scenario != "crash-loop")
+            if scenario == "crash-loop":
+                self._pod_waiting(ws, pod, "CrashLoopBackOff", "back-off 40s restarting failed container", restarts=3)
+        set_conditions(status, condition("InferenceReady", True, "WorkspaceInferenceStatusSuccess",
+                                         "inference is ready", gen),
+                       condition("WorkspaceSucceeded", True, "workspaceSucceeded", "workspace succeeded", gen))
+        status["state"] = "Ready"
+        changed = self._save("Workspace", ws, before)
+        if changed:
+            self.event(ws, "WorkspaceReady", "inference service is ready")
+            if scenario == "crash-loop":
+                self.event(ws, "BackOff", "Back-off restarting failed container in pod "
+                           f"{meta['name']}-0", "Warning")
+        return changed
+
+    def _target_nodes(self, ws: dict[str, Any]) -> int:
+        resource = ws.get("resource") or {}
+        if "tuning" in ws:
+            return 1
+        annotations = ws["metadata"].get("annotations") or {}
+        preset = ((ws.get("inference") or {}).get("preset") or {}).get("name", "")
+        catalog = load_catalog()
+        model, sku = catalog.model(preset), catalog.sku(resource.get("instanceType") or "")
+        if annotations.get("kaito.sh/runtime") == "transformers" or model is None or sku is None:
+            return int(resource.get("count") or 1)
+        est = estimator.estimate(model, sku)
+        return est.nodes or 1
+
+    def _nodes(self, ws: dict[str, Any], count: int) -> list[str]:
+        meta = ws["metadata"]
+        resource = ws.get("resource") or {}
+        sku = load_catalog().sku(resource.get("instanceType") or "")
+        labels = dict((resource.get("labelSelector") or {}).get("matchLabels") or {})
+        names = []
+        for i in range(count):
+            name = f"aks-gpu-{_short(meta['uid'])}-{i}"
+            node_labels = {**labels, "kubernetes.io/hostname": name, "kaito.sh/workspace": meta["name"],
+                           "kaito.sh/workspacenamespace": meta["namespace"], "kaito.sh/owner": f"{meta['namespace']}/{meta['name']}",
+                           "karpenter.sh/nodepool": "kaito"}
+            capacity = {"cpu": "24", "memory": "220Gi", "pods": "110"}
+            if sku is not None:
+                node_labels.update({
+                    "node.kubernetes.io/instance-type": sku.instance_type,
+                    "nvidia.com/gpu.product": sku.gpu_model.replace(" ", "-"),
+                    "nvidia.com/gpu.count": str(sku.gpu_count),
+                    "nvidia.com/gpu.memory": str(int(sku.gpu_mem_gib_per_gpu * 1024)),
+                })
+                capacity["nvidia.com/gpu"] = str(sku.gpu_count)
+            self._ensure("Node", {
+                "metadata": {"name": name, "labels": node_labels},
+                "spec": {"taints": [{"key": "sku", "value": "gpu", "effect": "NoSchedule"}]},
+                "status": {"capacity": capacity, "allocatable": capacity,
+                           "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
+                           "nodeInfo": {"kubeletVersion": "v1.33.2", "osImage": "Ubuntu 22.04.5 LTS"}},
+            })
+            names.append(name)
+        if names:
+            self.event(ws, "NodesReady", f"{len(names)} GPU node(s) ready: {', '.join(names)}")
+        return names
+
+    def _inference_workload(self, ws: dict[str, Any], nodes: int) -> list[str]:
+        meta = ws["metadata"]
+        name, ns = meta["name"], meta["namespace"]
+        labels = {"kaito.sh/workspace": name}
+        created_by = (meta.get("labels") or {}).get(CREATED_BY)
+        if created_by:
+            labels[CREATED_BY] = created_by
+        preset = ((ws.get("inference") or {}).get("preset") or {}).get("name", "")
+        self._ensure("StatefulSet", {
+            "metadata": {"name": name, "namespace": ns, "labels": dict(labels), "ownerReferences": self._owner(ws)},
+            "spec": {"replicas": nodes, "serviceName": f"{name}-headless", "podManagementPolicy": "Parallel",
+                     "selector": {"matchLabels": dict(labels)},
+                     "template": {"metadata": {"labels": dict(labels)},
+                                  "spec": {"containers": [{"name": name, "image": load_catalog().data.provenance.base_image,
+                                                           "ports": [{"containerPort": 5000, "name": "http"}]}]}}},
+            "status": {"replicas": nodes, "readyReplicas": 0},
+        })
+        self._ensure("Service", {
+            "metadata": {"name": name, "namespace": ns, "labels": dict(labels), "ownerReferences": self._owner(ws)},
+            "spec": {"type": "LoadBalancer" if (meta.get("annotations") or {}).get("kaito.sh/enablelb") == "True"
+                     else "ClusterIP",
+                     "clusterIP": f"10.0.{int(_short(ns, name), 16) % 250}.{int(_short(name), 16) % 250 + 1}",
+                     "selector": {**labels, "statefulset.kubernetes.io/pod-name": f"{name}-0"},
+                     "ports": [{"name": "http", "port": 80, "targetPort": 5000, "protocol": "TCP"}],
+                     "publishNotReadyAddresses": True},
+        })
+        pods = []
+        for i in range(nodes):
+            pod_name = f"{name}-{i}"
+            pods.append(pod_name)
+            if self.store.get(self._rtype("Pod"), ns, pod_name) is None:
+                self._ensure("Pod", {
+                    "metadata": {"name": pod_name, "namespace": ns,
+                                 "labels": {**labels, "statefulset.kubernetes.io/pod-name": pod_name,
+                                            "apps.kubernetes.io/pod-index": str(i)},
+                                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": name,
+                                                      "uid": "", "controller": True}]},
+                    "spec": {"nodeName": (ws.get("status") or {}).get("workerNodes", [""] * nodes)[i],
+                             "containers": [{"name": name, "image": load_catalog().data.provenance.base_image}]},
+                    "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "True"}],
+                               "containerStatuses": [container_status(
+                                   name, load_catalog().data.provenance.base_image, ready=False,
+                                   state={"waiting": {"reason": "ContainerCreating"}})]},
+                })
+                self.logs.write(ns, pod_name, _download_lines(preset))
+        return pods
+
+    def _rtype(self, kind: str) -> Any:
+        rtype = by_kind(kind)
+        assert rtype is not None
+        return rtype
+
+    def _pod_running(self, ws: dict[str, Any], pod: str, ready: bool) -> None:
+        ns = ws["metadata"]["namespace"]
+        preset = ((ws.get("inference") or {}).get("preset") or {}).get("name", "")
+
+        def change(obj: dict[str, Any]) -> None:
+            status = obj["status"]
+            was_ready = any(c.get("ready") for c in status.get("containerStatuses", []))
+            status["phase"] = "Running"
+            status["podIP"] = f"10.244.1.{int(_short(pod), 16) % 250 + 2}"
+            status["conditions"] = [{"type": "PodScheduled", "status": "True"},
+                                    {"type": "Ready", "status": "True" if ready else "False"},
+                                    {"type": "ContainersReady", "status": "True" if ready else "False"}]
+            for cs in status["containerStatuses"]:
+                cs["ready"] = ready
+                cs["started"] = True
+                cs["state"] = {"running": {"startedAt": now_rfc3339()}}
+            if ready and not was_ready:
+                self.logs.write(ns, pod, _startup_lines(preset))
+
+        self._patch("Pod", ns, pod, change)
+
+    def _pod_waiting(self, ws: dict[str, Any], pod: str, reason: str, message: str, restarts: int = 0) -> None:
+        ns = ws["metadata"]["namespace"]
+
+        def change(obj: dict[str, Any]) -> None:
+            status = obj["status"]
+            status["phase"] = "Running" if restarts else "Pending"
+            for cs in status["containerStatuses"]:
+                cs["ready"] = False
+                cs["restartCount"] = max(cs.get("restartCount", 0), restarts)
+                cs["state"] = {"waiting": {"reason": reason, "message": message}}
+                if restarts:
+                    cs["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error"}}
+            status["conditions"] = [{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "False"}]
+            if restarts:
+                self.logs.write(ns, pod, ["torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB "
+                                          "(GPU 0; 79.15 GiB total capacity)", "Engine core initialization failed."])
+
+        self._patch("Pod", ns, pod, change)
+
+    def _tuning_stage(self, ws: dict[str, Any], before: dict[str, Any], born: float) -> bool:
+        meta = ws["metadata"]
+        name, ns = meta["name"], meta["namespace"]
+        status = ws["status"]
+        gen = meta.get("generation", 1)
+        labels = {"kaito.sh/workspace": name}
+        self._ensure("Job", {
+            "metadata": {"name": name, "namespace": ns, "labels": labels, "ownerReferences": self._owner(ws)},
+            "spec": {"backoffLimit": 0, "template": {"metadata": {"labels": labels}, "spec": {"restartPolicy": "Never",
+                     "containers": [{"name": name, "image": load_catalog().data.provenance.base_image}]}}},
+            "status": {"active": 1, "startTime": now_rfc3339()},
+        })
+        pod_name = f"{name}-{_short(meta['uid'], 'job')}"
+        if self.store.get(self._rtype("Pod"), ns, pod_name) is None:
+            self._ensure("Pod", {
+                "metadata": {"name": pod_name, "namespace": ns, "labels": {**labels, "job-name": name}},
+                "spec": {"containers": [{"name": name, "image": load_catalog().data.provenance.base_image}]},
+                "status": {"phase": "Running", "containerStatuses": [container_status(
+                    name, load_catalog().data.provenance.base_image, ready=True, state={"running": {}})]},
+            })
+            self.logs.write(ns, pod_name, ["Loading dataset…", "Starting training: epoch 1",
+                                           "{'loss': 1.82, 'learning_rate': 0.0002, 'epoch': 0.5}"])
+        set_conditions(status, condition("JobStarted", True, "WorkspaceTuningJobStatusStarted", "tuning job started", gen))
+        status["state"] = "Running"
+        if not self.clock.due(born, DELAYS["nodes"] + DELAYS["tune"]):
+            return self._save("Workspace", ws, before)
+        self._patch("Job", ns, name, lambda job: job.update(status={"succeeded": 1, "completionTime": now_rfc3339()}))
+        self._patch("Pod", ns, pod_name, lambda pod: pod["status"].update(phase="Succeeded"))
+        set_conditions(status, condition("WorkspaceSucceeded", True, "workspaceSucceeded", "tuning job succeeded", gen))
+        status["state"] = "Succeeded"
+        changed = self._save("Workspace", ws, before)
+        if changed:
+            self.logs.write(ns, pod_name, ["{'train_loss': 1.21, 'epoch': 1.0}", "Adapter saved to /mnt/results"])
+            self.event(ws, "TuningSucceeded", "tuning job completed")
+        return changed
+
+    # ---- InferenceSet -------------------------------------------------------------------------------
+    def _inferenceset(self, iset: dict[str, Any]) -> bool:
+        meta = iset["metadata"]
+        if meta.get("deletionTimestamp"):
+            return self._finish_delete("InferenceSet", iset, INFERENCESET_FINALIZER)
+        before = copy.deepcopy(iset)
+        if INFERENCESET_FINALIZER not in (meta.get("finalizers") or []):
+            meta["finalizers"] = [*(meta.get("finalizers") or []), INFERENCESET_FINALIZER]
+        spec = iset.get("spec", {})
+        wanted = int(spec.get("replicas", 1))
+        ws_type = self._rtype("Workspace")
+        children = [w for w in self.store.list(ws_type, meta["namespace"])[0]
+                    if (w["metadata"].get("labels") or {}).get(CREATED_BY) == meta["name"]]
+        live = [w for w in children if not w["metadata"].get("deletionTimestamp")]
+        template = spec.get("template", {})
+        for _ in range(wanted - len(live)):
+            child = {"metadata": {"generateName": f"{meta['name']}-", "namespace": meta["namespace"],
+                                  "labels": {CREATED_BY: meta["name"]},
+                                  "annotations": dict((template.get("metadata") or {}).get("annotations") or {}),
+                                  "ownerReferences": self._owner(iset)},
+                     "resource": {**({"instanceType": template["resource"]["instanceType"]}
+                                     if (template.get("resource") or {}).get("instanceType") else {}),
+                                  "labelSelector": copy.deepcopy(spec.get("labelSelector", {}))},
+                     "inference": copy.deepcopy(template.get("inference", {}))}
+            self.store.create(ws_type, child)
+        for extra in sorted(live, key=lambda w: w["metadata"]["name"])[wanted:]:
+            self.store.delete(ws_type, meta["namespace"], extra["metadata"]["name"])
+        ready = sum(1 for w in live if (w.get("status") or {}).get("state") == "Ready")
+        status = iset.setdefault("status", {})
+        status.update(replicas=wanted, readyReplicas=ready, selector=f"{CREATED_BY}={meta['name']}")
+        set_conditions(status, condition("InferenceSetReady", ready >= wanted,
+                                         "InferenceSetReady" if ready >= wanted else "InferenceSetNotReady",
+                                         f"{ready}/{wanted} replicas ready", meta.get("generation", 1)))
+        return self._save("InferenceSet", iset, before) or wanted != len(live)
+
+    # ---- RAGEngine -------------------------------------------------------------------------------------
+    def _ragengine(self, rag: dict[str, Any]) -> bool:
+        meta = rag["metadata"]
+        if meta.get("deletionTimestamp"):
+            return self._finish_delete("RAGEngine", rag, RAGENGINE_FINALIZER)
+        before = copy.deepcopy(rag)
+        born = self._born_at(rag)
+        if RAGENGINE_FINALIZER not in (meta.get("finalizers") or []):
+            meta["finalizers"] = [*(meta.get("finalizers") or []), RAGENGINE_FINALIZER]
+        status = rag.setdefault("status", {})
+        gen = meta.get("generation", 1)
+        if not self.clock.due(born, DELAYS["nodes"]):
+            set_conditions(status, condition("ResourceReady", False, "CreatingResources", "", gen))
+            return self._save("RAGEngine", rag, before)
+        name, ns = meta["name"], meta["namespace"]
+        labels = {"kaito.sh/ragengine": name}
+        self._ensure("Deployment", {
+            "metadata": {"name": name, "namespace": ns, "labels": dict(labels), "ownerReferences": self._owner(rag)},
+            "spec": {"replicas": 1, "selector": {"matchLabels": dict(labels)},
+                     "template": {"metadata": {"labels": dict(labels)},
+                                  "spec": {"containers": [{"name": name, "image": RAG_IMAGE}]}}},
+            "status": {"replicas": 1, "readyReplicas": 1},
+        })
+        self._ensure("Service", {
+            "metadata": {"name": name, "namespace": ns, "labels": dict(labels), "ownerReferences": self._owner(rag)},
+            "spec": {"type": "ClusterIP", "selector": dict(labels),
+                     "ports": [{"name": "http", "port": 80, "targetPort": 5000, "protocol": "TCP"}]},
+        })
+        pod_name = f"{name}-{_short(meta['uid'], 'rag')}"
+        if self.store.get(self._rtype("Pod"), ns, pod_name) is None:
+            self._ensure("Pod", {
+                "metadata": {"name": pod_name, "namespace": ns, "labels": dict(labels)},
+                "spec": {"containers": [{"name": name, "image": RAG_IMAGE}]},
+                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                           "containerStatuses": [container_status(name, RAG_IMAGE, ready=True, state={"running": {}})]},
+            })
+            self.logs.write(ns, pod_name, ["INFO: Started server process", "INFO: Uvicorn running on http://0.0.0.0:5000"])
+        set_conditions(status, condition("ResourceReady", True, "RAGEngineResourceStatusSuccess", "", gen),
+                       condition("ServiceReady", True, "RAGEngineServiceSuccess", "RAG service is ready", gen),
+                       condition("RAGEngineSucceeded", True, "RAGEngineSucceeded", "", gen))
+        return self._save("RAGEngine", rag, before)
+
+
+def _download_lines(preset: str) -> list[str]:
+    return [f"INFO kaito: downloading {preset} from https://huggingface.co/{preset} into /workspace/weights",
+            "INFO kaito: model download progress 100% (monitor: kaito_model_download_remaining_seconds=0)"]
+
+
+def _startup_lines(preset: str) -> list[str]:
+    served = preset.rsplit("/", 1)[-1].lower()
+    return ["INFO [api_server.py] vLLM API server version 0.25.1",
+            f"INFO [api_server.py] args: model='{preset}', served_model_name=['{served}'], max_model_len=auto, "
+            "gpu_memory_utilization=0.84, download_dir='/workspace/weights'",
+            "INFO [gpu_model_runner.py] Model loading took 7.2 GiB and 41.3 seconds",
+            "INFO [kv_cache_utils.py] GPU KV cache size: 412,976 tokens",
+            "INFO [api_server.py] Starting vLLM API server on http://0.0.0.0:5000",
+            "INFO:     Application startup complete.",
+            "INFO:     Uvicorn running on http://0.0.0.0:5000 (Press CTRL+C to quit)"]

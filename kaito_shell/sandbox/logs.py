@@ -1,0 +1,44 @@
+"""Container logs of sandbox pods, with timestamps for `sinceSeconds` and a condition for `follow`."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+class LogBook:
+    """Lines per (namespace, pod); followers wait on the condition for new lines."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self._lines: dict[tuple[str, str], list[tuple[float, str]]] = {}
+        self._closed: set[tuple[str, str]] = set()
+
+    def write(self, namespace: str, pod: str, lines: list[str]) -> None:
+        with self.cond:
+            book = self._lines.setdefault((namespace, pod), [])
+            now = time.time()
+            book.extend((now, line) for line in lines)
+            self._closed.discard((namespace, pod))
+            self.cond.notify_all()
+
+    def drop(self, namespace: str, pod: str) -> None:
+        with self.cond:
+            self._closed.add((namespace, pod))
+            self.cond.notify_all()
+
+    def read(self, namespace: str, pod: str, since: float | None = None, tail: int | None = None,
+             start: int = 0) -> list[str]:
+        """Lines from index `start`, newer than `since` (epoch seconds), the last `tail` of them."""
+        with self.cond:
+            entries = self._lines.get((namespace, pod), [])[start:]
+        lines = [line for at, line in entries if since is None or at >= since]
+        return lines[-tail:] if tail is not None and tail >= 0 else lines
+
+    def count(self, namespace: str, pod: str) -> int:
+        with self.cond:
+            return len(self._lines.get((namespace, pod), []))
+
+    def closed(self, namespace: str, pod: str) -> bool:
+        with self.cond:
+            return (namespace, pod) in self._closed

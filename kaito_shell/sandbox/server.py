@@ -1,0 +1,645 @@
+"""The sandbox API server: the Kubernetes REST protocol over real HTTP on 127.0.0.1.
+
+Faithful enough for the official Python client (typed APIs, CustomObjectsApi, watch) and real kubectl:
+discovery, CRUD with resourceVersions, merge/JSON patch and server-side apply, finalizers, watch,
+dryRun=All, pod logs, the service proxy, Tables, RBAC with 403s, and Status errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from kaito_shell.sandbox import admission, auth, resources
+from kaito_shell.sandbox.backends import Backends, Request
+from kaito_shell.sandbox.controller import CONTROLLER_NS, Clock, Controller, controller_deployment, read_gates
+from kaito_shell.sandbox.errors import ApiError
+from kaito_shell.sandbox.logs import LogBook
+from kaito_shell.sandbox.patch import PatchError, apply_config, json_patch, merge_patch
+from kaito_shell.sandbox.resources import ResourceType, by_kind
+from kaito_shell.sandbox.selectors import SelectorError, field_selector, label_selector
+from kaito_shell.sandbox.store import Gone, Store, now_rfc3339
+from kaito_shell.sandbox.tables import to_table, wants_table
+
+SERVER_VERSION = {"major": "1", "minor": "36", "gitVersion": "v1.36.0-kaito-sandbox", "gitCommit": "sandbox",
+                  "gitTreeState": "clean", "buildDate": "2026-11-01T00:00:00Z", "goVersion": "go1.25.3",
+                  "compiler": "gc", "platform": "linux/amd64"}
+MAX_WATCH_SECONDS = 1800
+MERGE, JSON_PATCH, STRATEGIC, APPLY = ("application/merge-patch+json", "application/json-patch+json",
+                                       "application/strategic-merge-patch+json", "application/apply-patch+yaml")
+
+
+class Target:
+    """A parsed resource URL."""
+
+    def __init__(self, rtype: ResourceType, version: str, namespace: str | None, name: str | None,
+                 sub: str | None, rest: list[str]) -> None:
+        self.rtype = rtype
+        self.version = version
+        self.namespace = namespace
+        self.name = name
+        self.sub = sub
+        self.rest = rest
+
+
+def parse_target(parts: list[str]) -> Target | None:
+    """`/api/v1/...` or `/apis/GROUP/VERSION/...` into a Target (None when not a resource path)."""
+    if parts[:2] == ["api", "v1"]:
+        group, version, rest = "", "v1", parts[2:]
+    elif parts[:1] == ["apis"] and len(parts) >= 4:
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        return None
+    namespace = None
+    if len(rest) >= 3 and rest[0] == "namespaces" and rest[2] not in ("status", "finalize"):
+        namespace, rest = rest[1], rest[2:]
+    plural, name = rest[0], rest[1] if len(rest) > 1 else None
+    sub = rest[2] if len(rest) > 2 else None
+    rtype = resources.find(group, version, plural)
+    if rtype is None:
+        raise ApiError(404, f"the server could not find the requested resource ({'/'.join(parts)})")
+    return Target(rtype, version, namespace, name, sub, rest[3:])
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One request; the Sandbox is `self.server.sandbox`."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "kaito-sandbox/1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
+        pass
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return self.server.sandbox  # type: ignore[attr-defined,no-any-return]
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    # ---- plumbing -----------------------------------------------------------------------------------
+    def _send(self, code: int, body: bytes, content_type: str = "application/json",
+              headers: dict[str, str] | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, code: int, data: Any, warnings: list[str] | None = None) -> None:
+        headers = {"Warning": ", ".join(f'299 - "{w}"' for w in warnings)} if warnings else None
+        self._send(code, json.dumps(data).encode(), headers=headers)
+
+    def _body(self) -> bytes:
+        """The request body (read once, whatever the method, so keep-alive connections stay in sync)."""
+        if self._raw_body is None:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                data = b""
+                while True:
+                    size = int(self.rfile.readline().strip().split(b";")[0] or b"0", 16)
+                    if size == 0:
+                        self.rfile.readline()
+                        break
+                    data += self.rfile.read(size)
+                    self.rfile.readline()
+                self._raw_body = data
+            else:
+                length = int(self.headers.get("Content-Length") or 0)
+                self._raw_body = self.rfile.read(length) if length else b""
+        return self._raw_body
+
+    def _doc(self, raw: bytes, yaml_ok: bool = False) -> Any:
+        if "protobuf" in (self.headers.get("Content-Type") or ""):
+            from kaito_shell.sandbox.protobuf import ProtobufError, decode
+
+            try:
+                return decode(raw)
+            except ProtobufError as exc:
+                raise ApiError(415, f"the body of the request was in an unknown format: {exc}") from None
+        try:
+            if yaml_ok:
+                from kaito_shell.output import yamlio
+
+                return yamlio.load(raw.decode() or "{}")
+            return json.loads(raw or b"{}")
+        except ValueError as exc:
+            raise ApiError(400, f"the request body is not valid: {exc}") from None
+        except Exception as exc:  # YAML errors
+            raise ApiError(400, f"the request body is not valid YAML: {exc}") from None
+
+    def _start_stream(self, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _end_stream(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _handle(self, method: str) -> None:
+        self._raw_body: bytes | None = None
+        try:
+            self._body()
+            url = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+            parts = [p for p in url.path.split("/") if p]
+            self._route(method, parts, query, url.query)
+        except ApiError as err:
+            self._json(err.code, err.status())
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except Exception as exc:  # answer 500 like the API server, keep serving
+            self._json(500, ApiError(500, f"sandbox internal error: {type(exc).__name__}: {exc}").status())
+
+    # ---- routing -------------------------------------------------------------------------------------
+    def _route(self, method: str, parts: list[str], query: dict[str, str], raw_query: str) -> None:
+        path = "/" + "/".join(parts)
+        if path in ("/version",):
+            return self._json(200, SERVER_VERSION)
+        if path in ("/healthz", "/livez", "/readyz"):
+            return self._send(200, b"ok", "text/plain")
+        user = auth.user_for(self.headers.get("Authorization"))
+        if parts == ["api"]:
+            return self._json(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+                {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.server.server_address[1]}"}]})
+        if parts == ["apis"]:
+            return self._json(200, {"kind": "APIGroupList", "apiVersion": "v1",
+                                    "groups": [_group(g) for g in resources.groups()]})
+        if parts == ["api", "v1"]:
+            return self._json(200, _resource_list("", "v1"))
+        if parts[:1] == ["apis"] and len(parts) == 2:
+            if parts[1] not in resources.groups():
+                raise ApiError(404, "the server could not find the requested resource")
+            return self._json(200, dict(_group(parts[1]), kind="APIGroup", apiVersion="v1"))
+        if parts[:1] == ["apis"] and len(parts) == 3:
+            if parts[2] not in resources.versions_of(parts[1]):
+                raise ApiError(404, "the server could not find the requested resource")
+            return self._json(200, _resource_list(parts[1], parts[2]))
+        target = parse_target(parts)
+        if target is None:
+            raise ApiError(404, "the server could not find the requested resource")
+        self._authorize(user, method, target, query)
+        if target.sub == "proxy" and target.rtype.kind == "Service":
+            return self._proxy(method, target, raw_query)
+        if target.sub == "log" and target.rtype.kind == "Pod":
+            return self._logs(target, query)
+        if target.rtype.kind == "SelfSubjectAccessReview":
+            return self._access_review(user)
+        dry_run = _dry_run(query)
+        if method == "GET" and target.name is None:
+            if query.get("watch", "").lower() in ("true", "1"):
+                return self._watch(target, query)
+            return self._list(target, query)
+        if method == "GET":
+            return self._get(target)
+        if method == "POST" and target.name is None:
+            return self._create(target, dry_run)
+        if method == "PUT" and target.name:
+            return self._replace(target, dry_run)
+        if method == "PATCH" and target.name:
+            return self._patch(target, query, dry_run)
+        if method == "DELETE" and target.name:
+            return self._delete(target, dry_run)
+        raise ApiError(405, f"{method} is not supported on {'/'.join(parts)}")
+
+    def _authorize(self, user: auth.User, method: str, target: Target, query: dict[str, str]) -> None:
+        verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "get")
+        if method == "GET" and target.name is None:
+            verb = "watch" if query.get("watch", "").lower() in ("true", "1") else "list"
+        resource = target.rtype.plural + (f"/{target.sub}" if target.sub else "")
+        name = (target.name or "").split(":")[0] or None
+        if not user.can(verb, target.rtype.group, resource):
+            raise auth.forbidden(user, verb, target.rtype.group, resource, target.namespace, name)
+
+    # ---- reads ---------------------------------------------------------------------------------------
+    def _serve(self, obj: dict[str, Any], target: Target) -> dict[str, Any]:
+        obj["apiVersion"] = target.rtype.api_version(target.version)
+        if target.rtype.kind == "Secret":
+            obj.pop("stringData", None)
+        return obj
+
+    def _get(self, target: Target) -> None:
+        obj = self.sandbox.store.require(target.rtype, target.namespace, str(target.name))
+        if target.sub == "scale":
+            return self._json(200, _scale(obj, target))
+        if wants_table(self.headers.get("Accept")):
+            return self._json(200, to_table(target.rtype, target.version, [obj], self.sandbox.store.current_rv))
+        self._json(200, self._serve(obj, target))
+
+    def _predicate(self, query: dict[str, str]) -> Any:
+        try:
+            by_label, by_field = label_selector(query.get("labelSelector")), field_selector(query.get("fieldSelector"))
+        except SelectorError as exc:
+            raise ApiError(400, str(exc)) from None
+        return lambda obj: by_label(obj) and by_field(obj)
+
+    def _list(self, target: Target, query: dict[str, str]) -> None:
+        items, rv = self.sandbox.store.list(target.rtype, target.namespace, self._predicate(query))
+        start = 0
+        if query.get("continue"):
+            try:
+                last = json.loads(base64.urlsafe_b64decode(query["continue"].encode()))
+                start = next((i for i, o in enumerate(items)
+                              if [o["metadata"].get("namespace", ""), o["metadata"]["name"]] > last), len(items))
+            except (ValueError, TypeError):
+                raise ApiError(400, "invalid continue token") from None
+        limit = int(query.get("limit") or 0)
+        page = items[start: start + limit] if limit > 0 else items[start:]
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        if limit > 0 and start + limit < len(items):
+            last_obj = page[-1]["metadata"]
+            meta["continue"] = base64.urlsafe_b64encode(
+                json.dumps([last_obj.get("namespace", ""), last_obj["name"]]).encode()).decode()
+            meta["remainingItemCount"] = len(items) - start - limit
+        if wants_table(self.headers.get("Accept")):
+            table = to_table(target.rtype, target.version, page, rv)
+            table["metadata"].update(meta)
+            return self._json(200, table)
+        self._json(200, {"kind": f"{target.rtype.kind}List", "apiVersion": target.rtype.api_version(target.version),
+                         "metadata": meta, "items": [self._serve(o, target) for o in page]})
+
+    def _watch(self, target: Target, query: dict[str, str]) -> None:
+        store = self.sandbox.store
+        predicate = self._predicate(query)
+        deadline = time.time() + min(float(query.get("timeoutSeconds") or MAX_WATCH_SECONDS), MAX_WATCH_SECONDS)
+        rv_text = query.get("resourceVersion") or ""
+        self._start_stream("application/json")
+
+        def send(kind: str, obj: dict[str, Any]) -> None:
+            self._chunk(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
+
+        if rv_text in ("", "0"):
+            items, since = store.list(target.rtype, target.namespace, predicate)
+            for obj in items:
+                send("ADDED", self._serve(obj, target))
+        else:
+            try:
+                since = int(rv_text)
+            except ValueError:
+                since = -1
+        try:
+            while time.time() < deadline and not self.sandbox.stopping.is_set():
+                try:
+                    events = store.events_since(target.rtype, since)
+                except Gone as gone:
+                    send("ERROR", gone.status())
+                    break
+                for event in events:
+                    since = event.rv
+                    obj = event.object
+                    if target.namespace and obj["metadata"].get("namespace") != target.namespace:
+                        continue
+                    if predicate(obj):
+                        send(event.type, self._serve(json.loads(json.dumps(obj)), target))
+                if not events:
+                    store.wait(min(1.0, max(0.0, deadline - time.time())))
+            self._end_stream()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+    # ---- writes ----------------------------------------------------------------------------------------
+    def _admit(self, target: Target, obj: dict[str, Any], old: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
+        if target.rtype.namespaced and target.rtype.kind != "Namespace":
+            ns_type = by_kind("Namespace")
+            assert ns_type is not None
+            if self.sandbox.store.get(ns_type, None, str(target.namespace)) is None:
+                raise ApiError(404, f'namespaces "{target.namespace}" not found',
+                               details={"name": target.namespace, "kind": "namespaces"})
+        return admission.admit(target.rtype, obj, old, self.sandbox.gates(), target.version)
+
+    def _prepare(self, target: Target, obj: Any) -> dict[str, Any]:
+        if not isinstance(obj, dict):
+            raise ApiError(400, "the request body must be a JSON object")
+        meta = obj.setdefault("metadata", {})
+        if target.rtype.namespaced:
+            if meta.get("namespace") and meta["namespace"] != target.namespace:
+                raise ApiError(400, "the namespace of the provided object does not match the namespace sent on the "
+                                    "request")
+            meta["namespace"] = target.namespace
+        if obj.get("kind") and obj["kind"] != target.rtype.kind:
+            raise ApiError(400, f"the kind {obj['kind']!r} does not match the resource {target.rtype.plural}")
+        if target.rtype.kind == "Secret" and "stringData" in obj:
+            data = obj.setdefault("data", {})
+            for key, value in (obj.pop("stringData") or {}).items():
+                data[key] = base64.b64encode(str(value).encode()).decode()
+        return obj
+
+    def _create(self, target: Target, dry_run: bool) -> None:
+        obj = self._prepare(target, self._doc(self._body()))
+        if not obj["metadata"].get("name") and obj["metadata"].get("generateName"):
+            obj["metadata"]["name"] = obj["metadata"]["generateName"] + uuid.uuid4().hex[:5]
+        obj, warnings = self._admit(target, obj, None)
+        created = self.sandbox.store.create(target.rtype, obj, dry_run=dry_run)
+        self._json(201, self._serve(created, target), warnings)
+
+    def _replace(self, target: Target, dry_run: bool) -> None:
+        obj = self._prepare(target, self._doc(self._body()))
+        if obj["metadata"].get("name") != target.name:
+            raise ApiError(400, "the name of the object does not match the name on the URL")
+        live = self.sandbox.store.require(target.rtype, target.namespace, str(target.name))
+        if target.sub == "scale":
+            return self._set_scale(target, live, obj, dry_run)
+        status_only = target.sub == "status"
+        if not status_only:
+            obj, warnings = self._admit(target, obj, live)
+        else:
+            warnings = []
+        updated = self.sandbox.store.update(target.rtype, obj, dry_run=dry_run, status_only=status_only)
+        self._json(200, self._serve(updated, target), warnings)
+
+    def _patch(self, target: Target, query: dict[str, str], dry_run: bool) -> None:
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        store = self.sandbox.store
+        live = store.get(target.rtype, target.namespace, str(target.name))
+        if content_type == APPLY:
+            manager = query.get("fieldManager")
+            if not manager:
+                raise ApiError(422, "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is "
+                                    "required for apply patch")
+            applied = self._prepare(target, self._doc(self._body(), yaml_ok=True))
+            applied["metadata"]["name"] = target.name
+            previous = self.sandbox.applied.get((target.rtype.plural, target.namespace, target.name, manager))
+            merged = apply_config(live, applied, previous)
+            if live is None:
+                merged, warnings = self._admit(target, merged, None)
+                created = store.create(target.rtype, merged, dry_run=dry_run)
+                if not dry_run:
+                    self.sandbox.applied[(target.rtype.plural, target.namespace, target.name, manager)] = applied
+                return self._json(201, self._serve(created, target), warnings)
+            if not dry_run:
+                self.sandbox.applied[(target.rtype.plural, target.namespace, target.name, manager)] = applied
+            return self._store_patched(target, merged, live, dry_run)
+        if live is None:
+            raise ApiError(404, f'{target.rtype.group_resource} "{target.name}" not found',
+                           details={"name": target.name, "kind": target.rtype.plural})
+        body = self._doc(self._body())
+        if target.sub == "scale":
+            scale = merge_patch(_scale(live, target), body) if content_type != JSON_PATCH else json_patch(_scale(live, target), body)
+            return self._set_scale(target, live, scale, dry_run)
+        try:
+            if content_type == MERGE:
+                patched = merge_patch(live, body)
+            elif content_type == JSON_PATCH:
+                patched = json_patch(live, body)
+            elif content_type == STRATEGIC:
+                if target.rtype.custom:
+                    raise ApiError(415, "the body of the request was in an unknown format - accepted media types "
+                                        "include: application/json-patch+json, application/merge-patch+json, "
+                                        "application/apply-patch+yaml")
+                patched = merge_patch(live, body)
+            else:
+                raise ApiError(415, f"unsupported patch type {content_type!r}")
+        except PatchError as exc:
+            raise ApiError(422, str(exc)) from None
+        self._store_patched(target, patched, live, dry_run)
+
+    def _store_patched(self, target: Target, patched: dict[str, Any], live: dict[str, Any], dry_run: bool) -> None:
+        patched.setdefault("metadata", {})
+        patched["metadata"]["name"] = live["metadata"]["name"]
+        if target.rtype.namespaced:
+            patched["metadata"]["namespace"] = target.namespace
+        status_only = target.sub == "status"
+        warnings: list[str] = []
+        if not status_only:
+            patched, warnings = self._admit(target, patched, live)
+        updated = self.sandbox.store.update(target.rtype, patched, dry_run=dry_run, status_only=status_only,
+                                            check_version=bool(patched["metadata"].get("resourceVersion")))
+        self._json(200, self._serve(updated, target), warnings)
+
+    def _set_scale(self, target: Target, live: dict[str, Any], scale: dict[str, Any], dry_run: bool) -> None:
+        if target.rtype.kind not in ("InferenceSet", "Deployment", "StatefulSet"):
+            raise ApiError(404, f"{target.rtype.plural} have no scale subresource")
+        replicas = (scale.get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            raise ApiError(422, "spec.replicas: Invalid value: must be greater than or equal to 0")
+        live.setdefault("spec", {})["replicas"] = replicas
+        updated = self.sandbox.store.update(target.rtype, live, dry_run=dry_run, check_version=False)
+        self._json(200, _scale(updated, target))
+
+    def _delete(self, target: Target, dry_run: bool) -> None:
+        deleted = self.sandbox.store.delete(target.rtype, target.namespace, str(target.name), dry_run=dry_run)
+        if target.rtype.kind == "Pod" and not dry_run:
+            self.sandbox.logs.drop(str(target.namespace), str(target.name))
+        self._json(200, self._serve(deleted, target))
+
+    # ---- subresources --------------------------------------------------------------------------------
+    def _logs(self, target: Target, query: dict[str, str]) -> None:
+        pod = self.sandbox.store.require(target.rtype, target.namespace, str(target.name))
+        ns, name = str(target.namespace), str(target.name)
+        since = time.time() - float(query["sinceSeconds"]) if query.get("sinceSeconds") else None
+        tail = int(query["tailLines"]) if query.get("tailLines") else None
+        book = self.sandbox.logs
+        lines = book.read(ns, name, since, tail)
+        if query.get("follow", "").lower() not in ("true", "1"):
+            text = "".join(f"{line}\n" for line in lines)
+            return self._send(200, text.encode(), "text/plain")
+        del pod
+        self._start_stream("text/plain")
+        try:
+            if lines:
+                self._chunk("".join(f"{line}\n" for line in lines).encode())
+            seen = book.count(ns, name)
+            while not self.sandbox.stopping.is_set() and not book.closed(ns, name):
+                with book.cond:
+                    book.cond.wait(0.5)
+                fresh = book.read(ns, name, start=seen)
+                if fresh:
+                    seen += len(fresh)
+                    self._chunk("".join(f"{line}\n" for line in fresh).encode())
+            self._end_stream()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+    def _proxy(self, method: str, target: Target, raw_query: str) -> None:
+        name, _, port = str(target.name).partition(":")
+        service = self.sandbox.store.require(target.rtype, target.namespace, name)
+        ports = service.get("spec", {}).get("ports", [])
+        if port and not any(port in (str(p.get("port")), p.get("name")) for p in ports):
+            raise ApiError(503, f'no endpoints available for service "{name}:{port}"')
+        request = Request(method, "/" + "/".join(target.rest), raw_query, self._body(), str(target.namespace), service)
+        reply = self.sandbox.backends.handle(request)
+        self._send(reply.status, reply.body, reply.content_type)
+
+    def _access_review(self, user: auth.User) -> None:
+        review = self._doc(self._body())
+        attrs = (review.get("spec") or {}).get("resourceAttributes") or {}
+        resource = attrs.get("resource", "") + (f"/{attrs['subresource']}" if attrs.get("subresource") else "")
+        allowed = user.can(attrs.get("verb", ""), attrs.get("group", ""), resource)
+        reason = "" if allowed else f'User "{user.name}" cannot {attrs.get("verb")} {resource or "it"}'
+        review.update(apiVersion="authorization.k8s.io/v1", kind="SelfSubjectAccessReview")
+        review["status"] = {"allowed": allowed, **({"reason": reason} if reason else {})}
+        review.setdefault("metadata", {})["creationTimestamp"] = None
+        self._json(201, review)
+
+
+def _dry_run(query: dict[str, str]) -> bool:
+    value = query.get("dryRun")
+    if value is None:
+        return False
+    if value != "All":
+        raise ApiError(400, f'invalid dry run value "{value}": the only supported value is "All"')
+    return True
+
+
+def _scale(obj: dict[str, Any], target: Target) -> dict[str, Any]:
+    status = obj.get("status") or {}
+    return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": {"name": obj["metadata"]["name"], "namespace": obj["metadata"].get("namespace"),
+                         "resourceVersion": obj["metadata"].get("resourceVersion")},
+            "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 0)},
+            "status": {"replicas": status.get("replicas", 0), "selector": status.get("selector", "")}}
+
+
+def _group(group: str) -> dict[str, Any]:
+    versions = [{"groupVersion": f"{group}/{v}", "version": v} for v in resources.versions_of(group)]
+    return {"name": group, "versions": versions, "preferredVersion": versions[0]}
+
+
+def _resource_list(group: str, version: str) -> dict[str, Any]:
+    entries: list[dict[str, Any]] = []
+    for rtype in resources.RESOURCES:
+        if rtype.group != group or version not in rtype.versions:
+            continue
+        entries.append({"name": rtype.plural, "singularName": rtype.singular, "namespaced": rtype.namespaced,
+                        "kind": rtype.kind, "verbs": list(rtype.verbs), "shortNames": list(rtype.short_names),
+                        "categories": list(rtype.categories)})
+        for sub in rtype.subresources:
+            verbs = {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"], "log": ["get"],
+                     "proxy": ["create", "delete", "get", "patch", "update"]}[sub]
+            entry = {"name": f"{rtype.plural}/{sub}", "singularName": "", "namespaced": rtype.namespaced,
+                     "kind": {"scale": "Scale", "proxy": "ServiceProxyOptions"}.get(sub, rtype.kind), "verbs": verbs}
+            if sub == "scale":
+                entry.update(group="autoscaling", version="v1")
+            entries.append(entry)
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": f"{group}/{version}" if group else version,
+            "resources": entries}
+
+
+class TLSServer(ThreadingHTTPServer):
+    """Threaded HTTPS: the TLS handshake happens in each request's thread, not in the accept loop."""
+
+    daemon_threads = True
+    context: ssl.SSLContext
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, addr = self.socket.accept()
+        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that drop a connection (or fail TLS) must not spam stderr
+
+
+class Sandbox:
+    """An API server plus simulated KAITO controller; `with Sandbox(instant=True) as sb:` in tests."""
+
+    def __init__(self, port: int = 0, *, instant: bool = False, speed: float = 1.0, scenario: str = "none") -> None:
+        self.store = Store()
+        self.logs = LogBook()
+        self.clock = Clock(instant=instant, speed=speed)
+        self.controller = Controller(self.store, self.logs, self.clock)
+        self.controller.scenario = scenario
+        self.backends = Backends(self.store)
+        self.applied: dict[tuple[str, str | None, str | None, str], dict[str, Any]] = {}
+        self.stopping = threading.Event()
+        self._port = port
+        self._httpd: ThreadingHTTPServer | None = None
+        self._seed()
+
+    def _seed(self) -> None:
+        ns_type, deploy_type, cm_type = by_kind("Namespace"), by_kind("Deployment"), by_kind("ConfigMap")
+        node_type = by_kind("Node")
+        assert ns_type and deploy_type and cm_type and node_type
+        for ns in ("default", "kube-system", "kube-public", CONTROLLER_NS):
+            self.store.create(ns_type, {"metadata": {"name": ns}, "spec": {"finalizers": ["kubernetes"]},
+                                        "status": {"phase": "Active"}})
+        from kaito_shell.catalog.store import load_catalog
+
+        gates = {g.name: g.default for g in load_catalog().data.feature_gates}
+        self.store.create(deploy_type, controller_deployment(gates))
+        for template in load_catalog().data.templates:
+            if template.name != "guardrails":
+                self.store.create(cm_type, {"metadata": {"name": template.configmap, "namespace": CONTROLLER_NS},
+                                            "data": {template.key: template.content}})
+        self.store.create(node_type, {"metadata": {"name": "sandbox-system-0", "labels": {
+            "kubernetes.io/hostname": "sandbox-system-0", "node.kubernetes.io/instance-type": "Standard_D8s_v5"}},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}],
+                       "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"}}})
+
+    def gates(self) -> dict[str, bool]:
+        deploy_type = by_kind("Deployment")
+        assert deploy_type is not None
+        return read_gates(self.store.get(deploy_type, CONTROLLER_NS, "kaito-workspace"))
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "start() the sandbox first"
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def start(self) -> Sandbox:
+        from kaito_shell.sandbox.tls import make_identity, server_context
+
+        self.identity = make_identity()
+        httpd = TLSServer(("127.0.0.1", self._port), Handler)
+        httpd.context = server_context(self.identity)
+        httpd.sandbox = self  # type: ignore[attr-defined]
+        self._httpd = httpd
+        threading.Thread(target=httpd.serve_forever, name="kaito-sandbox-http", daemon=True).start()
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        with self.store.cond:
+            self.store.cond.notify_all()
+        self.controller.stop()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def write_kubeconfig(self, path: str, namespace: str = "default") -> str:
+        """A kubeconfig with contexts `sandbox` (admin, current) and `sandbox-viewer` (read-only), mode 0600."""
+        from kaito_shell.sandbox.kubeconfig import write_kubeconfig
+
+        return write_kubeconfig(path, self.url, self.identity.cert_pem, namespace)
+
+
+__all__ = ["Sandbox", "now_rfc3339"]
