@@ -34,7 +34,7 @@ def test_an_error_anywhere_runs_nothing_and_reports_file_line_col(cli, tmp_path)
 
 
 def test_not_available_commands_are_found_before_anything_runs(cli, tmp_path):
-    (tmp_path / "f.kaito").write_text("models list\nstatus\n")
+    (tmp_path / "f.kaito").write_text("models list\nmetrics workspace/x\n")
     result = cli("run", "f.kaito")
     assert result.code == 3 and result.out == "" and "f.kaito:2:1: not available yet" in result.err
 

@@ -117,11 +117,11 @@ def test_namespace_comes_from_flag(cli):
     assert "namespace: team-b" in run_line(cli, BASE + "--model phi-4 -n team-b").out
 
 
-def test_apply_without_dry_run_is_not_available_yet_but_validates_first(cli):
+def test_apply_validates_before_it_needs_a_cluster(cli):
     bad = run_line(cli, "deploy --name x --model nope --instance-type Standard_NC24ads_A100_v4")
     assert bad.code == 2 and "unknown model" in bad.err
     good = run_line(cli, "deploy --name x --model phi-4 --instance-type Standard_NC24ads_A100_v4")
-    assert good.code == 3 and good.err.startswith("not available yet: ") and "--dry-run" in good.err
+    assert good.code == 1 and "no kubeconfig found" in good.err
 
 
 TUNE = "tune --name t --instance-type Standard_NC24ads_A100_v4 --dry-run "

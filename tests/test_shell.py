@@ -135,16 +135,16 @@ def test_ctrl_c_cancels_only_the_line(shell_run):
 
 def test_runtime_errors_keep_the_shell_alive(shell_run):
     code, env, _, _ = shell_run("deploy --name a --model phi-5 --instance-type Standard_NC24ads_A100_v4 --dry-run" + ENTER,
-                                "status" + ENTER, "version" + ENTER, CTRL_D)
+                                "metrics" + ENTER, "version" + ENTER, CTRL_D)
     err = env.stderr.getvalue()
     assert "unknown model 'phi-5'" in err and "not available yet" in err
     assert "Target KAITO" in env.stdout.getvalue()
 
 
 def test_use_workspace_sets_the_default_ref(shell_run):
-    code, env, screen, shell = shell_run("use workspace phi4" + ENTER, "logs" + ENTER, CTRL_D)
+    code, env, screen, shell = shell_run("use workspace phi4" + ENTER, "metrics" + ENTER, CTRL_D)
     assert shell.session.workspace == "phi4" and "phi4" in screen
-    assert "'logs'" in env.stderr.getvalue()  # defaults to workspace/phi4, then says not available yet
+    assert "not available yet: 'metrics'" in env.stderr.getvalue()  # defaulted to workspace/phi4, then exit 3
 
 
 def test_history_is_private_and_searchable(shell_run, tmp_path):

@@ -72,12 +72,16 @@ def _dispatch(argv: list[str], env: Environment) -> int:
     if globals_only is not None:
         session = _session(env, globals_only)
         if not env.stdin_isatty:
+            _maybe_sandbox(session, env, globals_only)
             return _run_stdin(env, session)
         early = env.stdout_isatty and "KAITO_NO_EARLY_PROMPT" not in env.environ
         if early:
             from kaito_shell.shell.prompt_text import paint_early
 
+            if globals_only.get("sandbox"):
+                session.context_override = "sandbox"
             paint_early(env.stdout, session)
+        _maybe_sandbox(session, env, globals_only)
         from kaito_shell.shell.repl import run_shell
 
         return run_shell(env, session, debug=bool(globals_only.get("debug")), over_early_prompt=early)
@@ -89,16 +93,30 @@ def _dispatch(argv: list[str], env: Environment) -> int:
     if node.spec.shell_only:
         env.stderr.write(f"'{node.spec.name}' only means something inside the shell (run `kaito`)\n")
         return EXIT_USAGE
-    result = execute(node, _session(env, node.global_values()), env)
+    session = _session(env, node.global_values())
+    _maybe_sandbox(session, env, node.global_values())
+    result = execute(node, session, env)
     emit(result, node.global_values().get("output"), env)
     return result.exit_code
+
+
+def _maybe_sandbox(session: Session, env: Environment, globals_: dict[str, object]) -> None:
+    """`--sandbox`: start a local sandbox cluster in this process and use it."""
+    if globals_.get("sandbox"):
+        from kaito_shell.commands.sandbox import attach
+
+        attach(session, env)
 
 
 def _session(env: Environment, globals_: dict[str, object]) -> Session:
     from kaito_shell.exec.session import Session
 
-    return Session(environ=env.environ, kubeconfig=_str(globals_.get("kubeconfig")),
-                   context_override=_str(globals_.get("context")), namespace_override=_str(globals_.get("namespace")))
+    session = Session(environ=env.environ, kubeconfig=_str(globals_.get("kubeconfig")),
+                      context_override=_str(globals_.get("context")),
+                      namespace_override=_str(globals_.get("namespace")))
+    if globals_.get("timeout"):
+        session.timeout = float(str(globals_["timeout"]))
+    return session
 
 
 def _str(value: object) -> str | None:
@@ -122,7 +140,9 @@ def _run_text(argv: list[str], env: Environment) -> int:
     if globals_ is None:
         raise UsageError("with -c, only global flags and --dry-run may be given outside the quoted commands",
                          hint='put command flags inside the -c string')
-    return run_batch(Source(argv[at + 1], "<-c>"), _session(env, globals_), env, dry_run=dry_run)
+    session = _session(env, globals_)
+    _maybe_sandbox(session, env, globals_)
+    return run_batch(Source(argv[at + 1], "<-c>"), session, env, dry_run=dry_run)
 
 
 def _run_stdin(env: Environment, session: Session) -> int:

@@ -55,3 +55,34 @@ def estimate(inv: Invocation) -> Result:
             "durationSeconds": seconds, "ratePerNodeHourUSD": cost.unit_rate, "hourlyUSD": cost.hourly,
             "totalUSD": cost.total(seconds), "priceSource": price_source(sku)}
     return Result.details([Section("", pairs)], data)
+
+
+def report(inv: Invocation) -> Result:
+    """What the workspaces in the cluster cost per hour now: their nodes × the bundled list price."""
+    from kaito_shell.kube import kinds
+    from kaito_shell.output.result import Column
+
+    catalog = inv.catalog()
+    namespace = None if inv.values["all_namespaces"] else inv.namespace
+    rows, total, unknown = [], 0.0, 0
+    for ws in inv.gateway().list(kinds.WORKSPACE, namespace):
+        meta, status = ws["metadata"], ws.get("status") or {}
+        sku = catalog.sku((ws.get("resource") or {}).get("instanceType") or "")
+        nodes = len(status.get("workerNodes") or []) or 0
+        hourly = NodeCost(sku, nodes, 1, spot=False).hourly if sku is not None else None
+        if hourly is None:
+            unknown += 1 if nodes else 0
+        else:
+            total += hourly
+        rows.append({"namespace": meta["namespace"], "name": meta["name"],
+                     "instance": sku.instance_type if sku else (ws.get("resource") or {}).get("instanceType") or "BYO",
+                     "nodes": nodes, "hourly": money(hourly) if nodes else "$0",
+                     "source": price_source(sku) if sku else "no price for this size"})
+    footer = [f"total: {money(total)}/h for {sum(r['nodes'] for r in rows)} running GPU node(s)"
+              + (f"; {unknown} workspace(s) without a known price are not in the total" if unknown else ""),
+              "nodes = status.workerNodes (provisioned); list prices, not your bill"]
+    data = {"apiVersion": "kaito-shell/v1", "kind": "CostReport", "totalHourlyUSD": round(total, 4),
+            "unpricedWorkspaces": unknown, "items": rows}
+    return Result.table([Column("namespace", "namespace"), Column("name", "name"), Column("instance", "instance type"),
+                         Column("nodes", "nodes", justify="right"), Column("hourly", "$/h", justify="right"),
+                         Column("source", "price source", wide=True)], rows, data, footer=footer)

@@ -59,7 +59,9 @@ def plan(inv: Invocation) -> Result:
 
 
 def run(inv: Invocation) -> Result:
-    return plan(inv)
+    from kaito_shell.services.apply import deliver
+
+    return deliver(inv, plan(inv))
 
 
 def _annotations(inv: Invocation, runtime: str) -> dict[str, str]:

@@ -1,17 +1,132 @@
-"""`features list`: KAITO v0.12's controller feature gates with their chart defaults."""
+"""`features list|status|enable|disable`: KAITO's controller feature gates (the `--feature-gates` argument of the
+`kaito-workspace` Deployment in namespace `kaito-workspace`, as the chart installs it)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
-from kaito_shell.output.result import Column, Result
+from kaito_shell.kube import kinds
+from kaito_shell.kube.errors import KubeError
+from kaito_shell.kube.gateway import Gateway
+from kaito_shell.lang.suggest import did_you_mean
+from kaito_shell.output.result import Column, Result, Section
+
+CONTROLLER = ("kaito-workspace", "kaito-workspace")
+FLAG = "--feature-gates="
+
+
+def _controller(gateway: Gateway) -> dict[str, Any]:
+    namespace, name = CONTROLLER
+    deployment = gateway.find(kinds.DEPLOYMENT, namespace, name)
+    if deployment is None:
+        raise KubeError(f"KAITO's controller (deployment {name} in namespace {namespace}) is not in this cluster",
+                        hint="install KAITO: helm upgrade --install kaito-workspace kaito/workspace "
+                             "--namespace kaito-workspace --create-namespace")
+    return deployment
+
+
+def cluster_gates(deployment: dict[str, Any], defaults: dict[str, bool]) -> tuple[dict[str, bool], int, int | None]:
+    """(gates, container index, arg index of --feature-gates or None); the binary defaults when absent."""
+    gates = dict(defaults)
+    containers = deployment.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
+    for ci, container in enumerate(containers):
+        for ai, arg in enumerate(container.get("args") or []):
+            if arg.startswith(FLAG):
+                for pair in arg[len(FLAG):].split(","):
+                    key, _, value = pair.partition("=")
+                    if key:
+                        gates[key] = value.strip().lower() == "true"
+                return gates, ci, ai
+    return gates, 0, None
 
 
 def list_gates(inv: Invocation) -> Result:
-    gates = inv.catalog().data.feature_gates
-    rows = [{"name": g.name, "default": "true" if g.default else "false", "effect": g.description} for g in gates]
-    data = {"apiVersion": "kaito-shell/v1", "kind": "FeatureGateList", "source": "chart defaults (KAITO v0.12.0)",
-            "items": [{"name": g.name, "default": g.default, "description": g.description} for g in gates]}
-    return Result.table([Column("name", "name"), Column("default", "default"), Column("effect", "effect")], rows, data,
-                        names=[f"featuregate/{g.name}" for g in gates],
-                        footer=["chart defaults of KAITO v0.12.0; a cluster's live values need `features status` "
-                                "(not available yet)"])
+    catalog_gates = inv.catalog().data.feature_gates
+    defaults = {g.name: g.default for g in catalog_gates}
+    live: dict[str, bool] | None = None
+    note = "chart defaults of KAITO v0.12.0"
+    if not inv.values["offline"] and inv.session.kubeconfig_info.contexts:
+        try:
+            gateway = inv.gateway()
+            live = cluster_gates(_controller(gateway), defaults)[0]
+            note = f"cluster values from deployment kaito-workspace (context {gateway.context})"
+        except KubeError as err:
+            inv.warn(f"showing chart defaults only: {err.message}")
+    rows = [{"name": g.name, "default": str(g.default).lower(),
+             "cluster": "-" if live is None else str(live.get(g.name, g.default)).lower(), "effect": g.description}
+            for g in catalog_gates]
+    columns = [Column("name", "name"), Column("default", "default")] + \
+        ([Column("cluster", "cluster")] if live is not None else []) + [Column("effect", "effect", wide=live is not None)]
+    data = {"apiVersion": "kaito-shell/v1", "kind": "FeatureGateList", "source": note,
+            "items": [{"name": g.name, "default": g.default, "description": g.description,
+                       **({"cluster": live.get(g.name, g.default)} if live is not None else {})} for g in catalog_gates]}
+    return Result.table(columns, rows, data, names=[f"featuregate/{g.name}" for g in catalog_gates], footer=[note])
+
+
+def _gate(inv: Invocation) -> str:
+    name = inv.args["gate"]
+    gate = inv.catalog().feature_gate(name)
+    if gate is None:
+        from kaito_shell.services.rules import REMOVED_GATES
+
+        known = [g.name for g in inv.catalog().data.feature_gates]
+        hint = REMOVED_GATES.get(name) or did_you_mean(name, known) or f"gates: {', '.join(known)}"
+        raise ValidationError(f"unknown feature gate '{name}'", flag="gate", hint=hint)
+    return gate.name
+
+
+def status(inv: Invocation) -> Result:
+    name = _gate(inv)
+    gate = inv.catalog().feature_gate(name)
+    assert gate is not None
+    gateway = inv.gateway()
+    gates, _, arg = cluster_gates(_controller(gateway), {g.name: g.default for g in inv.catalog().data.feature_gates})
+    pairs = [("Gate", name), ("Cluster", str(gates[name]).lower() + ("" if arg is not None else " (binary default)")),
+             ("Default", str(gate.default).lower()), ("Effect", gate.description), ("Context", str(gateway.context))]
+    return Result.details([Section("", pairs)], {"apiVersion": "kaito-shell/v1", "kind": "FeatureGate", "name": name,
+                                                 "enabled": gates[name], "default": gate.default})
+
+
+def enable(inv: Invocation) -> Result:
+    return _set(inv, True)
+
+
+def disable(inv: Invocation) -> Result:
+    return _set(inv, False)
+
+
+def _set(inv: Invocation, value: bool) -> Result:
+    from kaito_shell.output import interact
+    from kaito_shell.services.rules import resolve_gates
+
+    name = _gate(inv)
+    gateway = inv.gateway()
+    deployment = _controller(gateway)
+    defaults = {g.name: g.default for g in inv.catalog().data.feature_gates}
+    gates, ci, ai = cluster_gates(deployment, defaults)
+    if gates[name] == value:
+        return Result.message(f"feature gate {name} is already {str(value).lower()}; unchanged")
+    gates[name] = value
+    resolve_gates(inv.catalog(), {k: str(v).lower() for k, v in gates.items()}, flag="gate")
+    new_arg = FLAG + ",".join(f"{k}={str(v).lower()}" for k, v in sorted(gates.items()))
+    args = list(deployment["spec"]["template"]["spec"]["containers"][ci].get("args") or [])
+    old_arg = args[ai] if ai is not None else "(no --feature-gates argument)"
+    if ai is None:
+        args.append(new_arg)
+    else:
+        args[ai] = new_arg
+    ops = [{"op": "replace" if deployment["spec"]["template"]["spec"]["containers"][ci].get("args") is not None else "add",
+            "path": f"/spec/template/spec/containers/{ci}/args", "value": args}]
+    gateway.json_patch(kinds.DEPLOYMENT, CONTROLLER[0], CONTROLLER[1], ops, dry_run=True)
+    inv.env.stdout.write(f"deployment {CONTROLLER[1]} (namespace {CONTROLLER[0]}, context {gateway.context}):\n"
+                         f"- {old_arg}\n+ {new_arg}\n# the controller restarts with the new gates\n")
+    if not (inv.values["yes"] or inv.session.assume_yes):
+        interact.refuse_without_terminal(inv.env, "change the controller's feature gates")
+        if interact.ask(inv.env, f"{'Enable' if value else 'Disable'} {name}?", "yN") != "y":
+            result = Result.message("cancelled; nothing changed")
+            result.exit_code = 1
+            return result
+    gateway.json_patch(kinds.DEPLOYMENT, CONTROLLER[0], CONTROLLER[1], ops)
+    return Result.message(f"feature gate {name} {'enabled' if value else 'disabled'}")

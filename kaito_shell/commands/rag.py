@@ -46,7 +46,9 @@ def plan(inv: Invocation) -> Result:
 
 
 def run(inv: Invocation) -> Result:
-    return plan(inv)
+    from kaito_shell.services.apply import deliver
+
+    return deliver(inv, plan(inv))
 
 
 def _embedding(v: dict[str, Any], warnings: list[str]) -> dict[str, Any]:

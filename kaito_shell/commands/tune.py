@@ -47,7 +47,9 @@ def plan(inv: Invocation) -> Result:
 
 
 def run(inv: Invocation) -> Result:
-    return plan(inv)
+    from kaito_shell.services.apply import deliver
+
+    return deliver(inv, plan(inv))
 
 
 def _tunable_model(inv: Invocation) -> Model:

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from kaito_shell.catalog.store import Catalog
     from kaito_shell.env import Environment
     from kaito_shell.exec.session import Session
+    from kaito_shell.kube.gateway import Gateway
 
 Handler = Callable[["Invocation"], Result]
-APPLY_UNAVAILABLE = "applying to a cluster needs the kube gateway, which is not built yet (the input is valid)"
 
 
 class Invocation:
@@ -40,6 +40,23 @@ class Invocation:
     @property
     def output(self) -> str | None:
         return self.node.global_values().get("output")
+
+    @property
+    def timeout(self) -> float:
+        return float(self.node.global_values().get("timeout") or self.session.timeout)
+
+    def gateway(self, context: str | None = None) -> Gateway:
+        """The cluster to talk to: --context, else the session's context."""
+        return self.session.gateway(context or self.node.global_values().get("context"), self.timeout)
+
+    def clusters(self) -> list[str] | None:
+        """Contexts named by --cluster / --all-clusters (None when neither was given)."""
+        values = self.node.global_values()
+        if values.get("all_clusters"):
+            return self.session.context_names()
+        if values.get("cluster"):
+            return [c.strip() for c in str(values["cluster"]).split(",") if c.strip()]
+        return None
 
     @property
     def dry_run(self) -> bool:
@@ -70,11 +87,13 @@ def execute(node: CommandNode, session: Session, env: Environment, *, planning: 
 
         return Result.message(command_help(spec, env.program))
     _check_output_format(node)
+    _check_cluster_flags(node)
     if spec.unavailable:
         raise NotAvailable(f"'{spec.name}': {spec.unavailable}").at(node.source, node.path_span)
     inv = Invocation(node, session, env, planning=planning, dry_run_batch=dry_run_batch)
-    applying = spec.mutates and not inv.dry_run
-    target = spec.planner if (planning or applying) and spec.planner else spec.handler
+    if planning and not spec.planner and (spec.needs_cluster or spec.mutates):
+        return Result.nothing()  # validated by parsing; it talks to the cluster only when it runs
+    target = spec.planner if planning and spec.planner else spec.handler
     assert target, f"command {spec.name} has no handler"
     _fill_session_defaults(inv)
     try:
@@ -83,9 +102,6 @@ def execute(node: CommandNode, session: Session, env: Environment, *, planning: 
         raise _locate(err, node) from None
     except KaitoError as err:
         raise err.at(node.source, node.path_span) from None
-    if applying:
-        raise NotAvailable(f"'{spec.name}' without --dry-run: {APPLY_UNAVAILABLE}",
-                           hint="add --dry-run to validate and print the manifests").at(node.source, node.path_span)
     result.notes = inv.warnings + result.notes
     return result
 
@@ -99,15 +115,31 @@ def _check_output_format(node: CommandNode) -> None:
         raise UsageError(f"'{node.spec.name}' cannot print -o {fmt}", hint=hint).at(node.source, span)
 
 
+def _check_cluster_flags(node: CommandNode) -> None:
+    fan_out = [f for f in node.globals if f.dest in ("cluster", "all_clusters") and f.value]
+    if not fan_out:
+        return
+    if not node.spec.multi_cluster:
+        raise UsageError(f"'{node.spec.name}' runs on one cluster; --{fan_out[0].spec.name} works with status, get, "
+                         "health check and deploy --dry-run", hint="use --context NAME").at(node.source,
+                                                                                            fan_out[0].name_span)
+    if node.spec.mutates and not node.values().get("dry_run"):
+        raise UsageError(f"--{fan_out[0].spec.name} with '{node.spec.name}' only previews: add --dry-run",
+                         hint="apply to one cluster at a time with --context NAME").at(node.source, fan_out[0].name_span)
+
+
 def _fill_session_defaults(inv: Invocation) -> None:
     """Positional args like `workspace/NAME` default to the session's current workspace."""
     from kaito_shell.lang.values import ResourceRef
 
     for arg in inv.node.spec.args:
-        if inv.args.get(arg.name) is None and arg.default_from_session == "workspace" and inv.session.workspace:
+        if inv.args.get(arg.name) is not None:
+            continue
+        if arg.default_from_session == "workspace" and inv.session.workspace:
             inv.args[arg.name] = ResourceRef("workspace", inv.session.workspace)
-        elif inv.args.get(arg.name) is None and arg.required:
-            raise UsageError(f"'{inv.node.spec.name}' needs {arg.name}", hint=arg.help).at(
+        elif arg.required:
+            hint = arg.help + ("; or set one for the session: use workspace NAME" if arg.default_from_session else "")
+            raise UsageError(f"'{inv.node.spec.name}' needs {arg.name}", hint=hint).at(
                 inv.node.source, inv.node.path_span)
 
 

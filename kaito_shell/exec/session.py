@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from kaito_shell.services.kubeconfig import KubeconfigInfo, read_kubeconfig
+
+if TYPE_CHECKING:
+    from kaito_shell.kube.cache import LiveNames
+    from kaito_shell.kube.gateway import Gateway
+
+DEFAULT_TIMEOUT = 10.0
 
 
 class PlannedWorkspace(NamedTuple):
@@ -34,8 +41,26 @@ class Session:
         self.assume_yes = False
         self.planned: dict[tuple[str, str], PlannedWorkspace] = {}
         self.exit_requested = False
+        self.timeout = DEFAULT_TIMEOUT
+        self.live: LiveNames | None = None
         self._kubeconfig_info: KubeconfigInfo | None = None
+        self._gateways: dict[str | None, Gateway] = {}
+        self._gateway_lock = threading.Lock()
 
+    def gateway(self, context: str | None = None, timeout: float | None = None) -> Gateway:
+        """The gateway for a context (the session's by default), one per context, built lazily."""
+        from kaito_shell.kube.gateway import Gateway
+
+        name = context or self.context
+        with self._gateway_lock:
+            gateway = self._gateways.get(name)
+            if gateway is None or (timeout is not None and gateway.timeout != timeout):
+                gateway = Gateway(self.kubeconfig, name, timeout or self.timeout, self.environ)
+                self._gateways[name] = gateway
+            return gateway
+
+    def context_names(self) -> list[str]:
+        return [c.name for c in self.kubeconfig_info.contexts]
     @property
     def kubeconfig_info(self) -> KubeconfigInfo:
         if self._kubeconfig_info is None:
@@ -60,12 +85,17 @@ class Session:
     def use_context(self, name: str) -> None:
         self.context_override = name
         self.namespace_override = None
+        if self.live is not None:
+            self.live.refresh_soon()
 
     def use_namespace(self, name: str) -> None:
         self.namespace_override = name
+        if self.live is not None:
+            self.live.refresh_soon()
 
     def fork(self) -> Session:
         """An independent copy for planning a batch file (its `use` statements must not leak)."""
         twin = copy.copy(self)
         twin.planned = dict(self.planned)
+        twin.live = None
         return twin

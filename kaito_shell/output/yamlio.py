@@ -35,4 +35,8 @@ def load(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)
 
 
+def load_all(text: str) -> list[Any]:
+    return list(yaml.load_all(text, Loader=_Loader))
+
+
 YAMLError = yaml.YAMLError

@@ -8,7 +8,7 @@ from typing import NamedTuple
 STRING, INT, FLOAT, BOOL, DURATION, MAP, KEYVALUE, REF, CHOICE, PATH = (
     "string", "int", "float", "bool", "duration", "map", "keyvalue", "ref", "choice", "path",
 )
-OUTPUT_FORMATS = ("table", "wide", "json", "yaml", "name")
+OUTPUT_FORMATS = ("table", "wide", "json", "yaml", "name", "report")
 
 
 class FlagSpec(NamedTuple):
@@ -94,6 +94,7 @@ class CommandSpec(NamedTuple):
     shell_only: bool = False
     hidden: bool = False
     extra_args: bool = False
+    multi_cluster: bool = False
 
     @property
     def name(self) -> str:

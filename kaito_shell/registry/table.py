@@ -9,6 +9,7 @@ from __future__ import annotations
 from kaito_shell.registry.spec import (
     BOOL,
     DURATION,
+    FLOAT,
     INT,
     KEYVALUE,
     MAP,
@@ -22,11 +23,10 @@ from kaito_shell.registry.spec import (
     Registry,
 )
 
-CLUSTER = "it needs a live cluster connection (the kube gateway and sandbox are not built yet)"
 RAG_CLIENT = "it needs the RAG service client, which is not built yet"
-METRICS_CLIENT = "it needs a live cluster and the metrics client, which are not built yet"
+METRICS_CLIENT = "it needs the metrics client (Prometheus parsing of vLLM/KAITO metrics), which is not built yet"
 TABLE_OUT = ("table", "wide", "json", "yaml")
-LIST_OUT = OUTPUT_FORMATS
+LIST_OUT = ("table", "wide", "json", "yaml", "name")
 MANIFEST_OUT = ("yaml", "json")
 
 # Global flags: accepted before or after any command, as in kubectl.
@@ -36,6 +36,11 @@ GLOBAL_FLAGS = (
     FlagSpec("namespace", "namespace to use", short="n", completer="namespace"),
     FlagSpec("output", "output format", short="o", choices=OUTPUT_FORMATS, completer="output"),
     FlagSpec("debug", "show tracebacks and debug detail on errors", BOOL),
+    FlagSpec("timeout", "seconds to wait for each cluster call", FLOAT, minimum=0.1, default=10.0, metavar="SECONDS"),
+    FlagSpec("cluster", "run on these kube contexts in parallel (status, get, health, deploy --dry-run)",
+             metavar="CTX,CTX", completer="context"),
+    FlagSpec("all-clusters", "run on every context of the kubeconfig in parallel", BOOL),
+    FlagSpec("sandbox", "start a local sandbox cluster and use it (contexts sandbox, sandbox-viewer)", BOOL),
 )
 
 # Flags shared by several commands.
@@ -46,18 +51,29 @@ INSTANCE_TYPE = FlagSpec("instance-type", "GPU VM size (KAITO SKU, case-insensit
 NAME = FlagSpec("name", "resource name (DNS-1123 label: lower-case letters, digits, '-')", required=True,
                 completer="workspace", metavar="NAME")
 LABEL_SELECTOR = FlagSpec("label-selector", "node label selector (matchLabels); default apps=NAME", MAP, metavar="K=V,…")
-DRY_RUN = FlagSpec("dry-run", "render and validate offline; print the manifests, change nothing", BOOL)
+DRY_RUN = FlagSpec("dry-run", "render and validate, print the manifests, change nothing (offline; with --cluster "
+                   "also a server-side dry-run per cluster)", BOOL)
 YES = FlagSpec("yes", "apply without asking (for scripts and CI)", BOOL, short="y")
+WAIT = FlagSpec("wait", "after applying, follow it until Ready, failed or --wait-timeout", BOOL)
+WAIT_TIMEOUT = FlagSpec("wait-timeout", "how long --wait waits", DURATION, default=1800)
 MAX_MODEL_LEN = FlagSpec("max-model-len", "context length to size for (vLLM max-model-len; estimator default 2048)",
                          INT, minimum=1, metavar="TOKENS")
 FEATURE_GATES = FlagSpec("feature-gates", "controller feature gates to validate against (default: chart defaults)",
                          MAP, repeatable=True, completer="feature_gate", metavar="GATE=BOOL,…")
-WORKSPACE_REF = ArgSpec("workspace", "workspace/NAME (defaults to the current workspace)", REF, required=False,
+WORKSPACE_REF = ArgSpec("workspace", "workspace/NAME (defaults to the current workspace)", REF,
                         completer="workspace", ref_kinds=("workspace", "inferenceset"), default_from_session="workspace")
 ANY_REF = ArgSpec("resource", "workspace/NAME, inferenceset/NAME or ragengine/NAME", REF, required=False,
                   completer="resource", ref_kinds=("workspace", "inferenceset", "ragengine"),
                   default_from_session="workspace")
 RAGENGINE_REF = ArgSpec("ragengine", "ragengine/NAME", REF, completer="ragengine", ref_kinds=("ragengine",))
+REQUIRED_REF = ArgSpec("resource", "workspace/NAME, inferenceset/NAME or ragengine/NAME (default: the current "
+                       "workspace)", REF, completer="resource",
+                       ref_kinds=("workspace", "inferenceset", "ragengine"), default_from_session="workspace")
+GET_REF = ArgSpec("resource", "a kind (workspaces, inferencesets, ragengines) or KIND/NAME", required=False,
+                  completer="resource")
+ALL_NAMESPACES = FlagSpec("all-namespaces", "every namespace", BOOL, short="A")
+SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "stuck-delete")
+HEALTH_OUT = ("table", "wide", "json", "yaml", "report")
 
 DEPLOY_FLAGS = (
     NAME,
@@ -88,6 +104,8 @@ DEPLOY_FLAGS = (
     FEATURE_GATES,
     DRY_RUN,
     YES,
+    WAIT,
+    WAIT_TIMEOUT,
 )
 
 TUNE_FLAGS = (
@@ -112,6 +130,8 @@ TUNE_FLAGS = (
     LABEL_SELECTOR,
     DRY_RUN,
     YES,
+    WAIT,
+    WAIT_TIMEOUT,
 )
 
 RAG_DEPLOY_FLAGS = (
@@ -138,6 +158,8 @@ RAG_DEPLOY_FLAGS = (
     FlagSpec("enable-load-balancer", "expose the Service as a LoadBalancer", BOOL),
     DRY_RUN,
     YES,
+    WAIT,
+    WAIT_TIMEOUT,
 )
 
 GROUPS = [
@@ -152,6 +174,7 @@ GROUPS = [
     Group(("adapters",), "LoRA adapters of a workspace"),
     Group(("auth",), "RBAC checks"),
     Group(("use",), "switch the session's context, namespace or workspace"),
+    Group(("sandbox",), "the local Kubernetes-compatible sandbox"),
 ]
 
 COMMANDS = [
@@ -159,9 +182,10 @@ COMMANDS = [
     CommandSpec(
         ("deploy",), "deploy a model for inference (Workspace, or InferenceSet with --replicas)",
         "kaito_shell.commands.deploy:run", DEPLOY_FLAGS, planner="kaito_shell.commands.deploy:plan",
-        outputs=MANIFEST_OUT, default_output="yaml", mutates=True,
+        outputs=MANIFEST_OUT, default_output="yaml", mutates=True, multi_cluster=True,
         description="Validates against KAITO v0.12's webhook rules and the node estimator, then renders "
-                    "kaito.sh/v1beta1 manifests. With --dry-run nothing needs a cluster.",
+                    "kaito.sh/v1beta1 manifests. With --dry-run nothing needs a cluster. Otherwise: server-side "
+                    "dry-run, YAML preview and diff against the live object, confirm [y/N/e], apply.",
         examples=(
             "deploy --name phi4 --model phi-4-mini-instruct --instance-type Standard_NC24ads_A100_v4 --dry-run",
             "deploy --name llama --model meta-llama/Llama-3.1-8B-Instruct --instance-type Standard_NC24ads_A100_v4 "
@@ -291,64 +315,98 @@ COMMANDS = [
                 outputs=TABLE_OUT, default_output="table",
                 examples=("cost estimate --model phi-4-mini-instruct", "cost estimate --model llama-3.3-70b-instruct "
                           "--instance-type Standard_NC96ads_A100_v4 --duration 30d --spot")),
-    CommandSpec(("cost", "report"), "what the workspaces in the cluster cost now", outputs=TABLE_OUT,
-                flags=(FlagSpec("all-namespaces", "all namespaces", BOOL, short="A"),), unavailable=CLUSTER),
+    CommandSpec(("cost", "report"), "what the workspaces in the cluster cost now (nodes × list price)",
+                "kaito_shell.commands.cost:report", outputs=TABLE_OUT, default_output="table",
+                flags=(ALL_NAMESPACES,), needs_cluster=True, examples=("cost report -A",)),
 
     # ---- live operations (cluster) ----
-    CommandSpec(("status",), "workspaces and why they are (not) ready", args=(ANY_REF,),
-                flags=(FlagSpec("all-namespaces", "all namespaces", BOOL, short="A"),
-                       FlagSpec("watch", "keep watching", BOOL, short="w")),
-                outputs=LIST_OUT, unavailable=CLUSTER),
-    CommandSpec(("get",), "get KAITO resources", args=(ANY_REF,),
-                flags=(FlagSpec("all-namespaces", "all namespaces", BOOL, short="A"),), outputs=LIST_OUT,
-                unavailable=CLUSTER),
-    CommandSpec(("describe",), "describe a KAITO resource with its events", args=(ANY_REF,), outputs=TABLE_OUT,
-                unavailable=CLUSTER),
-    CommandSpec(("delete",), "delete a KAITO resource (waits for finalizers)", args=(ANY_REF,),
-                flags=(YES,), mutates=True, unavailable=CLUSTER),
-    CommandSpec(("scale",), "scale an InferenceSet", args=(WORKSPACE_REF,),
+    CommandSpec(("status",), "workspaces and why they are (not) ready", "kaito_shell.commands.status:status",
+                args=(ANY_REF,), flags=(ALL_NAMESPACES, FlagSpec("watch", "keep watching (Ctrl-C stops)", BOOL, short="w")),
+                outputs=LIST_OUT, default_output="table", needs_cluster=True, multi_cluster=True,
+                description="One workspace gets a 'why' section built from its conditions, events and pods "
+                            "(GPU quota, pending nodes, image pulls, crash-loops despite InferenceReady, "
+                            "missing HF token secrets) with the next step.",
+                examples=("status", "status -A", "status workspace/phi4", "status --all-clusters",
+                          "status workspace/phi4 --watch")),
+    CommandSpec(("get",), "KAITO objects: workspaces, inferencesets, ragengines (or one of them)",
+                "kaito_shell.commands.resources:get", args=(GET_REF,), flags=(ALL_NAMESPACES,), outputs=LIST_OUT,
+                default_output="table", needs_cluster=True, multi_cluster=True,
+                examples=("get", "get workspaces -A", "get workspace/phi4 -o yaml", "get ragengines --cluster a,b")),
+    CommandSpec(("describe",), "a KAITO object with its conditions, pods and events",
+                "kaito_shell.commands.resources:describe", args=(REQUIRED_REF,), outputs=TABLE_OUT,
+                default_output="table", needs_cluster=True, examples=("describe workspace/phi4",)),
+    CommandSpec(("delete",), "delete a KAITO object and wait for its finalizers", "kaito_shell.commands.resources:delete",
+                args=(REQUIRED_REF,), flags=(YES, FlagSpec("no-wait", "return without waiting for the finalizers", BOOL),
+                                             FlagSpec("wait-timeout", "how long to wait for finalizers", DURATION,
+                                                      default=120)),
+                mutates=True, needs_cluster=True, examples=("delete workspace/phi4", "delete ragengine/docs --yes")),
+    CommandSpec(("scale",), "set the replicas of an InferenceSet (explains what scales a Workspace)",
+                "kaito_shell.commands.resources:scale", args=(REQUIRED_REF,),
                 flags=(FlagSpec("replicas", "replica count", INT, minimum=0, required=True), YES),
-                mutates=True, unavailable=CLUSTER),
-    CommandSpec(("logs",), "logs of a workspace's pods", args=(WORKSPACE_REF,),
-                flags=(FlagSpec("follow", "stream new lines", BOOL, short="f"),
-                       FlagSpec("tail", "last N lines", INT, minimum=0),
+                mutates=True, needs_cluster=True, examples=("scale inferenceset/qwen --replicas 3",)),
+    CommandSpec(("logs",), "logs of a workspace's pods", "kaito_shell.commands.logs:logs", args=(WORKSPACE_REF,),
+                flags=(FlagSpec("follow", "stream new lines (Ctrl-C stops)", BOOL, short="f"),
+                       FlagSpec("tail", "last N lines per pod", INT, minimum=0),
                        FlagSpec("since", "only newer than this (e.g. 1h)", DURATION)),
-                unavailable=CLUSTER),
-    CommandSpec(("endpoint",), "service URL, API-server proxy URL and an example curl", args=(WORKSPACE_REF,),
-                outputs=TABLE_OUT, unavailable=CLUSTER),
+                needs_cluster=True, examples=("logs workspace/phi4 --tail 20", "logs phi4 --follow --since 10m")),
+    CommandSpec(("endpoint",), "service URL, API-server proxy URL and an example curl",
+                "kaito_shell.commands.endpoint:endpoint", args=(WORKSPACE_REF,), outputs=TABLE_OUT,
+                default_output="table", needs_cluster=True, examples=("endpoint workspace/phi4",)),
     CommandSpec(("monitor",), "live view of a workspace (status, pods, metrics)", args=(WORKSPACE_REF,),
                 unavailable=METRICS_CLIENT),
     CommandSpec(("metrics",), "vLLM and KAITO metrics of a workspace", args=(WORKSPACE_REF,),
                 flags=(FlagSpec("raw", "print the Prometheus text", BOOL),), outputs=TABLE_OUT,
                 unavailable=METRICS_CLIENT),
-    CommandSpec(("health", "check"), "check a workspace end to end", outputs=TABLE_OUT,
+    CommandSpec(("health", "check"), "check workspaces end to end (conditions, pods, service, /health, /v1/models)",
+                "kaito_shell.commands.health:check", outputs=HEALTH_OUT, default_output="table",
                 flags=(FlagSpec("workspace", "workspace name", completer="workspace"),
-                       FlagSpec("all", "every workspace", BOOL), FlagSpec("detailed", "more checks", BOOL)),
-                unavailable=CLUSTER),
+                       FlagSpec("all", "every workspace in the namespace (-A: everywhere)", BOOL), ALL_NAMESPACES,
+                       FlagSpec("detailed", "also events, nodes and the model download", BOOL)),
+                needs_cluster=True, multi_cluster=True,
+                examples=("health check --workspace phi4", "health check --all -A -o report")),
     CommandSpec(("alerts", "list"), "active alerts about workspaces", outputs=TABLE_OUT, unavailable=METRICS_CLIENT),
-    CommandSpec(("features", "list"), "KAITO feature gates with their chart defaults",
+    CommandSpec(("features", "list"), "KAITO feature gates: chart defaults, and the cluster's values when connected",
                 "kaito_shell.commands.features:list_gates", outputs=LIST_OUT, default_output="table",
-                examples=("features list",)),
-    CommandSpec(("features", "status"), "a feature gate's value in the cluster",
+                flags=(FlagSpec("offline", "only the chart defaults (do not ask the cluster)", BOOL),),
+                examples=("features list", "features list --offline")),
+    CommandSpec(("features", "status"), "a feature gate's value in the cluster", "kaito_shell.commands.features:status",
                 args=(ArgSpec("gate", "feature gate", completer="feature_gate"),), outputs=TABLE_OUT,
-                unavailable=CLUSTER),
-    CommandSpec(("features", "enable"), "turn a feature gate on in the controller",
+                default_output="table", needs_cluster=True, examples=("features status enableMIG",)),
+    CommandSpec(("features", "enable"), "turn a feature gate on in the controller (preview + confirm)",
+                "kaito_shell.commands.features:enable", args=(ArgSpec("gate", "feature gate", completer="feature_gate"),),
+                flags=(YES,), mutates=True, needs_cluster=True, examples=("features enable enableMIG",)),
+    CommandSpec(("features", "disable"), "turn a feature gate off in the controller (preview + confirm)",
+                "kaito_shell.commands.features:disable",
                 args=(ArgSpec("gate", "feature gate", completer="feature_gate"),), flags=(YES,), mutates=True,
-                unavailable=CLUSTER),
-    CommandSpec(("features", "disable"), "turn a feature gate off in the controller",
-                args=(ArgSpec("gate", "feature gate", completer="feature_gate"),), flags=(YES,), mutates=True,
-                unavailable=CLUSTER),
-    CommandSpec(("adapters", "list"), "adapters of a workspace", args=(WORKSPACE_REF,), outputs=LIST_OUT,
-                unavailable=CLUSTER),
-    CommandSpec(("adapters", "add"), "add an adapter to a workspace", args=(WORKSPACE_REF,),
-                flags=(FlagSpec("adapter", "NAME=IMAGE", KEYVALUE, required=True), YES), mutates=True,
-                unavailable=CLUSTER),
-    CommandSpec(("adapters", "remove"), "remove an adapter from a workspace", args=(WORKSPACE_REF,),
-                flags=(FlagSpec("adapter", "adapter name", required=True), YES), mutates=True, unavailable=CLUSTER),
-    CommandSpec(("auth", "check"), "check RBAC for every verb the shell uses", outputs=TABLE_OUT,
+                needs_cluster=True, examples=("features disable vLLM",)),
+    CommandSpec(("adapters", "list"), "adapters of a workspace", "kaito_shell.commands.adapters:list_adapters",
+                args=(WORKSPACE_REF,), outputs=LIST_OUT, default_output="table", needs_cluster=True,
+                examples=("adapters list workspace/phi3",)),
+    CommandSpec(("adapters", "add"), "add an adapter to a workspace (preview + confirm)",
+                "kaito_shell.commands.adapters:add", args=(WORKSPACE_REF,),
+                flags=(FlagSpec("adapter", "NAME=IMAGE", KEYVALUE, required=True, metavar="NAME=IMAGE"),
+                       FlagSpec("strength", "adapter strength 0..1 (Transformers runtime only)"), YES),
+                mutates=True, needs_cluster=True,
+                examples=("adapters add workspace/phi3 --adapter sql=myacr.azurecr.io/sql-lora:1",)),
+    CommandSpec(("adapters", "remove"), "remove an adapter from a workspace (preview + confirm)",
+                "kaito_shell.commands.adapters:remove", args=(WORKSPACE_REF,),
+                flags=(FlagSpec("adapter", "adapter name", required=True), YES), mutates=True,
+                needs_cluster=True, examples=("adapters remove workspace/phi3 --adapter sql",)),
+    CommandSpec(("auth", "check"), "check RBAC for every verb the shell uses (SelfSubjectAccessReview)",
+                "kaito_shell.commands.auth:check", outputs=TABLE_OUT, default_output="table",
                 flags=(FlagSpec("workspace", "workspace name", completer="workspace"),
                        FlagSpec("ragengine", "RAG engine name", completer="ragengine")),
-                unavailable=CLUSTER),
+                needs_cluster=True, examples=("auth check --workspace phi4", "auth check --context sandbox-viewer")),
+    CommandSpec(("sandbox", "serve"), "run the local Kubernetes-compatible sandbox with a simulated KAITO",
+                "kaito_shell.commands.sandbox:serve",
+                (FlagSpec("port", "port on 127.0.0.1 (default: a free one)", INT, minimum=0, maximum=65535, default=0),
+                 FlagSpec("kubeconfig-out", "where to write its kubeconfig", PATH, completer="file",
+                          default="sandbox.kubeconfig"),
+                 FlagSpec("scenario", "failure to simulate for new workspaces", choices=SCENARIOS, default="none"),
+                 FlagSpec("instant", "skip the simulated provisioning delays", BOOL),
+                 FlagSpec("speed", "simulated clock speed (2 = twice as fast)", FLOAT, minimum=0.01, default=1.0)),
+                examples=("sandbox serve --kubeconfig-out /tmp/sandbox.kubeconfig",
+                          "sandbox serve --scenario no-gpu-quota --port 6443")),
 
     # ---- session and shell verbs ----
     CommandSpec(("use", "context"), "switch the kube context", "kaito_shell.commands.session:use_context",

@@ -60,7 +60,7 @@ class Backends:
         assert ws_type is not None and pod_type is not None
         ws = self.store.get(ws_type, request.namespace, name)
         pod = self.store.get(pod_type, request.namespace, f"{name}-0")
-        ready = bool(pod) and any(cs.get("ready") for cs in pod["status"].get("containerStatuses", []))
+        ready = pod is not None and any(cs.get("ready") for cs in pod["status"].get("containerStatuses", []))
         if not ready or ws is None:
             return _json(503, {"detail": "no ready endpoints: the inference pod is not ready"})
         preset = ((ws.get("inference") or {}).get("preset") or {}).get("name", "")

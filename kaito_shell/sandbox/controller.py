@@ -149,7 +149,7 @@ class Controller:
                              ("RAGEngine", self._ragengine)):
                 rtype = by_kind(kind)
                 assert rtype is not None
-                for obj in self.store.list(rtype)[0]:
+                for obj in self.store.select(rtype)[0]:
                     with self.store.cond:
                         live = self.store.get(rtype, obj["metadata"]["namespace"], obj["metadata"]["name"])
                         if live is not None:
@@ -219,7 +219,7 @@ class Controller:
             rtype = by_kind(kind)
             assert rtype is not None
             ns = None if kind == "Node" else namespace
-            for child in self.store.list(rtype, ns)[0]:
+            for child in self.store.select(rtype, ns)[0]:
                 labels = child["metadata"].get("labels") or {}
                 mine = all(labels.get(k) == v for k, v in selector.items())
                 if kind == "Node":
@@ -241,7 +241,7 @@ class Controller:
         if kind == "InferenceSet":
             rtype = by_kind("Workspace")
             assert rtype is not None
-            for child in self.store.list(rtype, meta["namespace"])[0]:
+            for child in self.store.select(rtype, meta["namespace"])[0]:
                 if (child["metadata"].get("labels") or {}).get(CREATED_BY) == meta["name"]:
                     self.store.delete(rtype, meta["namespace"], child["metadata"]["name"])
         before = copy.deepcopy(obj)
@@ -301,14 +301,17 @@ class Controller:
             self.event(ws, "Failed", "Failed to pull image \"mcr.microsoft.com/aks/kaito/kaito-base:0.5.0\": 401 "
                        "Unauthorized", "Warning")
             return self._save("Workspace", ws, before)
-        for pod in pods:
-            self._pod_running(ws, pod, ready=False)
         if not self.clock.due(born, DELAYS["nodes"] + DELAYS["pods"] + DELAYS["ready"]):
+            for pod in pods:
+                self._pod_running(ws, pod, ready=False)
+            set_conditions(status, condition("InferenceReady", False, "WorkspaceInferenceStatusPending",
+                                             "the model server is starting", gen))
             return self._save("Workspace", ws, before)
         for pod in pods:
-            self._pod_running(ws, pod, ready=scenario != "crash-loop")
             if scenario == "crash-loop":
                 self._pod_waiting(ws, pod, "CrashLoopBackOff", "back-off 40s restarting failed container", restarts=3)
+            else:
+                self._pod_running(ws, pod, ready=True)
         set_conditions(status, condition("InferenceReady", True, "WorkspaceInferenceStatusSuccess",
                                          "inference is ready", gen),
                        condition("WorkspaceSucceeded", True, "workspaceSucceeded", "workspace succeeded", gen))
@@ -433,7 +436,8 @@ class Controller:
             for cs in status["containerStatuses"]:
                 cs["ready"] = ready
                 cs["started"] = True
-                cs["state"] = {"running": {"startedAt": now_rfc3339()}}
+                if "running" not in (cs.get("state") or {}):
+                    cs["state"] = {"running": {"startedAt": now_rfc3339()}}
             if ready and not was_ready:
                 self.logs.write(ns, pod, _startup_lines(preset))
 
@@ -444,6 +448,9 @@ class Controller:
 
         def change(obj: dict[str, Any]) -> None:
             status = obj["status"]
+            if any(((cs.get("state") or {}).get("waiting") or {}).get("reason") == reason
+                   for cs in status.get("containerStatuses", [])):
+                return
             status["phase"] = "Running" if restarts else "Pending"
             for cs in status["containerStatuses"]:
                 cs["ready"] = False
@@ -505,7 +512,7 @@ class Controller:
         spec = iset.get("spec", {})
         wanted = int(spec.get("replicas", 1))
         ws_type = self._rtype("Workspace")
-        children = [w for w in self.store.list(ws_type, meta["namespace"])[0]
+        children = [w for w in self.store.select(ws_type, meta["namespace"])[0]
                     if (w["metadata"].get("labels") or {}).get(CREATED_BY) == meta["name"]]
         live = [w for w in children if not w["metadata"].get("deletionTimestamp")]
         template = spec.get("template", {})

@@ -73,13 +73,14 @@ class Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "kaito-sandbox/1"
+    _raw_body: bytes | None = None
 
     def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         pass
 
     @property
     def sandbox(self) -> Sandbox:
-        return self.server.sandbox  # type: ignore[attr-defined,no-any-return]
+        return self.server.sandbox  # type: ignore[attr-defined]
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -164,7 +165,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _handle(self, method: str) -> None:
-        self._raw_body: bytes | None = None
+        self._raw_body = None
         try:
             self._body()
             url = urlsplit(self.path)
@@ -188,7 +189,7 @@ class Handler(BaseHTTPRequestHandler):
         user = auth.user_for(self.headers.get("Authorization"))
         if parts == ["api"]:
             return self._json(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-                {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.server.server_address[1]}"}]})
+                {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.sandbox.port}"}]})
         if parts == ["apis"]:
             return self._json(200, {"kind": "APIGroupList", "apiVersion": "v1",
                                     "groups": [_group(g) for g in resources.groups()]})
@@ -261,7 +262,7 @@ class Handler(BaseHTTPRequestHandler):
         return lambda obj: by_label(obj) and by_field(obj)
 
     def _list(self, target: Target, query: dict[str, str]) -> None:
-        items, rv = self.sandbox.store.list(target.rtype, target.namespace, self._predicate(query))
+        items, rv = self.sandbox.store.select(target.rtype, target.namespace, self._predicate(query))
         start = 0
         if query.get("continue"):
             try:
@@ -296,7 +297,7 @@ class Handler(BaseHTTPRequestHandler):
             self._chunk(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
 
         if rv_text in ("", "0"):
-            items, since = store.list(target.rtype, target.namespace, predicate)
+            items, since = store.select(target.rtype, target.namespace, predicate)
             for obj in items:
                 send("ADDED", self._serve(obj, target))
         else:

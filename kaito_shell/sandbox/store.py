@@ -67,7 +67,7 @@ class Store:
             raise not_found(rtype.group_resource, name, rtype.plural)
         return obj
 
-    def list(self, rtype: ResourceType, namespace: str | None = None,
+    def select(self, rtype: ResourceType, namespace: str | None = None,
              predicate: Callable[[dict[str, Any]], bool] | None = None) -> tuple[list[dict[str, Any]], int]:
         """Matching objects sorted by namespace/name, and the store's resourceVersion at that moment."""
         prefix = f"{rtype.group}/{rtype.plural}"

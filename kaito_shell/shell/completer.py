@@ -180,6 +180,8 @@ class KaitoCompleter(Completer):
             prefix = name + "="
             return [Candidate(prefix + c.text, c.meta) for c in self._values(flag, value)] if flag else []
         previous = _pending_flag(spec, self.registry, words)
+        if previous is not None and previous.name == "output" and spec.outputs:
+            return rank([Candidate(f) for f in spec.outputs], current)
         if previous is not None:
             return self._values(previous, current)
         if current.startswith("-") or not spec.args or _positionals_done(spec, words, self.registry):

@@ -81,7 +81,7 @@ class Shell:
             message=self._message,
             history=self._history(path),
             auto_suggest=AutoSuggestFromHistory(),
-            completer=KaitoCompleter(REGISTRY, ValueSources(self._catalog, self.session)),
+            completer=KaitoCompleter(REGISTRY, ValueSources(self._catalog, self.session, self._live_names)),
             complete_while_typing=True,
             lexer=PygmentsLexer(KaitoLexer),
             bottom_toolbar=self._toolbar,
@@ -115,12 +115,19 @@ class Shell:
 
         try:
             load_catalog()
-            _ = self.session.kubeconfig_info
+            if self.session.kubeconfig_info.contexts and self.session.live is None:
+                from kaito_shell.kube.cache import LiveNames
+
+                self.session.live = LiveNames(self.session).start()
         finally:
             self.ready.set()
             app = getattr(getattr(self, "prompt", None), "app", None)
             if app is not None and app.is_running:
                 app.invalidate()
+
+    def _live_names(self, kind: str) -> list[str]:
+        live = self.session.live
+        return live.names(kind) if live is not None else []
 
     def _catalog(self) -> Any:
         from kaito_shell.catalog.store import loaded_catalog

@@ -1,0 +1,87 @@
+"""`adapters list|add|remove`: the LoRA adapters of a workspace, changed through preview + diff + confirm."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from kaito_shell.errors import ValidationError
+from kaito_shell.exec.executor import Invocation
+from kaito_shell.kube import kinds
+from kaito_shell.output.result import Column, Result
+from kaito_shell.services import rules
+
+
+def _workspace(inv: Invocation) -> dict[str, Any]:
+    ref = inv.args["workspace"]
+    if ref.kind != "workspace":
+        raise ValidationError(f"adapters belong to workspaces, not {ref.kind}s", flag="workspace")
+    ws = inv.gateway().get(kinds.WORKSPACE, inv.namespace, ref.name)
+    if "inference" not in ws:
+        raise ValidationError(f"workspace/{ref.name} is a tuning workspace; adapters apply to inference",
+                              flag="workspace")
+    return ws
+
+
+def _adapters(ws: dict[str, Any]) -> list[dict[str, Any]]:
+    return list((ws.get("inference") or {}).get("adapters") or [])
+
+
+def list_adapters(inv: Invocation) -> Result:
+    ws = _workspace(inv)
+    rows = [{"name": (a.get("source") or {}).get("name"), "image": (a.get("source") or {}).get("image") or "-",
+             "strength": a.get("strength", "-")} for a in _adapters(ws)]
+    data = {"apiVersion": "kaito-shell/v1", "kind": "AdapterList", "workspace": ws["metadata"]["name"], "items": rows}
+    return Result.table([Column("name", "name"), Column("image", "image"), Column("strength", "strength")], rows, data,
+                        names=[f"adapter/{r['name']}" for r in rows],
+                        footer=[] if rows else [f"workspace/{ws['metadata']['name']} has no adapters"])
+
+
+def _runtime(ws: dict[str, Any]) -> str:
+    return "transformers" if (ws["metadata"].get("annotations") or {}).get("kaito.sh/runtime") == "transformers" \
+        else "vllm"
+
+
+def _desired(ws: dict[str, Any], adapters: list[dict[str, Any]]) -> dict[str, Any]:
+    """An apply configuration with the whole adapter list (the field manager then owns it)."""
+    meta = ws["metadata"]
+    inference = copy.deepcopy(ws["inference"])
+    inference["adapters"] = adapters
+    keep = {k: copy.deepcopy(meta[k]) for k in ("labels", "annotations") if meta.get(k)}
+    return {"apiVersion": "kaito.sh/v1beta1", "kind": "Workspace",
+            "metadata": {"name": meta["name"], "namespace": meta["namespace"], **keep},
+            "resource": copy.deepcopy(ws.get("resource") or {}), "inference": inference}
+
+
+def add(inv: Invocation) -> Result:
+    from kaito_shell.services.apply import review_and_apply
+
+    ws = _workspace(inv)
+    name, image = inv.values["adapter"]
+    current = _adapters(ws)
+    pairs = [((a.get("source") or {}).get("name", ""), (a.get("source") or {}).get("image", "")) for a in current]
+    strengths = {(a.get("source") or {}).get("name", ""): a["strength"] for a in current if "strength" in a}
+    if inv.values["strength"] is not None:
+        strengths[name] = inv.values["strength"]
+    checked = rules.adapters([*pairs, (name, image)], strengths, _runtime(ws))
+    adapters = [{"source": {"name": a.name, "image": a.image}, **({"strength": a.strength} if a.strength else {})}
+                for a in checked]
+    return review_and_apply(inv, [_desired(ws, adapters)], [f"kaito: add adapter {name} to workspace/"
+                                                            f"{ws['metadata']['name']} ({image})"])
+
+
+def remove(inv: Invocation) -> Result:
+    from kaito_shell.lang.suggest import did_you_mean
+    from kaito_shell.services.apply import review_and_apply
+
+    ws = _workspace(inv)
+    name = inv.values["adapter"]
+    current = _adapters(ws)
+    names = [(a.get("source") or {}).get("name", "") for a in current]
+    if name not in names:
+        raise ValidationError(f"workspace/{ws['metadata']['name']} has no adapter '{name}'", flag="adapter",
+                              hint=did_you_mean(name, names) or (f"adapters: {', '.join(names)}" if names else
+                                                                 "it has no adapters"))
+    remaining = [a for a in current if (a.get("source") or {}).get("name") != name]
+    return review_and_apply(inv, [_desired(ws, remaining)], [f"kaito: remove adapter {name} from workspace/"
+                                                             f"{ws['metadata']['name']}"])

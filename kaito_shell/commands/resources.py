@@ -1,0 +1,207 @@
+"""`get`, `describe`, `delete` and `scale` for KAITO objects."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from kaito_shell.errors import UsageError
+from kaito_shell.exec.executor import Invocation
+from kaito_shell.kube import kinds
+from kaito_shell.kube.gateway import Gateway
+from kaito_shell.lang.values import ValueProblem, parse_ref, ref_kind
+from kaito_shell.output.result import Column, Result, Section
+from kaito_shell.services import diagnose, workspace_view
+from kaito_shell.services.fanout import fan_out, summary_line
+from kaito_shell.services.timefmt import age
+from kaito_shell.services.values_fmt import instance_type_of, model_of, progress_line
+
+KAITO_KINDS = (kinds.WORKSPACE, kinds.INFERENCESET, kinds.RAGENGINE)
+
+
+def _target(text: str | None) -> tuple[list[kinds.Kind], str | None]:
+    """`workspaces` → ([Workspace], None); `ws/x` → ([Workspace], "x"); nothing → every KAITO kind."""
+    if not text:
+        return list(KAITO_KINDS), None
+    if "/" not in text:
+        kind = ref_kind(text)
+        if kind is None:
+            raise UsageError(f"'{text}' is not a KAITO kind", hint="use workspaces, inferencesets, ragengines or KIND/NAME")
+        return [kinds.BY_REF[kind]], None
+    try:
+        ref = parse_ref(text, ("workspace", "inferenceset", "ragengine"))
+    except ValueProblem as problem:
+        raise UsageError(problem.message, hint=problem.hint) from None
+    return [kinds.BY_REF[ref.kind]], ref.name
+
+
+def _row(obj: dict[str, Any], cluster: str | None = None) -> dict[str, Any]:
+    meta = obj["metadata"]
+    return {"cluster": cluster, "namespace": meta.get("namespace"), "name": meta["name"],
+            "kind": obj.get("kind", "").lower(), "model": model_of(obj), "instance": instance_type_of(obj),
+            "state": progress_line(obj), "age": age(meta.get("creationTimestamp"))}
+
+
+def get(inv: Invocation) -> Result:
+    wanted, name = _target(inv.args.get("resource"))
+    all_ns = bool(inv.values.get("all_namespaces"))
+    namespace = None if all_ns else inv.namespace
+
+    def fetch(gateway: Gateway) -> list[dict[str, Any]]:
+        if name is not None:
+            return [gateway.get(wanted[0], inv.namespace, name)]
+        found = []
+        for kind in wanted:
+            found += gateway.list(kind, namespace)
+        return found
+
+    clusters = inv.clusters()
+    objects: list[tuple[str | None, dict[str, Any]]] = []
+    footer: list[str] = []
+    errors = []
+    if clusters is None:
+        objects = [(None, o) for o in fetch(inv.gateway())]
+    else:
+        outcomes = fan_out(inv.session, clusters, fetch, inv.timeout)
+        for outcome in outcomes:
+            if outcome.error:
+                errors.append({"cluster": outcome.context, "name": "-", "kind": "-", "state": "ERROR: " + outcome.error})
+            else:
+                objects += [(outcome.context, o) for o in outcome.value]
+        if summary_line(outcomes):
+            footer.append(str(summary_line(outcomes)))
+    if inv.output in ("json", "yaml") and clusters is None:
+        data: Any = objects[0][1] if name is not None else {"apiVersion": "v1", "kind": "List",
+                                                           "items": [o for _, o in objects]}
+    else:
+        data = {"apiVersion": "v1", "kind": "List",
+                "items": [dict(o, **({"cluster": c} if c else {})) for c, o in objects] + errors}
+    rows = [_row(o, c) for c, o in objects] + errors
+    columns = ([Column("cluster", "cluster")] if clusters is not None else []) + \
+        ([Column("namespace", "namespace")] if all_ns else []) + [
+        Column("kind", "kind"), Column("name", "name"), Column("state", "state"), Column("age", "age"),
+        Column("model", "model", wide=True), Column("instance", "instance type", wide=True)]
+    result = Result.table(columns, rows, data, footer=footer,
+                          names=[f"{o.get('kind', '').lower()}/{o['metadata']['name']}" for _, o in objects])
+    result.exit_code = 1 if footer else 0
+    return result
+
+
+def describe(inv: Invocation) -> Result:
+    ref = inv.args["resource"]
+    gateway = inv.gateway()
+    obj = gateway.get(kinds.BY_REF[ref.kind], inv.namespace, ref.name)
+    meta = obj["metadata"]
+    sections = [Section("", [("Name", meta["name"]), ("Namespace", meta.get("namespace", "")),
+                             ("Kind", f"{obj.get('kind')} ({obj.get('apiVersion')})"), ("Model", model_of(obj)),
+                             ("Instance type", instance_type_of(obj)), ("Created", f"{meta.get('creationTimestamp')} "
+                                                                                   f"({age(meta.get('creationTimestamp'))} ago)"),
+                             ("Labels", _pairs(meta.get("labels"))), ("Annotations", _pairs(meta.get("annotations"))),
+                             ("Finalizers", ", ".join(meta.get("finalizers") or []) or "-"),
+                             ("State", progress_line(obj))])]
+    conditions = [(c.get("type", ""), f"{c.get('status')}  {c.get('reason', '')}  {c.get('message', '')}".rstrip())
+                  for c in (obj.get("status") or {}).get("conditions") or []]
+    sections.append(Section("Conditions", conditions or [("-", "none yet")]))
+    view = workspace_view.load(gateway, obj, logs=False) if ref.kind == "workspace" else None
+    if view is not None:
+        sections.append(Section("Pods", [(p["metadata"]["name"], "ready" if diagnose.pod_ready(p) else
+                                          (diagnose.pod_problem(p) or (p.get("status", {}).get("phase", "?"),))[0])
+                                         for p in view.pods] or [("-", "none")]))
+    events = view.events if view is not None else workspace_view.events_of(gateway, obj)
+    rows = [{"last": age(e.get("lastTimestamp")), "type": e.get("type"), "reason": e.get("reason"),
+             "message": e.get("message")} for e in events]
+    return Result.details(sections, obj, columns=[Column("last", "last seen"), Column("type", "type"),
+                                                  Column("reason", "reason"), Column("message", "message")], rows=rows)
+
+
+def _pairs(mapping: dict[str, str] | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in (mapping or {}).items()) or "-"
+
+
+def delete(inv: Invocation) -> Result:
+    from kaito_shell.output import interact
+
+    ref = inv.args["resource"]
+    kind = kinds.BY_REF[ref.kind]
+    gateway = inv.gateway()
+    obj = gateway.get(kind, inv.namespace, ref.name)
+    if not (inv.values["yes"] or inv.session.assume_yes):
+        interact.refuse_without_terminal(inv.env, f"delete {ref}")
+        inv.env.stdout.write(f"{ref} in namespace {inv.namespace} (context {gateway.context}): {model_of(obj)} on "
+                             f"{instance_type_of(obj)}, {progress_line(obj)}\n")
+        if interact.ask(inv.env, f"Delete {ref} and everything KAITO made for it?", "yN") != "y":
+            result = Result.message("cancelled; nothing was deleted")
+            result.exit_code = 1
+            return result
+    with interact.deferred_interrupt():
+        gateway.delete(kind, inv.namespace, ref.name)
+    if inv.session.live is not None:
+        inv.session.live.refresh_soon()
+    if inv.values["no_wait"]:
+        return Result.message(f"{ref} deletion requested")
+    return _await_deletion(inv, gateway, kind, ref, int(inv.values["wait_timeout"]))
+
+
+def _await_deletion(inv: Invocation, gateway: Gateway, kind: kinds.Kind, ref: Any, timeout_s: int) -> Result:
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            obj = gateway.find(kind, inv.namespace, ref.name)
+            if obj is None:
+                return Result.message(f"{ref} deleted")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return Result.message(f"stopped waiting; {ref} is still being deleted")
+    obj = gateway.find(kind, inv.namespace, ref.name)
+    if obj is None:
+        return Result.message(f"{ref} deleted")
+    finalizers = ", ".join(obj["metadata"].get("finalizers") or [])
+    result = Result.message(
+        f"{ref} is stuck terminating after {timeout_s}s: finalizer {finalizers} was not removed.\n"
+        f"  The KAITO controller removes it once the GPU nodes (NodeClaims) and pods are gone. Check it with\n"
+        f"  `kubectl -n kaito-workspace logs deploy/kaito-workspace`; only if it is gone for good, remove the\n"
+        f"  finalizer: kubectl -n {inv.namespace} patch {kind.plural}/{ref.name} --type merge "
+        "-p '{\"metadata\":{\"finalizers\":[]}}'")
+    result.exit_code = 1
+    return result
+
+
+def scale(inv: Invocation) -> Result:
+    from kaito_shell.output import interact
+
+    ref = inv.args["resource"]
+    replicas = inv.values["replicas"]
+    gateway = inv.gateway()
+    if ref.kind == "ragengine":
+        raise UsageError("a RAGEngine runs exactly one replica in KAITO v0.12; it cannot be scaled")
+    if ref.kind == "workspace" and gateway.find(kinds.WORKSPACE, inv.namespace, ref.name) is None \
+            and gateway.find(kinds.INFERENCESET, inv.namespace, ref.name) is not None:
+        ref = ref._replace(kind="inferenceset")
+        inv.warn(f"no workspace {ref.name}; scaling inferenceset/{ref.name}")
+    if ref.kind == "workspace":
+        ws = gateway.get(kinds.WORKSPACE, inv.namespace, ref.name)
+        parent = (ws["metadata"].get("labels") or {}).get("inferenceset.kaito.sh/created-by")
+        if parent:
+            raise UsageError(f"workspace/{ref.name} is a replica of inferenceset/{parent}",
+                             hint=f"scale the set: scale inferenceset/{parent} --replicas {replicas}")
+        target = (ws.get("status") or {}).get("targetNodeCount")
+        raise UsageError(f"a Workspace is not scaled by replicas: KAITO's estimator sized it to {target} node(s) "
+                         "(status.targetNodeCount)",
+                         hint=f"to serve {replicas} copies, deploy an InferenceSet: deploy --name {ref.name}-set "
+                              f"--model {model_of(ws)} --instance-type {instance_type_of(ws)} --replicas {replicas}")
+    obj = gateway.get(kinds.INFERENCESET, inv.namespace, ref.name)
+    current = (obj.get("spec") or {}).get("replicas", 1)
+    if current == replicas:
+        return Result.message(f"{ref} already has {replicas} replica(s); unchanged")
+    preview = gateway.merge_patch(kinds.INFERENCESET, inv.namespace, ref.name, {"spec": {"replicas": replicas}},
+                                  sub="scale", dry_run=True)
+    inv.env.stdout.write(f"{ref}: replicas {current} → {preview['spec']['replicas']} "
+                         f"(each replica is one workspace on {instance_type_of(obj)})\n")
+    if not (inv.values["yes"] or inv.session.assume_yes):
+        interact.refuse_without_terminal(inv.env, f"scale {ref}")
+        if interact.ask(inv.env, f"Scale {ref} to {replicas}?", "yN") != "y":
+            result = Result.message("cancelled; nothing changed")
+            result.exit_code = 1
+            return result
+    gateway.merge_patch(kinds.INFERENCESET, inv.namespace, ref.name, {"spec": {"replicas": replicas}}, sub="scale")
+    return Result.message(f"{ref} scaled to {replicas}")

@@ -1,0 +1,53 @@
+"""`sandbox serve` and `--sandbox`: the local Kubernetes-compatible cluster with a simulated KAITO."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING
+
+from kaito_shell.exec.executor import Invocation
+from kaito_shell.output.result import Result
+
+if TYPE_CHECKING:
+    from kaito_shell.env import Environment
+    from kaito_shell.exec.session import Session
+    from kaito_shell.sandbox.server import Sandbox
+
+
+def serve(inv: Invocation) -> Result:
+    """Run until Ctrl-C, printing how to reach it."""
+    from kaito_shell.sandbox.server import Sandbox
+
+    v = inv.values
+    sandbox = Sandbox(v["port"], instant=bool(v["instant"]), speed=float(v["speed"]), scenario=v["scenario"]).start()
+    path = sandbox.write_kubeconfig(str(inv.env.resolve(v["kubeconfig_out"])))
+    env = inv.env
+    env.stdout.write(f"KAITO sandbox serving at {sandbox.url}\n"
+                     f"  kubeconfig: {path} (contexts: sandbox = admin, sandbox-viewer = read-only)\n"
+                     f"  try:  KUBECONFIG={path} kubectl get workspaces -A\n"
+                     f"        kaito --kubeconfig {path}\n"
+                     f"  scenario for new workspaces: {v['scenario']}; Ctrl-C stops\n")
+    env.stdout.flush()
+    stop = threading.Event()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return Result.message("sandbox stopped")
+
+
+def attach(session: Session, env: Environment) -> Sandbox:
+    """Start an in-process sandbox for this session and point the session at it (context `sandbox`)."""
+    from kaito_shell.sandbox.server import Sandbox
+
+    sandbox = Sandbox(speed=float(env.environ.get("KAITO_SANDBOX_SPEED", "1"))).start()
+    path = os.path.join(str(env.state_dir), "sandbox.kubeconfig")
+    sandbox.write_kubeconfig(path)
+    session.kubeconfig = path
+    session.context_override = "sandbox"
+    session._kubeconfig_info = None
+    env.stderr.write(f"sandbox cluster at {sandbox.url} — kubectl: KUBECONFIG={path} kubectl get workspaces\n")
+    return sandbox

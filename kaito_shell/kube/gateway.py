@@ -1,0 +1,219 @@
+"""One cluster (a kube context) through the official kubernetes client: lazy, timed, errors translated.
+
+`kubernetes` is imported on the first call, never at start-up. Requests go through the client's
+ApiClient (so kubeconfig auth — tokens, client certificates, exec plugins — and TLS behave as the
+client defines), with a timeout on every call and no silent retries.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from kaito_shell.kube.errors import KubeError, Unreachable, from_status
+from kaito_shell.kube.kinds import SSAR, Kind
+from kaito_shell.services.kubeconfig import kubeconfig_paths
+
+FIELD_MANAGER = "kaito-shell"
+DEFAULT_TIMEOUT = 10.0
+
+
+class Gateway:
+    """Calls to one kube context; create with `Gateway(kubeconfig, context, timeout)`."""
+
+    def __init__(self, kubeconfig: str | None, context: str | None, timeout: float = DEFAULT_TIMEOUT,
+                 environ: Mapping[str, str] | None = None) -> None:
+        import os
+
+        self.paths = kubeconfig_paths(kubeconfig, environ if environ is not None else os.environ)
+        self.context = context
+        self.timeout = timeout
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    # ---- the client ------------------------------------------------------------------------------------
+    def client(self) -> Any:
+        """The ApiClient for this context (built on first use)."""
+        with self._lock:
+            if self._client is None:
+                self._client = self._build()
+            return self._client
+
+    def _build(self) -> Any:
+        import os
+
+        from kubernetes import config
+        from kubernetes.config.config_exception import ConfigException
+
+        existing = [p for p in self.paths if os.path.exists(os.path.expanduser(p))]
+        if not existing:
+            raise KubeError(f"no kubeconfig found (looked at {', '.join(self.paths)})",
+                            hint="use --kubeconfig FILE, set KUBECONFIG, or start the sandbox: kaito --sandbox")
+        try:
+            client = config.new_client_from_config(config_file=os.pathsep.join(existing), context=self.context,
+                                                   persist_config=False)
+        except ConfigException as exc:
+            raise KubeError(f"kubeconfig: {exc}", hint="`context` lists the contexts of your kubeconfig") from None
+        client.configuration.retries = 0
+        if self.context is None:
+            self.context = config.list_kube_config_contexts(config_file=os.pathsep.join(existing))[1].get("name")
+        return client
+
+    @property
+    def host(self) -> str:
+        return str(self.client().configuration.host)
+
+    # ---- the one request primitive ---------------------------------------------------------------------
+    def request(self, method: str, path: str, *, query: Mapping[str, Any] | None = None, body: Any = None,
+                content_type: str = "application/json", accept: str = "application/json", stream: bool = False,
+                timeout: float | None = None, verb: str = "", what: str = "", namespace: str | None = None) -> Any:
+        """Send one request; JSON in and out (text for logs, the raw response when streaming)."""
+        client = self.client()
+        params = [(k, v) for k, v in (query or {}).items() if v is not None]
+        method, url, headers, payload, post = client.param_serialize(
+            method=method, resource_path=path, query_params=params,
+            header_params={"Accept": accept, "Content-Type": content_type}, body=body, auth_settings=["BearerToken"])
+        try:
+            response = client.call_api(method, url, headers, payload, post, _request_timeout=timeout or self.timeout)
+        except Exception as exc:
+            raise self._unreachable(exc, timeout or self.timeout) from None
+        if response.status >= 400:
+            data = response.read()
+            raise from_status(response.status, data, verb or method.lower(), what, namespace, self.context or "")
+        if stream:
+            return response.response
+        data = response.read()
+        if accept == "application/json":
+            return json.loads(data or b"{}")
+        return data.decode(errors="replace")
+
+    def _unreachable(self, exc: Exception, timeout: float) -> KubeError:
+        text = str(exc)
+        host = self._client.configuration.host if self._client is not None else "the cluster"
+        if "timed out" in text.lower() or "timeout" in type(exc).__name__.lower():
+            reason = f"no answer within {timeout:g}s"
+        elif "refused" in text.lower():
+            reason = "connection refused"
+        elif "certificate" in text.lower() or "ssl" in text.lower():
+            reason = "TLS error: " + text.splitlines()[-1][:160]
+        elif "resolve" in text.lower() or "name or service" in text.lower():
+            reason = "the host name does not resolve"
+        else:
+            reason = f"{type(exc).__name__}: {text[:160]}"
+        return Unreachable(f"cannot reach {host} (context {self.context}): {reason}",
+                           hint="is the cluster up? check --context / --kubeconfig, or raise --timeout")
+
+    # ---- verbs ------------------------------------------------------------------------------------------
+    def get(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
+        return dict(self.request("GET", kind.path(namespace, name), verb="get", what=f"{kind.plural}/{name}",
+                                 namespace=namespace))
+
+    def find(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """The object, or None when it does not exist."""
+        try:
+            return self.get(kind, namespace, name)
+        except KubeError as err:
+            if err.code == 404:
+                return None
+            raise
+
+    def list(self, kind: Kind, namespace: str | None = None, *, label_selector: str | None = None,
+             field_selector: str | None = None) -> builtins.list[dict[str, Any]]:
+        """All matching objects (`namespace=None`: every namespace), following `continue` pages."""
+        items: builtins.list[dict[str, Any]] = []
+        token = None
+        while True:
+            page = self.request("GET", kind.path(namespace), query={
+                "labelSelector": label_selector, "fieldSelector": field_selector, "limit": 500, "continue": token},
+                verb="list", what=kind.plural, namespace=namespace)
+            items += page.get("items") or []
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+
+    def apply(self, manifest: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        """Server-side apply (create if missing), as field manager kaito-shell."""
+        from kaito_shell.kube.kinds import kind_of
+
+        kind = kind_of(manifest)
+        meta = manifest["metadata"]
+        return dict(self.request(
+            "PATCH", kind.path(meta.get("namespace"), meta["name"]), body=manifest,
+            content_type="application/apply-patch+yaml",
+            query={"fieldManager": FIELD_MANAGER, "force": "true", "dryRun": "All" if dry_run else None},
+            verb="apply", what=f"{kind.plural}/{meta['name']}", namespace=meta.get("namespace")))
+
+    def merge_patch(self, kind: Kind, namespace: str | None, name: str, patch: dict[str, Any], *,
+                    sub: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+        return dict(self.request("PATCH", kind.path(namespace, name, sub), body=patch,
+                                 content_type="application/merge-patch+json",
+                                 query={"dryRun": "All" if dry_run else None, "fieldManager": FIELD_MANAGER},
+                                 verb="patch", what=f"{kind.plural}/{name}", namespace=namespace))
+
+    def json_patch(self, kind: Kind, namespace: str | None, name: str, ops: builtins.list[dict[str, Any]], *,
+                   dry_run: bool = False) -> dict[str, Any]:
+        return dict(self.request("PATCH", kind.path(namespace, name), body=ops,
+                                 content_type="application/json-patch+json",
+                                 query={"dryRun": "All" if dry_run else None, "fieldManager": FIELD_MANAGER},
+                                 verb="patch", what=f"{kind.plural}/{name}", namespace=namespace))
+
+    def delete(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
+        return dict(self.request("DELETE", kind.path(namespace, name), body={"propagationPolicy": "Background"},
+                                 verb="delete", what=f"{kind.plural}/{name}", namespace=namespace))
+
+    def logs(self, namespace: str, pod: str, *, tail: int | None = None, since: int | None = None) -> str:
+        from kaito_shell.kube.kinds import POD
+
+        return str(self.request("GET", POD.path(namespace, pod, "log"), accept="text/plain",
+                                query={"tailLines": tail, "sinceSeconds": since}, verb="get",
+                                what=f"pods/{pod}/log", namespace=namespace))
+
+    def follow_logs(self, namespace: str, pod: str, *, tail: int | None = None,
+                    since: int | None = None) -> Iterator[str]:
+        """Lines as the pod writes them (stop by closing the generator)."""
+        from kaito_shell.kube.kinds import POD
+
+        raw = self.request("GET", POD.path(namespace, pod, "log"), accept="text/plain", stream=True,
+                           query={"follow": "true", "tailLines": tail, "sinceSeconds": since},
+                           timeout=None, verb="get", what=f"pods/{pod}/log", namespace=namespace)
+        buffer = b""
+        try:
+            for chunk in raw.stream(1024, decode_content=True):
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    yield line.decode(errors="replace")
+        finally:
+            raw.release_conn()
+
+    def proxy(self, namespace: str, service: str, port: int | str, path: str, *, method: str = "GET",
+              body: Any = None, timeout: float | None = None) -> tuple[int, bytes]:
+        """Call a Service through the API server's proxy; returns (status, body) without raising on 5xx."""
+        from kaito_shell.kube.kinds import SERVICE
+
+        client = self.client()
+        resource = SERVICE.path(namespace, f"{service}:{port}", "proxy") + path
+        method, url, headers, payload, post = client.param_serialize(
+            method=method, resource_path=resource, header_params={"Accept": "*/*", "Content-Type": "application/json"},
+            body=body, auth_settings=["BearerToken"])
+        try:
+            response = client.call_api(method, url, headers, payload, post, _request_timeout=timeout or self.timeout)
+        except Exception as exc:
+            raise self._unreachable(exc, timeout or self.timeout) from None
+        return response.status, response.read()
+
+    def can_i(self, verb: str, group: str, resource: str, namespace: str | None, name: str | None = None,
+              subresource: str | None = None) -> tuple[bool, str]:
+        attrs = {"verb": verb, "group": group, "resource": resource, "namespace": namespace, "name": name,
+                 "subresource": subresource}
+        review = {"apiVersion": SSAR.api_version, "kind": SSAR.kind,
+                  "spec": {"resourceAttributes": {k: v for k, v in attrs.items() if v}}}
+        answer = self.request("POST", SSAR.path(), body=review, verb="create", what="selfsubjectaccessreviews")
+        status = answer.get("status") or {}
+        return bool(status.get("allowed")), str(status.get("reason", ""))
+
+    def version(self) -> dict[str, Any]:
+        return dict(self.request("GET", "/version"))
