@@ -65,3 +65,60 @@ def catalog():
 def venv_bin() -> Path:
     """The bin directory of the interpreter running the tests (where `kaito` is installed)."""
     return Path(sys.executable).parent
+
+
+# ---- the sandbox cluster (real HTTP, real kubernetes client) ----------------------------------------------
+
+WORKSPACE = {
+    "apiVersion": "kaito.sh/v1beta1", "kind": "Workspace",
+    "metadata": {"name": "phi4", "namespace": "default"},
+    "resource": {"instanceType": "Standard_NC24ads_A100_v4", "labelSelector": {"matchLabels": {"apps": "phi4"}}},
+    "inference": {"preset": {"name": "microsoft/Phi-4-mini-instruct"}},
+}
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    """A started sandbox on a free port with an instant clock; `.kubeconfig` is its kubeconfig path."""
+    from kaito_shell.sandbox.server import Sandbox
+
+    sb = Sandbox(instant=True).start()
+    sb.kubeconfig = sb.write_kubeconfig(str(tmp_path / "sandbox.kubeconfig"))  # type: ignore[attr-defined]
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture
+def api(sandbox):
+    """The official client's ApiClient for the sandbox's admin context."""
+    from kubernetes import config
+
+    client = config.new_client_from_config(config_file=sandbox.kubeconfig, context="sandbox", persist_config=False)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def kcli(tmp_path, sandbox):
+    """Run `kaito ARGS…` in-process against the sandbox (KUBECONFIG set)."""
+
+    def invoke(*argv: str, stdin: str = "", tty: bool = False, extra_env: dict[str, str] | None = None) -> CliResult:
+        env = make_env(tmp_path, stdin=stdin, tty=tty,
+                       extra_env={"KUBECONFIG": sandbox.kubeconfig, **(extra_env or {})})
+        code = run(list(argv), env)
+        return CliResult(code, env.stdout.getvalue(), env.stderr.getvalue())  # type: ignore[attr-defined]
+
+    return invoke
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02):
+    """Poll `predicate` until it is truthy (tests wait on state, never on fixed sleeps)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not reached in time")

@@ -97,6 +97,14 @@ def container_status(name: str, image: str, *, ready: bool, state: dict[str, Any
             "ready": ready, "restartCount": restarts, "started": "running" in state, "state": state}
 
 
+def node_info(name: str) -> dict[str, str]:
+    """A complete NodeSystemInfo (typed clients require every field)."""
+    uid = hashlib.sha1(name.encode()).hexdigest()
+    return {"architecture": "amd64", "bootID": uid[:32], "containerRuntimeVersion": "containerd://1.7.27",
+            "kernelVersion": "5.15.0-1089-azure", "kubeProxyVersion": "v1.36.0", "kubeletVersion": "v1.36.0",
+            "machineID": uid[8:40], "operatingSystem": "linux", "osImage": "Ubuntu 22.04.5 LTS", "systemUUID": uid[:32]}
+
+
 def _short(*parts: str) -> str:
     return hashlib.sha1("/".join(parts).encode()).hexdigest()[:5]
 
@@ -362,7 +370,7 @@ class Controller:
                 "spec": {"taints": [{"key": "sku", "value": "gpu", "effect": "NoSchedule"}]},
                 "status": {"capacity": capacity, "allocatable": capacity,
                            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
-                           "nodeInfo": {"kubeletVersion": "v1.33.2", "osImage": "Ubuntu 22.04.5 LTS"}},
+                           "nodeInfo": node_info(name)},
             })
             names.append(name)
         if names:

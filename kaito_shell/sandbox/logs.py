@@ -33,7 +33,9 @@ class LogBook:
         with self.cond:
             entries = self._lines.get((namespace, pod), [])[start:]
         lines = [line for at, line in entries if since is None or at >= since]
-        return lines[-tail:] if tail is not None and tail >= 0 else lines
+        if tail is None:
+            return lines
+        return lines[-tail:] if tail > 0 else []
 
     def count(self, namespace: str, pod: str) -> int:
         with self.cond:

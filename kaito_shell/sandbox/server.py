@@ -15,7 +15,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from kaito_shell.sandbox import admission, auth, resources
 from kaito_shell.sandbox.backends import Backends, Request
@@ -170,7 +170,7 @@ class Handler(BaseHTTPRequestHandler):
             self._body()
             url = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-            parts = [p for p in url.path.split("/") if p]
+            parts = [unquote(p) for p in url.path.split("/") if p]
             self._route(method, parts, query, url.query)
         except ApiError as err:
             self._json(err.code, err.status())

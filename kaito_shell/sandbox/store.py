@@ -80,7 +80,8 @@ class Store:
     def events_since(self, rtype: ResourceType, rv: int) -> list[WatchEvent]:
         prefix = f"{rtype.group}/{rtype.plural}"
         with self.cond:
-            if self._history and rv < self._history[0].rv - 1 and len(self._history) == HISTORY:
+            full = len(self._history) == self._history.maxlen
+            if self._history and full and rv < self._history[0].rv - 1:
                 raise Gone(rv)
             return [e for e in self._history if e.rv > rv and e.resource == prefix]
 
