@@ -122,3 +122,54 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02):
             return value
         time.sleep(interval)
     raise AssertionError("condition not reached in time")
+
+
+@pytest.fixture
+def blackhole():
+    """A TCP port that accepts connections and never answers (a dead API server)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def multi_kubeconfig(path: Path, clusters: dict, dead: dict[str, int] | None = None) -> str:
+    """One kubeconfig with a context per sandbox (`name -> Sandbox`) and per dead port (`name -> port`)."""
+    import base64
+
+    import yaml
+
+    doc: dict = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": []}
+    for name, sb in clusters.items():
+        doc["clusters"].append({"name": name, "cluster": {
+            "server": sb.url, "certificate-authority-data": base64.b64encode(sb.identity.cert_pem).decode()}})
+        doc["users"].append({"name": name, "user": {"token": "sandbox-admin-token"}})
+        doc["contexts"].append({"name": name, "context": {"cluster": name, "user": name, "namespace": "default"}})
+    for name, port in (dead or {}).items():
+        doc["clusters"].append({"name": name, "cluster": {"server": f"https://127.0.0.1:{port}",
+                                                          "insecure-skip-tls-verify": True}})
+        doc["users"].append({"name": name, "user": {"token": "x"}})
+        doc["contexts"].append({"name": name, "context": {"cluster": name, "user": name}})
+    doc["current-context"] = doc["contexts"][0]["name"]
+    path.write_text(yaml.safe_dump(doc))
+    return str(path)

@@ -45,6 +45,7 @@ class Gateway:
     def _build(self) -> Any:
         import os
 
+        from kubernetes import client as k8s
         from kubernetes import config
         from kubernetes.config.config_exception import ConfigException
 
@@ -52,12 +53,14 @@ class Gateway:
         if not existing:
             raise KubeError(f"no kubeconfig found (looked at {', '.join(self.paths)})",
                             hint="use --kubeconfig FILE, set KUBECONFIG, or start the sandbox: kaito --sandbox")
+        configuration = k8s.Configuration()
         try:
-            client = config.new_client_from_config(config_file=os.pathsep.join(existing), context=self.context,
-                                                   persist_config=False)
+            config.load_kube_config(config_file=os.pathsep.join(existing), context=self.context,
+                                    client_configuration=configuration, persist_config=False)
         except ConfigException as exc:
             raise KubeError(f"kubeconfig: {exc}", hint="`context` lists the contexts of your kubeconfig") from None
-        client.configuration.retries = 0
+        configuration.retries = 0  # a dead cluster must fail within the timeout, not three times over
+        client = k8s.ApiClient(configuration)
         if self.context is None:
             self.context = config.list_kube_config_contexts(config_file=os.pathsep.join(existing))[1].get("name")
         return client

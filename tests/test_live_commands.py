@@ -1,0 +1,207 @@
+"""Live commands against the sandbox over real HTTP (the real kubernetes client underneath)."""
+
+import json
+import threading
+
+import yaml
+
+from conftest import wait_until
+
+DEPLOY = ["deploy", "--name", "phi4", "--model", "phi-4-mini-instruct", "--instance-type", "Standard_NC24ads_A100_v4"]
+
+
+def ready(kcli, name="phi4"):
+    wait_until(lambda: json.loads(kcli("status", f"workspace/{name}", "-o", "json").out or "{}").get("state") == "Ready")
+
+
+def test_deploy_applies_then_reports_unchanged(kcli, sandbox):
+    first = kcli(*DEPLOY, "--yes")
+    assert first.code == 0, first.err
+    assert "# workspace/phi4 will be created" in first.out and first.out.rstrip().endswith("workspace/phi4 created")
+    again = kcli(*DEPLOY, "--yes")
+    assert again.code == 0 and again.out.strip() == "workspace/phi4 unchanged"
+    changed = kcli(*DEPLOY, "--enable-load-balancer", "--yes")
+    assert "+    kaito.sh/enablelb: 'True'" in changed.out and "workspace/phi4 configured" in changed.out
+
+
+def test_deploy_refuses_without_a_terminal_and_asks_on_one(kcli):
+    refused = kcli(*DEPLOY)
+    assert refused.code == 2 and "refusing to change context sandbox without a terminal" in refused.err
+    declined = kcli(*DEPLOY, stdin="n\n", tty=True)
+    assert declined.code == 1 and "cancelled; nothing was applied" in declined.out
+    assert "Apply to context sandbox? [y/N/e]" in declined.err
+    assert kcli("get", "-o", "name").out == ""
+    accepted = kcli(*DEPLOY, stdin="y\n", tty=True)
+    assert accepted.code == 0 and "workspace/phi4 created" in accepted.out
+
+
+def test_edit_before_applying(kcli, sandbox):
+    editor = "sed -i 's/apps: phi4/apps: edited/'"
+    result = kcli(*DEPLOY, stdin="e\ny\n", tty=True, extra_env={"EDITOR": editor})
+    assert result.code == 0, result.err
+    live = yaml.safe_load(kcli("get", "workspace/phi4", "-o", "yaml").out)
+    assert live["resource"]["labelSelector"]["matchLabels"] == {"apps": "edited"}
+
+
+def test_the_server_rejection_is_a_validation_error(kcli):
+    assert kcli("features", "enable", "disableNodeAutoProvisioning", "--yes").code == 0
+    result = kcli(*DEPLOY, "--yes")
+    assert result.code == 2 and "the cluster rejected workspace/phi4" in result.err and "must be empty" in result.err
+
+
+def test_wait_until_ready_and_status_views(kcli):
+    result = kcli(*DEPLOY, "--yes", "--wait")
+    assert result.code == 0 and "workspace/phi4 is Ready" in result.out
+    table = kcli("status")
+    assert table.out.splitlines()[0].split() == ["NAME", "MODEL", "INSTANCE", "TYPE", "NODES", "STATE", "AGE"]
+    assert "phi4   microsoft/Phi-4-mini-instruct   Standard_NC24ads_A100_v4     1/1   Ready" in table.out
+    assert kcli("status", "-A").out.splitlines()[1].startswith("default")
+    one = kcli("status", "workspace/phi4")
+    assert one.code == 0 and "ok:  Ready: serving; all pods healthy" in one.out and "phi4-0   yes" in one.out
+    data = json.loads(kcli("status", "-o", "json").out)
+    assert data["kind"] == "WorkspaceStatusList" and data["items"][0]["nodes"] == "1/1"
+    assert kcli("status", "-o", "name").out == "workspace/phi4\n"
+
+
+def test_status_explains_failures(kcli, sandbox):
+    sandbox.controller.scenario = "no-gpu-quota"
+    kcli(*DEPLOY, "--yes")
+    wait_until(lambda: "QuotaExceeded" in kcli("status", "phi4").out)
+    result = kcli("status", "phi4")
+    assert result.code == 1 and "failing:  no GPU quota" in result.out and "`models estimate" in result.out
+    waited = kcli("deploy", "--name", "other", "--model", "phi-4", "--instance-type", "Standard_NC24ads_A100_v4",
+                  "--yes", "--wait")
+    assert waited.code == 1 and "is not going to become ready: no GPU quota" in waited.out
+
+
+def test_status_finds_a_missing_token_secret(kcli):
+    kcli("deploy", "--name", "llama", "--model", "llama-3.1-8b-instruct", "--model-access-secret", "hf-token",
+         "--instance-type", "Standard_NC24ads_A100_v4", "--yes")
+    result = kcli("status", "llama")
+    assert "Secret hf-token (modelAccessSecret) does not exist in namespace default" in result.out
+
+
+def test_get_describe_and_endpoint(kcli):
+    kcli(*DEPLOY, "--yes", "--wait")
+    listing = kcli("get")
+    assert listing.out.split("\n")[1].split()[:3] == ["workspace", "phi4", "Ready"]
+    obj = yaml.safe_load(kcli("get", "ws/phi4", "-o", "yaml").out)
+    assert obj["kind"] == "Workspace" and obj["status"]["state"] == "Ready"
+    described = kcli("describe", "workspace/phi4")
+    assert "Conditions" in described.out and "WorkspaceReady" in described.out
+    endpoint = kcli("endpoint", "phi4")
+    assert "http://phi4.default.svc.cluster.local:80/v1/chat/completions" in endpoint.out
+    assert "Served model:      phi-4-mini-instruct" in endpoint.out and "port-forward svc/phi4" in endpoint.out
+    assert "sandbox-admin-token" not in endpoint.out
+    assert kcli("get", "gizmos").code == 2
+
+
+def test_logs_tail_and_follow(kcli, sandbox):
+    kcli(*DEPLOY, "--yes", "--wait")
+    tail = kcli("logs", "phi4", "--tail", "1")
+    assert tail.out.strip().endswith("(Press CTRL+C to quit)") and tail.out.count("\n") == 1
+    holder = {}
+    thread = threading.Thread(target=lambda: holder.update(r=kcli("logs", "phi4", "--follow", "--tail", "0")))
+    thread.start()
+    wait_until(lambda: any(t.name.startswith("logs-phi4") for t in threading.enumerate()))
+    sandbox.logs.write("default", "phi4-0", ["INFO: a request"])
+    sandbox.logs.drop("default", "phi4-0")
+    thread.join(10)
+    assert holder["r"].out == "INFO: a request\n"
+
+
+def test_delete_waits_and_explains_a_stuck_delete(kcli, sandbox):
+    kcli(*DEPLOY, "--yes", "--wait")
+    assert kcli("delete", "workspace/phi4").code == 2
+    deleted = kcli("delete", "workspace/phi4", "--yes")
+    assert deleted.code == 0 and deleted.out.strip() == "workspace/phi4 deleted"
+    sandbox.controller.scenario = "stuck-delete"
+    kcli(*DEPLOY, "--yes", "--wait")
+    stuck = kcli("delete", "workspace/phi4", "--yes", "--wait-timeout", "1s")
+    assert stuck.code == 1 and "stuck terminating" in stuck.out and "workspace.finalizer.kaito.sh" in stuck.out
+
+
+def test_scale(kcli):
+    kcli("deploy", "--name", "qwen", "--model", "qwen2.5-coder-7b-instruct", "--instance-type",
+         "Standard_NC24ads_A100_v4", "--replicas", "2", "--yes", "--wait")
+    scaled = kcli("scale", "inferenceset/qwen", "--replicas", "3", "--yes")
+    assert scaled.code == 0 and "replicas 2 → 3" in scaled.out
+    wait_until(lambda: len(json.loads(kcli("status", "-o", "json").out)["items"]) == 3)
+    kcli(*DEPLOY, "--yes")
+    explained = kcli("scale", "workspace/phi4", "--replicas", "2")
+    assert explained.code == 2 and "is not scaled by replicas" in explained.err and "--replicas 2" in explained.err
+
+
+def test_health_check(kcli, sandbox):
+    kcli(*DEPLOY, "--yes", "--wait")
+    healthy = kcli("health", "check", "--workspace", "phi4", "--detailed")
+    assert healthy.code == 0 and "GET /health      pass     HTTP 200" in healthy.out
+    assert "1 of 1 workspace(s) healthy" in healthy.out
+    sandbox.controller.scenario = "crash-loop"
+    kcli("deploy", "--name", "crash", "--model", "phi-4", "--instance-type", "Standard_NC24ads_A100_v4", "--yes", "--wait")
+    failing = kcli("health", "check", "--all")
+    assert failing.code == 1 and "failing: crash" in failing.out
+    report = kcli("health", "check", "--all", "-o", "report")
+    assert report.out.startswith("# KAITO health report") and "| pods ready | FAIL |" in report.out
+
+
+def test_adapters(kcli):
+    kcli("deploy", "--name", "phi3", "--model", "phi-3-mini-4k-instruct", "--instance-type", "Standard_NC24ads_A100_v4",
+         "--yes", "--wait")
+    added = kcli("adapters", "add", "phi3", "--adapter", "sql=myacr.azurecr.io/sql:1", "--yes")
+    assert added.code == 0 and "workspace/phi3 configured" in added.out
+    assert "sql    myacr.azurecr.io/sql:1" in kcli("adapters", "list", "phi3").out
+    strength = kcli("adapters", "add", "phi3", "--adapter", "b=myacr.azurecr.io/b:1", "--strength", "0.5", "--yes")
+    assert strength.code == 2 and "vLLM does not support adapter strength" in strength.err
+    removed = kcli("adapters", "remove", "phi3", "--adapter", "sql", "--yes")
+    assert removed.code == 0 and "has no adapters" in kcli("adapters", "list", "phi3").out
+
+
+def test_features(kcli):
+    listed = kcli("features", "list")
+    assert "CLUSTER" in listed.out.splitlines()[0]
+    assert "enableMIG" in kcli("features", "status", "enableMIG").out
+    enabled = kcli("features", "enable", "enableMIG", "--yes")
+    assert enabled.code == 0 and "+ --feature-gates=" in enabled.out and "enableMIG=true" in enabled.out
+    assert json.loads(kcli("features", "status", "enableMIG", "-o", "json").out)["enabled"] is True
+    assert "already true" in kcli("features", "enable", "enableMIG", "--yes").out
+    bad = kcli("features", "enable", "ensureNodeClass", "--yes")
+    assert bad.code == 2 and "removed in KAITO v0.11" in bad.err
+
+
+def test_auth_check_for_a_viewer(kcli):
+    viewer = kcli("auth", "check", "--context", "sandbox-viewer", "-o", "json")
+    items = {(i["verb"], i["resource"]): i["allowed"] for i in json.loads(viewer.out)["items"]}
+    assert items[("list", "workspaces.kaito.sh")] == "yes" and items[("create", "workspaces.kaito.sh")] == "NO"
+    kcli(*DEPLOY, "--yes")
+    denied = kcli("delete", "workspace/phi4", "--yes", "--context", "sandbox-viewer")
+    assert denied.code == 1 and 'User "sandbox-viewer" cannot delete resource "workspaces"' in denied.err
+    assert "`auth check`" in denied.err
+
+
+def test_cost_report(kcli):
+    kcli(*DEPLOY, "--yes", "--wait")
+    report = json.loads(kcli("cost", "report", "-o", "json").out)
+    assert report["totalHourlyUSD"] == 3.673 and report["items"][0]["nodes"] == 1
+
+
+def test_tune_and_rag_apply(kcli):
+    tuned = kcli("tune", "--name", "t1", "--model", "phi-4-mini-instruct", "--method", "lora", "--input",
+                 "https://example.com/d.parquet", "--output", "pvc://out", "--instance-type", "Standard_NC24ads_A100_v4",
+                 "--epochs", "1", "--yes", "--wait")
+    assert tuned.code == 0 and "configmap/t1-tuning-config created" in tuned.out and "is Succeeded" in tuned.out
+    rag = kcli("rag", "deploy", "--name", "docs", "--inference-url", "http://phi4/v1/chat/completions",
+               "--context-window", "4096", "--yes", "--wait")
+    assert rag.code == 0 and "ragengine/docs created" in rag.out
+
+
+def test_use_namespace_in_a_batch_file(kcli, tmp_path, sandbox):
+    from kubernetes import client, config
+
+    (tmp_path / "f.kaito").write_text("use namespace team-a\n" + " ".join(DEPLOY) + " --yes\nstatus -o name\n")
+    missing = kcli("run", "f.kaito")
+    assert missing.code == 1 and 'namespaces "team-a" not found' in missing.err
+    api = config.new_client_from_config(config_file=sandbox.kubeconfig, context="sandbox")
+    client.CoreV1Api(api).create_namespace({"metadata": {"name": "team-a"}})
+    ok = kcli("run", "f.kaito")
+    assert ok.code == 0 and "workspace/phi4\n" in ok.out
