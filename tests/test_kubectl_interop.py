@@ -52,3 +52,17 @@ def test_kubectl_rbac_against_the_sandbox(kubectl):
     assert forbidden.returncode == 1 and "is forbidden: User \"sandbox-viewer\" cannot create" in forbidden.stderr
     made = kubectl("create", "secret", "generic", "hf-token", "--from-literal=HF_TOKEN=hf_x")
     assert made.returncode == 0 and kubectl("get", "secret", "hf-token", "-o", "jsonpath={.data.HF_TOKEN}").stdout == "aGZfeA=="
+
+
+def test_the_whole_flow_through_kubectl_kaito(kubectl):
+    deployed = kubectl("kaito", "deploy", "--name", "phi4", "--model", "phi-4-mini-instruct", "--instance-type",
+                       "Standard_NC24ads_A100_v4", "--yes", "--wait")
+    assert deployed.returncode == 0 and "workspace/phi4 is Ready" in deployed.stdout, deployed.stderr
+    assert "Uvicorn running" in kubectl("kaito", "logs", "phi4", "--tail", "1").stdout
+    kubectl("kaito", "deploy", "--name", "qwen", "--model", "qwen2.5-coder-7b-instruct", "--instance-type",
+            "Standard_NC24ads_A100_v4", "--replicas", "1", "--yes", "--wait")
+    assert kubectl("kaito", "scale", "inferenceset/qwen", "--replicas", "2", "--yes").returncode == 0
+    assert "allowed" in kubectl("kaito", "auth", "check", "--context", "sandbox-viewer").stdout
+    refused = kubectl("kaito", "delete", "workspace/phi4")
+    assert refused.returncode == 2 and "without a terminal" in refused.stderr
+    assert kubectl("kaito", "delete", "workspace/phi4", "--yes").stdout.strip() == "workspace/phi4 deleted"

@@ -67,3 +67,43 @@ def test_ctrl_d_exits(terminal):
     terminal.expect(pexpect.EOF)
     terminal.close()
     assert terminal.exitstatus == 0
+
+
+def test_newcomer_flow_on_the_sandbox(tmp_path):
+    """The README's main command: `kaito --sandbox`, then deploy, watch it get Ready, logs, scale, RBAC, delete."""
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"), "TERM": "xterm",
+           "PROMPT_TOOLKIT_NO_CPR": "1", "KAITO_PAGER": "off", "KAITO_SANDBOX_SPEED": "20"}
+    env.pop("NO_COLOR", None)
+    env.pop("KUBECONFIG", None)
+    child = pexpect.spawn(str(venv_bin() / "kaito"), ["--sandbox"], env=env, encoding="utf-8", timeout=60,
+                          dimensions=(50, 200))
+    try:
+        child.expect("kaito sandbox:default> ")
+        child.expect("sandbox cluster at https://127.0.0.1:")
+        child.expect_exact(READY)
+
+        def command(line: str, *expect: str) -> None:
+            child.send(line + "\r")
+            for text in expect:
+                child.expect(text)
+            child.expect(prompt_for("default"))
+
+        child.send("deploy --name phi4 --model phi-4-mini-instruct --instance-type Standard_NC24ads_A100_v4 --wait\r")
+        child.expect("# workspace/phi4 will be created")
+        child.expect(r"Apply to context sandbox\? \[y/N/e\]")
+        child.send("y\r")
+        child.expect("workspace/phi4 created")
+        child.expect("workspace/phi4 is Ready")
+        child.expect(prompt_for("default"))
+        command("status", "phi4 +microsoft/Phi-4-mini-instruct")
+        command("logs phi4 --tail 2", r"Uvicorn running")
+        command("deploy --name qwen --model qwen2.5-coder-7b-instruct --instance-type Standard_NC24ads_A100_v4 "
+                "--replicas 1 --yes --wait", "inferenceset/qwen is ready")
+        command("scale inferenceset/qwen --replicas 2 --yes", "inferenceset/qwen scaled to 2")
+        command("auth check --context sandbox-viewer", r"context sandbox-viewer: \d+ of \d+ allowed")
+        command("delete workspace/phi4 --yes", "workspace/phi4 deleted")
+        child.send("exit\r")
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)

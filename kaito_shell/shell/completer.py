@@ -17,6 +17,7 @@ from kaito_shell.lang.ast import all_flags
 from kaito_shell.lang.parser import match_path
 from kaito_shell.lang.source import Source
 from kaito_shell.lang.tokenizer import SEP, Unterminated, tokenize
+from kaito_shell.lang.values import ref_kind
 from kaito_shell.registry.spec import BOOL, CommandSpec, FlagSpec, Registry
 
 if TYPE_CHECKING:
@@ -223,11 +224,14 @@ class KaitoCompleter(Completer):
             return self._files(typed)
         if ref_kinds:
             kind, slash, name = typed.partition("/")
-            if slash:
-                return [Candidate(f"{kind}/{c.text}", c.meta) for c in rank(self.sources.for_completer(completer), name)]
             names = self.sources.for_completer(completer)
-            refs = [Candidate(f"{k}/", f"a {k}") for k in ref_kinds] + [Candidate(f"{ref_kinds[0]}/{c.text}", c.meta)
-                                                                        for c in names]
+            if slash:
+                wanted = ref_kind(kind)
+                bare = [Candidate(c.text.split("/", 1)[-1], c.meta) for c in names
+                        if "/" not in c.text or ref_kind(c.text.split("/", 1)[0]) == wanted]
+                return [Candidate(f"{kind}/{c.text}", c.meta) for c in rank(bare, name)]
+            refs = [Candidate(f"{k}/", f"a {k}") for k in ref_kinds] + [
+                Candidate(c.text if "/" in c.text else f"{ref_kinds[0]}/{c.text}", c.meta) for c in names]
             return rank(refs, typed)
         return rank(self.sources.for_completer(completer), typed)
 
