@@ -3,8 +3,8 @@
 import time
 
 import pytest
-
 from conftest import WORKSPACE, multi_kubeconfig
+
 from kaito_shell.kube import kinds
 from kaito_shell.kube.errors import KubeError, Unreachable
 from kaito_shell.kube.gateway import Gateway

@@ -4,7 +4,6 @@ import json
 import threading
 
 import yaml
-
 from conftest import wait_until
 
 DEPLOY = ["deploy", "--name", "phi4", "--model", "phi-4-mini-instruct", "--instance-type", "Standard_NC24ads_A100_v4"]

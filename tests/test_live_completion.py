@@ -1,12 +1,12 @@
 """Live names for completion come from a per-context cache refreshed in the background; completion never waits."""
 
+from conftest import WORKSPACE, wait_until
+
 from kaito_shell.exec.session import Session
 from kaito_shell.kube.cache import LiveNames
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.registry.table import REGISTRY
 from kaito_shell.shell.completer import KaitoCompleter, ValueSources, split_for_completion
-
-from conftest import WORKSPACE, wait_until
 
 
 def test_cache_snapshot_feeds_completion(sandbox, catalog):

@@ -4,8 +4,8 @@ import json
 import time
 
 import pytest
-
 from conftest import WORKSPACE, make_env, multi_kubeconfig
+
 from kaito_shell.app.cli import run
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.sandbox.server import Sandbox

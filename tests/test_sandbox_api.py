@@ -5,10 +5,9 @@ import json
 import time
 
 import pytest
+from conftest import WORKSPACE, wait_until
 from kubernetes import client, dynamic, watch
 from kubernetes.client.exceptions import ApiException
-
-from conftest import WORKSPACE, wait_until
 
 GROUP, VERSION, PLURAL = "kaito.sh", "v1beta1", "workspaces"
 
@@ -260,7 +259,7 @@ def test_concurrent_writes_are_consistent(api):
     def make(i: int) -> None:
         try:
             core.create_namespaced_config_map("default", {"metadata": {"name": f"c{i}"}})
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=make, args=(i,)) for i in range(20)]

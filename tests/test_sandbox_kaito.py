@@ -4,10 +4,9 @@ import copy
 import json
 
 import pytest
+from conftest import WORKSPACE, wait_until
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-
-from conftest import WORKSPACE, wait_until
 
 GROUP, VERSION = "kaito.sh", "v1beta1"
 
