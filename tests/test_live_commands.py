@@ -102,7 +102,7 @@ def test_logs_tail_and_follow(kcli, sandbox):
     holder = {}
     thread = threading.Thread(target=lambda: holder.update(r=kcli("logs", "phi4", "--follow", "--tail", "0")))
     thread.start()
-    wait_until(lambda: any(t.name.startswith("logs-phi4") for t in threading.enumerate()))
+    wait_until(lambda: sandbox.logs.followers.get(("default", "phi4-0")))
     sandbox.logs.write("default", "phi4-0", ["INFO: a request"])
     sandbox.logs.drop("default", "phi4-0")
     thread.join(10)

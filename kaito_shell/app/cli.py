@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import TYPE_CHECKING
 
@@ -14,14 +15,35 @@ if TYPE_CHECKING:
 INTERRUPTED = 130
 
 
+def short_lived_gc() -> None:
+    """A one-shot command allocates heavily while importing (the kubernetes client especially) and then exits:
+    collecting rarely until then saves a third of its run time. Long-running modes call `long_lived_gc`."""
+    gc.set_threshold(100_000, 50, 100)
+
+
+def long_lived_gc() -> None:
+    """The shell and servers: keep what start-up made out of every future collection, then collect as usual."""
+    gc.freeze()
+    gc.set_threshold(700, 10, 10)
+
+
 def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     """The `kaito` console script."""
-    return run(sys.argv[1:] if argv is None else argv, env or Environment())
+    return _process(sys.argv[1:] if argv is None else argv, env or Environment())
 
 
 def plugin_main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     """The `kubectl-kaito` console script: the same commands, discovered by kubectl as `kubectl kaito`."""
-    return run(sys.argv[1:] if argv is None else argv, env or Environment(program="kubectl kaito"))
+    return _process(sys.argv[1:] if argv is None else argv, env or Environment(program="kubectl kaito"))
+
+
+def _process(argv: list[str], env: Environment) -> int:
+    """A whole process's run: GC tuned for a short life, and nothing left to collect at exit."""
+    short_lived_gc()
+    try:
+        return run(argv, env)
+    finally:
+        gc.freeze()
 
 
 def run(argv: list[str], env: Environment) -> int:

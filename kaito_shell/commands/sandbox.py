@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 
 def serve(inv: Invocation) -> Result:
     """Run until Ctrl-C, printing how to reach it."""
+    from kaito_shell.app.cli import long_lived_gc
     from kaito_shell.sandbox.server import Sandbox
 
+    long_lived_gc()
     v = inv.values
     sandbox = Sandbox(v["port"], instant=bool(v["instant"]), speed=float(v["speed"]), scenario=v["scenario"]).start()
     path = sandbox.write_kubeconfig(str(inv.env.resolve(v["kubeconfig_out"])))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from kaito_shell.output.result import DETAILS, MANIFESTS, NONE, TABLE, TEXT, Column, Result
@@ -36,13 +35,6 @@ def _json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _console(color: bool, width: int) -> Any:
-    from rich.console import Console
-
-    return Console(file=io.StringIO(), width=width, force_terminal=color, no_color=not color,
-                   color_system="standard" if color else None, highlight=False, soft_wrap=False)
-
-
 def _cell(value: Any) -> str:
     if value is None or value == "":
         return "-"
@@ -53,48 +45,53 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _rich_table(columns: list[Column], rows: list[dict[str, Any]], wide: bool) -> Any:
-    from rich.table import Table
+def cell_width(text: str) -> int:
+    """Terminal columns of a string (wide East Asian characters count 2, combining marks 0)."""
+    if text.isascii():
+        return len(text)
+    import unicodedata
 
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def table_lines(columns: list[Column], rows: list[dict[str, Any]], wide: bool, color: bool) -> list[str]:
+    """kubectl-style columns: upper-case headers, three spaces between columns, no borders."""
     shown = [c for c in columns if wide or not c.wide]
-    table = Table(box=None, show_edge=False, pad_edge=False,
-                  header_style="bold", padding=(0, 3, 0, 0))
-    for col in shown:
-        table.add_column(col.header.upper(), justify=col.justify, no_wrap=True)  # type: ignore[arg-type]
-    for row in rows:
-        table.add_row(*(_cell(row.get(c.key)) for c in shown))
-    return table
+    header = [c.header.upper() for c in shown]
+    body = [[_cell(row.get(c.key)) for c in shown] for row in rows]
+    widths = [max([cell_width(header[i])] + [cell_width(r[i]) for r in body]) for i in range(len(shown))]
+    lines = []
+    for index, cells in enumerate([header, *body]):
+        parts = []
+        for i, (col, text) in enumerate(zip(shown, cells)):
+            pad = " " * (widths[i] - cell_width(text))
+            last = i == len(shown) - 1
+            parts.append(pad + text if col.justify == "right" else (text if last else text + pad))
+        line = "   ".join(parts).rstrip()
+        lines.append(f"\x1b[1m{line}\x1b[0m" if color and index == 0 else line)
+    return lines
 
 
 def _table(result: Result, *, wide: bool, color: bool, width: int) -> str:
-    console = _console(color, width)
-    if result.rows:
-        console.print(_rich_table(result.columns, result.rows, wide))
-    elif not result.footer:
-        console.print("No resources found.")
-    for line in result.footer:
-        console.print(line)
-    return _strip_trailing(console.file.getvalue())
+    lines = table_lines(result.columns, result.rows, wide, color) if result.rows else []
+    if not result.rows and not result.footer:
+        lines.append("No resources found.")
+    lines += result.footer
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _details(result: Result, *, wide: bool, color: bool, width: int) -> str:
-    console = _console(color, width)
+    lines: list[str] = []
     for section in result.sections:
         if section.title:
-            console.print(f"[bold]{section.title}[/bold]")
+            lines.append(f"\x1b[1m{section.title}\x1b[0m" if color else section.title)
         key_width = max((len(k) for k, _ in section.pairs), default=0) + 1
         indent = "  " if section.title else ""
-        for key, value in section.pairs:
-            console.print(f"{indent}{key + ':':<{key_width}}  {value}", markup=False)
+        lines += [f"{indent}{key + ':':<{key_width}}  {value}" for key, value in section.pairs]
     if result.rows:
-        console.print(_rich_table(result.columns, result.rows, wide))
-    for line in result.footer:
-        console.print(line)
-    return _strip_trailing(console.file.getvalue())
-
-
-def _strip_trailing(text: str) -> str:
-    return "".join(line.rstrip() + "\n" for line in text.splitlines())
+        lines += table_lines(result.columns, result.rows, wide, color)
+    lines += result.footer
+    return "".join(f"{line.rstrip()}\n" for line in lines)
 
 
 def _manifests(result: Result, fmt: str | None, color: bool) -> str:

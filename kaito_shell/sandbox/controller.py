@@ -118,6 +118,8 @@ class Controller:
         self.clock = clock
         self.scenario = "none"
         self._born: dict[str, float] = {}
+        self._quiet: dict[str, str | None] = {}
+        self._busy = True
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -140,7 +142,7 @@ class Controller:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(0.2)
+            self._wake.wait(0.2 if self._busy else 2.0)
             self._wake.clear()
             try:
                 self.reconcile_all()
@@ -150,20 +152,40 @@ class Controller:
                 traceback.print_exc()
 
     def reconcile_all(self) -> None:
-        """One pass over every KAITO object (repeated until steady when the clock is instant)."""
+        """One pass over the KAITO objects that can still change (repeated until steady when instant)."""
         for _ in range(20 if self.clock.instant else 1):
-            changed = False
+            changed, busy = False, False
             for kind, fn in (("InferenceSet", self._inferenceset), ("Workspace", self._workspace),
                              ("RAGEngine", self._ragengine)):
                 rtype = by_kind(kind)
                 assert rtype is not None
-                for obj in self.store.select(rtype)[0]:
+                for obj in self.store.select(rtype, copy_objects=False)[0]:
+                    meta = obj["metadata"]
+                    if self._quiet.get(meta["uid"]) == meta.get("resourceVersion"):
+                        continue
                     with self.store.cond:
-                        live = self.store.get(rtype, obj["metadata"]["namespace"], obj["metadata"]["name"])
-                        if live is not None:
-                            changed |= fn(live)
+                        live = self.store.get(rtype, meta["namespace"], meta["name"])
+                        if live is None:
+                            continue
+                        did = fn(live)
+                        changed |= did
+                        after = self.store.get(rtype, meta["namespace"], meta["name"])
+                        if after is not None and not did and self._terminal(kind, after):
+                            self._quiet[meta["uid"]] = after["metadata"].get("resourceVersion")
+                        else:
+                            busy = True
+            self._busy = busy or changed
             if not changed:
                 return
+
+    def _terminal(self, kind: str, obj: dict[str, Any]) -> bool:
+        """True when time alone will not change the object (so it needs no periodic reconcile)."""
+        if obj["metadata"].get("deletionTimestamp") or kind == "InferenceSet":
+            return False
+        if kind == "RAGEngine":
+            return any(c.get("type") == "ServiceReady" and c.get("status") == "True"
+                       for c in (obj.get("status") or {}).get("conditions", []))
+        return (obj.get("status") or {}).get("state") in ("Ready", "Succeeded")
 
     # ---- helpers ------------------------------------------------------------------------------------
     def _born_at(self, obj: dict[str, Any]) -> float:

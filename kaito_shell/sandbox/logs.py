@@ -13,6 +13,7 @@ class LogBook:
         self.cond = threading.Condition()
         self._lines: dict[tuple[str, str], list[tuple[float, str]]] = {}
         self._closed: set[tuple[str, str]] = set()
+        self.followers: dict[tuple[str, str], int] = {}
 
     def write(self, namespace: str, pod: str, lines: list[str]) -> None:
         with self.cond:
@@ -44,3 +45,9 @@ class LogBook:
     def closed(self, namespace: str, pod: str) -> bool:
         with self.cond:
             return (namespace, pod) in self._closed
+
+    def following(self, namespace: str, pod: str, delta: int) -> None:
+        """Count open `follow` streams (tests wait for one before writing)."""
+        with self.cond:
+            key = (namespace, pod)
+            self.followers[key] = self.followers.get(key, 0) + delta

@@ -241,10 +241,10 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- reads ---------------------------------------------------------------------------------------
     def _serve(self, obj: dict[str, Any], target: Target) -> dict[str, Any]:
-        obj["apiVersion"] = target.rtype.api_version(target.version)
-        if target.rtype.kind == "Secret":
-            obj.pop("stringData", None)
-        return obj
+        """The object as served at the requested version (a shallow copy: stored objects stay untouched)."""
+        served = dict(obj, apiVersion=target.rtype.api_version(target.version))
+        served.pop("stringData", None)
+        return served
 
     def _get(self, target: Target) -> None:
         obj = self.sandbox.store.require(target.rtype, target.namespace, str(target.name))
@@ -262,7 +262,7 @@ class Handler(BaseHTTPRequestHandler):
         return lambda obj: by_label(obj) and by_field(obj)
 
     def _list(self, target: Target, query: dict[str, str]) -> None:
-        items, rv = self.sandbox.store.select(target.rtype, target.namespace, self._predicate(query))
+        items, rv = self.sandbox.store.select(target.rtype, target.namespace, self._predicate(query), copy_objects=False)
         start = 0
         if query.get("continue"):
             try:
@@ -464,10 +464,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, text.encode(), "text/plain")
         del pod
         self._start_stream("text/plain")
+        seen = book.count(ns, name)
+        book.following(ns, name, 1)
         try:
             if lines:
                 self._chunk("".join(f"{line}\n" for line in lines).encode())
-            seen = book.count(ns, name)
             while not self.sandbox.stopping.is_set() and not book.closed(ns, name):
                 with book.cond:
                     book.cond.wait(0.5)
@@ -478,6 +479,8 @@ class Handler(BaseHTTPRequestHandler):
             self._end_stream()
         except (BrokenPipeError, ConnectionResetError):
             pass
+        finally:
+            book.following(ns, name, -1)
         self.close_connection = True
 
     def _proxy(self, method: str, target: Target, raw_query: str) -> None:

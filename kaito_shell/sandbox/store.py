@@ -68,14 +68,18 @@ class Store:
         return obj
 
     def select(self, rtype: ResourceType, namespace: str | None = None,
-             predicate: Callable[[dict[str, Any]], bool] | None = None) -> tuple[list[dict[str, Any]], int]:
-        """Matching objects sorted by namespace/name, and the store's resourceVersion at that moment."""
+               predicate: Callable[[dict[str, Any]], bool] | None = None,
+               copy_objects: bool = True) -> tuple[list[dict[str, Any]], int]:
+        """Matching objects sorted by namespace/name, and the store's resourceVersion at that moment.
+
+        With copy_objects=False the stored dicts themselves come back: read them, never change them.
+        """
         prefix = f"{rtype.group}/{rtype.plural}"
         with self.cond:
             found = [obj for (res, ns, _), obj in self._objects.items()
                      if res == prefix and (namespace is None or ns == namespace) and (predicate is None or predicate(obj))]
             found.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
-            return copy.deepcopy(found), self.current_rv
+            return (copy.deepcopy(found) if copy_objects else found), self.current_rv
 
     def events_since(self, rtype: ResourceType, rv: int) -> list[WatchEvent]:
         prefix = f"{rtype.group}/{rtype.plural}"

@@ -8,12 +8,14 @@ import time
 
 def parse_rfc3339(text: str | None) -> float | None:
     """Epoch seconds of `2026-11-27T09:00:00Z` (fractions and offsets of Z only), or None."""
-    if not text:
+    if not text or len(text) < 19 or text[4] != "-" or text[10] != "T":
         return None
     try:
-        return float(calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")))
+        fields = (int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
+                  int(text[17:19]))
     except ValueError:
         return None
+    return float(calendar.timegm(fields))
 
 
 def human_duration(seconds: float) -> str:

@@ -179,6 +179,9 @@ class Shell:
 
     def run(self, *, over_early_prompt: bool = False) -> int:
         """Read and run lines until `exit` or Ctrl-D; the first prompt may be drawn over an early paint."""
+        from kaito_shell.app.cli import long_lived_gc
+
+        long_lived_gc()
         if over_early_prompt:
             self.env.stdout.write("\r")  # the live prompt redraws the early one in place
             self.env.stdout.flush()
