@@ -63,7 +63,7 @@ def table_lines(columns: list[Column], rows: list[dict[str, Any]], wide: bool, c
     lines = []
     for index, cells in enumerate([header, *body]):
         parts = []
-        for i, (col, text) in enumerate(zip(shown, cells)):
+        for i, (col, text) in enumerate(zip(shown, cells, strict=True)):
             pad = " " * (widths[i] - cell_width(text))
             last = i == len(shown) - 1
             parts.append(pad + text if col.justify == "right" else (text if last else text + pad))
