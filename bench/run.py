@@ -26,6 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cluster  # bench/ is a folder of scripts, not a package
+
 DEPLOY = ["deploy", "--name", "bench", "--model", "phi-4-mini-instruct", "--instance-type",
           "Standard_NC24ads_A100_v4", "--dry-run"]
 TYPED_LINES = [
@@ -53,21 +56,8 @@ def summary(samples: list[float]) -> dict[str, float]:
 
 
 def shell_prompt(kaito: str, runs: int, env: dict[str, str]) -> dict[str, dict[str, float]]:
-    import pexpect
-
-    early, ready = [], []
-    shell_env = {**env, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
-    for _ in range(runs):
-        start = time.perf_counter()
-        child = pexpect.spawn(kaito, env=shell_env, encoding="utf-8", timeout=20, dimensions=(40, 160))
-        child.expect("kaito ")
-        early.append((time.perf_counter() - start) * 1000)
-        child.expect_exact("\x1b[?2004h")
-        ready.append((time.perf_counter() - start) * 1000)
-        child.sendcontrol("d")
-        child.expect(pexpect.EOF)
-        child.close()
-    return {"first_prompt": summary(early), "live_prompt": summary(ready)}
+    early, live = cluster.first_prompt_samples(kaito, env, runs)
+    return {"first_prompt": summary(early), "live_prompt": summary(live)}
 
 
 def completion(runs: int) -> dict[str, float]:
@@ -132,9 +122,6 @@ def main() -> int:
         "completion_per_keystroke": completion(3),
         "batch_1000_lines": batch(args.kaito, 3, env),
     }
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import cluster
-
     kubectl = shutil.which("kubectl", path=os.path.dirname(sys.executable)) or shutil.which("kubectl")
     if kubectl:
         results["cluster"] = cluster.run(args.kaito, kubectl, max(5, args.runs // 3))

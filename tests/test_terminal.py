@@ -17,11 +17,16 @@ def prompt_for(namespace: str) -> str:
     return f"{namespace}{SGR}>"
 
 
+def terminal_env(tmp_path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"), "TERM": "xterm",
+           "KUBECONFIG": str(tmp_path / "none"), "PROMPT_TOOLKIT_NO_CPR": "1", "KAITO_PAGER": "off", **extra}
+    env.pop("NO_COLOR", None)
+    return env
+
+
 @pytest.fixture
 def terminal(tmp_path):
-    env = {**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"), "TERM": "xterm",
-           "KUBECONFIG": str(tmp_path / "none"), "PROMPT_TOOLKIT_NO_CPR": "1", "KAITO_PAGER": "off"}
-    env.pop("NO_COLOR", None)
+    env = terminal_env(tmp_path)
     child = pexpect.spawn(str(venv_bin() / "kaito"), env=env, encoding="utf-8", timeout=30, dimensions=(40, 160))
     yield child
     if child.isalive():
@@ -71,10 +76,8 @@ def test_ctrl_d_exits(terminal):
 
 def test_newcomer_flow_on_the_sandbox(tmp_path):
     """The README's main command: `kaito --sandbox`, then deploy, watch it get Ready, logs, scale, RBAC, delete."""
-    env = {**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"), "TERM": "xterm",
-           "PROMPT_TOOLKIT_NO_CPR": "1", "KAITO_PAGER": "off", "KAITO_SANDBOX_SPEED": "20"}
-    env.pop("NO_COLOR", None)
-    env.pop("KUBECONFIG", None)
+    env = terminal_env(tmp_path, KAITO_SANDBOX_SPEED="20")
+    env.pop("KUBECONFIG")
     child = pexpect.spawn(str(venv_bin() / "kaito"), ["--sandbox"], env=env, encoding="utf-8", timeout=60,
                           dimensions=(50, 200))
     try:
@@ -103,6 +106,25 @@ def test_newcomer_flow_on_the_sandbox(tmp_path):
         command("auth check --context sandbox-viewer", r"context sandbox-viewer: \d+ of \d+ allowed")
         command("delete workspace/phi4 --yes", "workspace/phi4 deleted")
         child.send("exit\r")
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+
+
+def test_status_watch_follows_changes_until_ctrl_c(tmp_path, sandbox):
+    from conftest import WORKSPACE
+    from kaito_shell.kube.gateway import Gateway
+
+    env = terminal_env(tmp_path, KUBECONFIG=sandbox.kubeconfig)
+    child = pexpect.spawn(str(venv_bin() / "kaito"), ["status", "--watch"], env=env, encoding="utf-8", timeout=30,
+                          dimensions=(40, 160))
+    try:
+        Gateway(sandbox.kubeconfig, "sandbox").apply(WORKSPACE)
+        child.expect(r"phi4 +microsoft/Phi-4-mini-instruct")
+        child.expect("Ready")
+        child.sendcontrol("c")
+        child.expect("stopped watching")
         child.expect(pexpect.EOF)
     finally:
         if child.isalive():
