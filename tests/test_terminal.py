@@ -114,6 +114,7 @@ def test_newcomer_flow_on_the_sandbox(tmp_path):
 
 def test_status_watch_follows_changes_until_ctrl_c(tmp_path, sandbox):
     from conftest import WORKSPACE
+
     from kaito_shell.kube.gateway import Gateway
 
     env = terminal_env(tmp_path, KUBECONFIG=sandbox.kubeconfig)
