@@ -185,7 +185,9 @@ def test_pod_logs_tail_since_and_follow(api, sandbox):
                if sandbox.logs.count("default", "phi4-0") else False)
     assert core.read_namespaced_pod_log("phi4-0", "default", tail_lines=1).strip().endswith("(Press CTRL+C to quit)")
     assert core.read_namespaced_pod_log("phi4-0", "default", since_seconds=3600).count("\n") >= 5
-    stream = core.read_namespaced_pod_log("phi4-0", "default", follow=True, tail_lines=0, _preload_content=False)
+    stream = core.read_namespaced_pod_log("phi4-0", "default", follow=True, tail_lines=0, _preload_content=False,
+                                          _request_timeout=30)
+    wait_until(lambda: sandbox.logs.followers.get(("default", "phi4-0")))
     sandbox.logs.write("default", "phi4-0", ["a new line"])
     assert stream.readline().decode().strip() == "a new line"
     stream.release_conn()

@@ -458,14 +458,15 @@ class Handler(BaseHTTPRequestHandler):
         since = time.time() - float(query["sinceSeconds"]) if query.get("sinceSeconds") else None
         tail = int(query["tailLines"]) if query.get("tailLines") else None
         book = self.sandbox.logs
-        lines = book.read(ns, name, since, tail)
+        with book.cond:  # what is shown now and where following starts must be the same instant
+            lines = book.read(ns, name, since, tail)
+            seen = book.count(ns, name)
         if query.get("follow", "").lower() not in ("true", "1"):
             text = "".join(f"{line}\n" for line in lines)
             return self._send(200, text.encode(), "text/plain")
         del pod
-        self._start_stream("text/plain")
-        seen = book.count(ns, name)
         book.following(ns, name, 1)
+        self._start_stream("text/plain")
         try:
             if lines:
                 self._chunk("".join(f"{line}\n" for line in lines).encode())
