@@ -143,6 +143,8 @@ def delete(inv: Invocation) -> Result:
 
 
 def _await_deletion(inv: Invocation, gateway: Gateway, kind: kinds.Kind, ref: Any, timeout_s: int) -> Result:
+    inv.env.stderr.write(f"waiting up to {timeout_s}s for KAITO to clean up {ref} (Ctrl-C stops waiting)…\n")
+    inv.env.stderr.flush()
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline:

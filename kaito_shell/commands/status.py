@@ -129,6 +129,8 @@ def _watch(inv: Invocation, ref: Any) -> Result:
     from kaito_shell.output.emit import emit
 
     previous: dict[str, str] = {}
+    inv.env.stderr.write("watching; Ctrl-C stops\n")
+    inv.env.stderr.flush()
     try:
         while True:
             current = listing(inv) if ref is None else one(inv, inv.gateway(), ref.kind, ref.name)
