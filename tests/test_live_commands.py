@@ -74,8 +74,9 @@ def test_status_explains_failures(kcli, sandbox):
 
 
 def test_status_finds_a_missing_token_secret(kcli):
-    kcli("deploy", "--name", "llama", "--model", "llama-3.1-8b-instruct", "--model-access-secret", "hf-token",
-         "--instance-type", "Standard_NC24ads_A100_v4", "--yes")
+    deployed = kcli("deploy", "--name", "llama", "--model", "llama-3.1-8b-instruct", "--model-access-secret", "hf-token",
+                    "--instance-type", "Standard_NC24ads_A100_v4", "--yes")
+    assert "warning: Secret hf-token does not exist in namespace default" in deployed.err
     result = kcli("status", "llama")
     assert "Secret hf-token (modelAccessSecret) does not exist in namespace default" in result.out
 

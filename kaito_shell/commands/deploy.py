@@ -61,7 +61,28 @@ def plan(inv: Invocation) -> Result:
 def run(inv: Invocation) -> Result:
     from kaito_shell.services.apply import deliver
 
-    return deliver(inv, plan(inv))
+    planned = plan(inv)
+    if not inv.dry_run:
+        _warn_missing_secret(inv)
+    return deliver(inv, planned)
+
+
+def _warn_missing_secret(inv: Invocation) -> None:
+    """The HF token Secret must exist in the target namespace before the model downloads (KAITO does not check)."""
+    from kaito_shell.kube import kinds
+    from kaito_shell.kube.errors import KubeError
+
+    secret = inv.values["model_access_secret"]
+    if not secret:
+        return
+    try:
+        found = inv.gateway().find(kinds.SECRET, inv.namespace, secret)
+    except KubeError:
+        return  # not allowed to read Secrets: nothing to say
+    if found is None:
+        inv.env.stderr.write(f"warning: Secret {secret} does not exist in namespace {inv.namespace}; the download "
+                             f"will fail until you create it: kubectl -n {inv.namespace} create secret generic "
+                             f"{secret} --from-literal=HF_TOKEN=…\n")
 
 
 def _annotations(inv: Invocation, runtime: str) -> dict[str, str]:
