@@ -135,7 +135,7 @@ def _watch(inv: Invocation, ref: Any) -> Result:
         while True:
             current = listing(inv) if ref is None else one(inv, inv.gateway(), ref.kind, ref.name)
             rows = current.rows if ref is None else [current.data]
-            changed = [r for r in rows if previous.get(str(r.get("name"))) != str(r.get("progress"))]
+            changed = [r for r in rows if previous.get(_key(r)) != str(r.get("progress"))]
             if changed:
                 if ref is None:
                     current.rows = changed if previous else current.rows
@@ -144,7 +144,11 @@ def _watch(inv: Invocation, ref: Any) -> Result:
                 else:
                     inv.env.stdout.write(f"{time.strftime('%H:%M:%S')}  {ref}: {current.data.get('progress')}\n")
                     inv.env.stdout.flush()
-                previous.update({str(r.get("name")): str(r.get("progress")) for r in rows})
+                previous.update({_key(r): str(r.get("progress")) for r in rows})
             time.sleep(WATCH_POLL_SECONDS)
     except KeyboardInterrupt:
         return Result.message("stopped watching")
+
+
+def _key(row: dict[str, Any]) -> str:
+    return f"{row.get('cluster')}/{row.get('namespace')}/{row.get('name')}"

@@ -14,8 +14,7 @@ def emit(result: Result, fmt: str | None, env: Environment) -> None:
     """Print warnings to stderr, then the rendered result to stdout (through a pager when long)."""
     for note in result.notes:
         env.stderr.write(_paint("warning: ", "1;33", env) + redact(note) + "\n")
-    columns, _ = env.terminal_size
-    text = render(result, fmt, color=env.color, width=columns if env.stdout_isatty else 1000)
+    text = render(result, fmt, color=env.color)
     if text:
         page(text, env)
 

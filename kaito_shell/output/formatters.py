@@ -7,7 +7,7 @@ from typing import Any
 from kaito_shell.output.result import DETAILS, MANIFESTS, NONE, TABLE, TEXT, Column, Result
 
 
-def render(result: Result, fmt: str | None, *, color: bool = False, width: int = 200) -> str:
+def render(result: Result, fmt: str | None, *, color: bool = False) -> str:
     """The text for `result` in format `fmt` (None = the result's natural form)."""
     if result.kind == MANIFESTS:
         return _manifests(result, fmt, color)
@@ -20,9 +20,9 @@ def render(result: Result, fmt: str | None, *, color: bool = False, width: int =
     if fmt == "name":
         return "".join(f"{name}\n" for name in result.names)
     if result.kind == TABLE:
-        return _table(result, wide=fmt == "wide", color=color, width=width)
+        return _table(result, wide=fmt == "wide", color=color)
     if result.kind == DETAILS:
-        return _details(result, wide=fmt == "wide", color=color, width=width)
+        return _details(result, wide=fmt == "wide", color=color)
     if result.kind == TEXT:
         return result.text if result.text.endswith("\n") or not result.text else result.text + "\n"
     assert result.kind == NONE
@@ -72,7 +72,7 @@ def table_lines(columns: list[Column], rows: list[dict[str, Any]], wide: bool, c
     return lines
 
 
-def _table(result: Result, *, wide: bool, color: bool, width: int) -> str:
+def _table(result: Result, *, wide: bool, color: bool) -> str:
     lines = table_lines(result.columns, result.rows, wide, color) if result.rows else []
     if not result.rows and not result.footer:
         lines.append("No resources found.")
@@ -80,7 +80,7 @@ def _table(result: Result, *, wide: bool, color: bool, width: int) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
-def _details(result: Result, *, wide: bool, color: bool, width: int) -> str:
+def _details(result: Result, *, wide: bool, color: bool) -> str:
     lines: list[str] = []
     for section in result.sections:
         if section.title:
