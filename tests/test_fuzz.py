@@ -10,7 +10,9 @@ from kaito_shell.lang.parser import parse_text
 from kaito_shell.lang.source import Span
 from kaito_shell.registry.table import REGISTRY
 
-WORDS = sorted({w for c in REGISTRY.commands for w in c.path} | {a for c in REGISTRY.commands for a in c.aliases})
+LONG_RUNNING = {"serve"}  # `sandbox serve` runs until Ctrl-C
+WORDS = sorted(({w for c in REGISTRY.commands for w in c.path} | {a for c in REGISTRY.commands for a in c.aliases})
+               - LONG_RUNNING)
 FLAGS = sorted({f"--{f.name}" for c in REGISTRY.commands for f in c.flags} | {"-n", "-o", "-A", "--help", "--debug",
                                                                               "--", "-c", "--output=json"})
 VALUES = ["phi-4", "phi-4-mini-instruct", "meta-llama/Llama-3.1-8B-Instruct", "Standard_NC24ads_A100_v4", "g5.xlarge",
