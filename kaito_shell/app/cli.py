@@ -103,7 +103,11 @@ def _dispatch(argv: list[str], env: Environment) -> int:
             if globals_only.get("sandbox"):
                 session.context_override = "sandbox"
             paint_early(env.stdout, session)
-        _maybe_sandbox(session, env, globals_only)
+        banner = _maybe_sandbox(session, env, globals_only, quiet=True)
+        if banner:
+            env.stdout.write(("\r\x1b[2K" if early else "") + banner + "\n")
+            if early:
+                paint_early(env.stdout, session)
         from kaito_shell.shell.repl import run_shell
 
         return run_shell(env, session, debug=bool(globals_only.get("debug")), over_early_prompt=early)
@@ -122,12 +126,16 @@ def _dispatch(argv: list[str], env: Environment) -> int:
     return result.exit_code
 
 
-def _maybe_sandbox(session: Session, env: Environment, globals_: dict[str, object]) -> None:
-    """`--sandbox`: start a local sandbox cluster in this process and use it."""
-    if globals_.get("sandbox"):
-        from kaito_shell.commands.sandbox import attach
+def _maybe_sandbox(session: Session, env: Environment, globals_: dict[str, object], quiet: bool = False) -> str | None:
+    """`--sandbox`: start a local sandbox cluster in this process and use it; returns (or prints) its banner."""
+    if not globals_.get("sandbox"):
+        return None
+    from kaito_shell.commands.sandbox import attach
 
-        attach(session, env)
+    _, banner = attach(session, env)
+    if not quiet:
+        env.stderr.write(banner + "\n")
+    return banner
 
 
 def _session(env: Environment, globals_: dict[str, object]) -> Session:

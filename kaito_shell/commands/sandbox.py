@@ -41,8 +41,11 @@ def serve(inv: Invocation) -> Result:
     return Result.message("sandbox stopped")
 
 
-def attach(session: Session, env: Environment) -> Sandbox:
-    """Start an in-process sandbox for this session and point the session at it (context `sandbox`)."""
+def attach(session: Session, env: Environment) -> tuple[Sandbox, str]:
+    """Start an in-process sandbox for this session and point the session at it (context `sandbox`).
+
+    Returns the sandbox and a one-line banner saying how to reach it from kubectl.
+    """
     from kaito_shell.sandbox.server import Sandbox
 
     sandbox = Sandbox(speed=float(env.environ.get("KAITO_SANDBOX_SPEED", "1"))).start()
@@ -51,5 +54,4 @@ def attach(session: Session, env: Environment) -> Sandbox:
     session.kubeconfig = path
     session.context_override = "sandbox"
     session._kubeconfig_info = None
-    env.stderr.write(f"sandbox cluster at {sandbox.url} — kubectl: KUBECONFIG={path} kubectl get workspaces\n")
-    return sandbox
+    return sandbox, f"sandbox cluster at {sandbox.url} — kubectl: KUBECONFIG={path} kubectl get workspaces"
