@@ -75,6 +75,7 @@ class Shell:
         self.session.interactive = True
         self.debug = debug
         self.ready = threading.Event()
+        self.prompt_up = threading.Event()
         threading.Thread(target=self._warm_up, name="kaito-warm-up", daemon=True).start()
         path = history_path if history_path is not None else env.state_dir / "history"
         self.prompt: PromptSession[str] = PromptSession(
@@ -113,17 +114,24 @@ class Shell:
         """Load the catalog and kubeconfig off the prompt's critical path; completion reads them when ready."""
         from kaito_shell.catalog.store import load_catalog
 
+        has_clusters = False
         try:
             load_catalog()
-            if self.session.kubeconfig_info.contexts and self.session.live is None:
-                from kaito_shell.kube.cache import LiveNames
-
-                self.session.live = LiveNames(self.session).start()
+            has_clusters = bool(self.session.kubeconfig_info.contexts)
         finally:
             self.ready.set()
-            app = getattr(getattr(self, "prompt", None), "app", None)
-            if app is not None and app.is_running:
-                app.invalidate()
+            self._redraw()
+        if has_clusters and self.session.live is None:
+            # the kubernetes client is imported only once the live prompt is up, so it never delays it
+            self.prompt_up.wait(10)
+            from kaito_shell.kube.cache import LiveNames
+
+            self.session.live = LiveNames(self.session).start()
+
+    def _redraw(self) -> None:
+        app = getattr(getattr(self, "prompt", None), "app", None)
+        if app is not None and app.is_running:
+            app.invalidate()
 
     def _live_names(self, kind: str) -> list[str]:
         live = self.session.live
@@ -188,7 +196,7 @@ class Shell:
         code = 0
         while not self.session.exit_requested:
             try:
-                text = self.prompt.prompt()
+                text = self.prompt.prompt(pre_run=self.prompt_up.set)
             except KeyboardInterrupt:
                 continue
             except EOFError:
