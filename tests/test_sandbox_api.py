@@ -87,6 +87,46 @@ def test_patch_flavours(api):
     assert strategic.value.status == 415
 
 
+def test_strategic_merge_patch_on_built_in_kinds(api):
+    apps = client.AppsV1Api(api)
+    containers = [{"name": "a", "image": "nginx:1", "args": ["--x"], "env": [{"name": "A", "value": "1"}]},
+                  {"name": "b", "image": "busybox"}]
+    apps.create_namespaced_deployment("default", {
+        "metadata": {"name": "web"}, "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
+            "metadata": {"labels": {"app": "web"}}, "spec": {"containers": containers}}}})
+    patch = {"spec": {"template": {"spec": {"$setElementOrder/containers": [{"name": "b"}, {"name": "a"}],
+                                            "containers": [{"name": "a", "args": ["--y"], "env": [{"name": "B", "value": "2"}]}]}}}}
+    patched = apps.patch_namespaced_deployment("web", "default", patch,
+                                               _content_type="application/strategic-merge-patch+json")
+    first, second = patched.spec.template.spec.containers
+    assert (first.name, first.image) == ("b", "busybox")
+    assert (second.image, second.args, [e.name for e in second.env]) == ("nginx:1", ["--y"], ["A", "B"])
+    gone = {"spec": {"template": {"spec": {"containers": [{"name": "b", "$patch": "delete"}]}}}}
+    patched = apps.patch_namespaced_deployment("web", "default", gone,
+                                               _content_type="application/strategic-merge-patch+json")
+    assert [c.name for c in patched.spec.template.spec.containers] == ["a"]
+
+
+def fetch_json(api, path: str) -> dict:
+    """GET a non-resource path with the official client's plumbing (auth, TLS)."""
+    method, url, headers, body, post = api.param_serialize("GET", path, auth_settings=["BearerToken"])
+    return json.loads(api.call_api(method, url, headers, body, post).read())
+
+
+def test_openapi_v3_describes_each_group_version(api):
+    index = fetch_json(api, "/openapi/v3")
+    assert {"api/v1", "apis/apps/v1", "apis/kaito.sh/v1beta1", "apis/kaito.sh/v1alpha1"} <= set(index["paths"])
+    url = index["paths"]["apis/kaito.sh/v1beta1"]["serverRelativeURL"]
+    assert "?hash=" in url
+    doc = fetch_json(api, url)
+    schema = doc["components"]["schemas"]["sh.kaito.v1beta1.Workspace"]
+    assert schema["x-kubernetes-group-version-kind"] == [{"group": "kaito.sh", "version": "v1beta1", "kind": "Workspace"}]
+    assert "name" in schema["properties"]["inference"]["properties"]["preset"]["properties"]
+    patch = doc["paths"]["/apis/kaito.sh/v1beta1/namespaces/{namespace}/workspaces/{name}"]["patch"]
+    assert {"fieldValidation", "dryRun", "fieldManager", "name", "namespace"} <= {p["name"] for p in patch["parameters"]}
+    assert "application/strategic-merge-patch+json" not in patch["requestBody"]["content"]
+
+
 def test_server_side_apply_creates_and_needs_a_field_manager(api):
     co = client.CustomObjectsApi(api)
     body = copy.deepcopy(WORKSPACE)

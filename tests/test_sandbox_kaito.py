@@ -70,6 +70,22 @@ def test_unknown_fields_are_pruned_with_a_warning(api):
     assert "bogus" not in created["inference"]["preset"]
 
 
+def test_field_validation_strict_refuses_and_ignore_prunes_quietly(api):
+    co = client.CustomObjectsApi(api)
+    body = workspace(inference__preset__bogus="x", resource__extra=1)
+    with pytest.raises(ApiException) as strict:
+        co.create_namespaced_custom_object(GROUP, VERSION, "default", "workspaces", body, field_validation="Strict")
+    message = json.loads(strict.value.body)["message"]
+    assert strict.value.status == 400
+    assert message == ('Workspace in version "v1beta1" cannot be handled as a Workspace: strict decoding error: '
+                       'unknown field "resource.extra", unknown field "inference.preset.bogus"')
+    with pytest.raises(ApiException) as bad_mode:
+        co.create_namespaced_custom_object(GROUP, VERSION, "default", "workspaces", body, field_validation="Loud")
+    assert bad_mode.value.status == 400 and "supported values" in json.loads(bad_mode.value.body)["message"]
+    quiet = co.create_namespaced_custom_object(GROUP, VERSION, "default", "workspaces", body, field_validation="Ignore")
+    assert "bogus" not in quiet["inference"]["preset"] and "extra" not in quiet["resource"]
+
+
 def test_immutable_fields(api):
     create(api, workspace())
     co = client.CustomObjectsApi(api)

@@ -17,6 +17,7 @@ from kaito_shell.services import names, rules, schema
 
 WEBHOOKS = {"Workspace": "validation.workspace.kaito.sh", "InferenceSet": "validation.inferenceset.kaito.sh",
             "RAGEngine": "validation.ragengine.kaito.sh"}
+FIELD_VALIDATION = ("Ignore", "Strict", "Warn")
 LABEL_NAMED = ("Namespace", "Service", "Workspace", "InferenceSet", "RAGEngine")
 IMMUTABLE = {
     "Workspace": (("resource", "instanceType"), ("resource", "labelSelector"), ("resource", "count"),
@@ -43,12 +44,17 @@ def check_name(rtype: ResourceType, obj: dict[str, Any]) -> None:
 
 
 def admit(rtype: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None, gates: dict[str, bool],
-          version: str, catalog: Catalog | None = None) -> tuple[dict[str, Any], list[str]]:
-    """Validate (and default/prune) an object about to be stored; returns it and any warnings."""
+          version: str, catalog: Catalog | None = None, field_validation: str = "Warn"
+          ) -> tuple[dict[str, Any], list[str]]:
+    """Validate (and default/prune) an object about to be stored; returns it and any warnings.
+
+    Unknown fields follow `field_validation`: Warn prunes them with a warning, Ignore prunes them
+    silently, Strict refuses the object (400, as kubectl's default `--validate=strict` expects).
+    """
     check_name(rtype, obj)
     if not rtype.custom:
         return obj, []
-    obj, warnings = _structural(rtype, obj, version)
+    obj, warnings = _structural(rtype, obj, version, field_validation)
     if rtype.kind in WEBHOOKS and not (rtype.kind == "RAGEngine" and version != "v1beta1"):
         try:
             _webhook(rtype.kind, obj, old, gates, catalog or load_catalog())
@@ -59,18 +65,23 @@ def admit(rtype: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None, 
     return obj, warnings
 
 
-def _structural(rtype: ResourceType, obj: dict[str, Any], version: str) -> tuple[dict[str, Any], list[str]]:
-    """CRD schema: apply defaults, prune undeclared fields (with a warning), then validate."""
+def _structural(rtype: ResourceType, obj: dict[str, Any], version: str, field_validation: str
+                ) -> tuple[dict[str, Any], list[str]]:
+    """CRD schema: apply defaults, prune undeclared fields (per `field_validation`), then validate."""
     served = dict(obj, apiVersion=f"{rtype.group}/{version}")
     crd = schema.schema_for(served)
     if crd is None:
         return obj, []
+    unknown = schema.unknown_fields(obj, crd)
+    if unknown and field_validation == "Strict":
+        fields = ", ".join(f'unknown field "{path}"' for path in unknown)
+        raise ApiError(400, f'{rtype.kind} in version "{version}" cannot be handled as a {rtype.kind}: strict decoding '
+                            f"error: {fields}")
     obj = copy.deepcopy(obj)
     _apply_defaults(obj, crd)
-    warnings = []
-    for path in schema.unknown_fields(obj, crd):
+    for path in unknown:
         _prune(obj, path)
-        warnings.append(f'unknown field "{path}"')
+    warnings = [f'unknown field "{path}"' for path in unknown] if field_validation == "Warn" else []
     problems = [p for p in schema.validate(dict(obj, apiVersion=served["apiVersion"])) if "not declared" not in p]
     if problems:
         causes = [tuple(p.split(": ", 1)) for p in problems]

@@ -1,8 +1,8 @@
 """The sandbox API server: the Kubernetes REST protocol over real HTTP on 127.0.0.1.
 
 Faithful enough for the official Python client (typed APIs, CustomObjectsApi, watch) and real kubectl:
-discovery, CRUD with resourceVersions, merge/JSON patch and server-side apply, finalizers, watch,
-dryRun=All, pod logs, the service proxy, Tables, RBAC with 403s, and Status errors.
+discovery, OpenAPI v3, CRUD with resourceVersions, merge/JSON/strategic merge patch and server-side apply,
+fieldValidation, finalizers, watch, dryRun=All, pod logs, the service proxy, Tables, RBAC with 403s, and Status errors.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from kaito_shell.sandbox import admission, auth, resources
+from kaito_shell.sandbox import admission, auth, openapi, resources
 from kaito_shell.sandbox.backends import Backends, Request
 from kaito_shell.sandbox.controller import CONTROLLER_NS, Clock, Controller, controller_deployment, read_gates
 from kaito_shell.sandbox.errors import ApiError
 from kaito_shell.sandbox.logs import LogBook
-from kaito_shell.sandbox.patch import PatchError, apply_config, json_patch, merge_patch
+from kaito_shell.sandbox.patch import PatchError, apply_config, json_patch, merge_patch, strategic_merge_patch
 from kaito_shell.sandbox.resources import ResourceType, by_kind
 from kaito_shell.sandbox.selectors import SelectorError, field_selector, label_selector
 from kaito_shell.sandbox.store import Gone, Store, now_rfc3339
@@ -73,7 +73,9 @@ class Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "kaito-sandbox/1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall between them
     _raw_body: bytes | None = None
+    _field_validation = "Warn"
 
     def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         pass
@@ -195,6 +197,8 @@ class Handler(BaseHTTPRequestHandler):
                                     "groups": [_group(g) for g in resources.groups()]})
         if parts == ["api", "v1"]:
             return self._json(200, _resource_list("", "v1"))
+        if parts[:2] == ["openapi", "v3"]:
+            return self._openapi("/".join(parts[2:]))
         if parts[:1] == ["apis"] and len(parts) == 2:
             if parts[1] not in resources.groups():
                 raise ApiError(404, "the server could not find the requested resource")
@@ -214,6 +218,7 @@ class Handler(BaseHTTPRequestHandler):
         if target.rtype.kind == "SelfSubjectAccessReview":
             return self._access_review(user)
         dry_run = _dry_run(query)
+        self._field_validation = _field_validation(query)
         if method == "GET" and target.name is None:
             if query.get("watch", "").lower() in ("true", "1"):
                 return self._watch(target, query)
@@ -238,6 +243,15 @@ class Handler(BaseHTTPRequestHandler):
         name = (target.name or "").split(":")[0] or None
         if not user.can(verb, target.rtype.group, resource):
             raise auth.forbidden(user, verb, target.rtype.group, resource, target.namespace, name)
+
+    def _openapi(self, path: str) -> None:
+        if not path:
+            return self._json(200, openapi.index())
+        found = openapi.find(path)
+        if found is None:
+            raise ApiError(404, "the server could not find the requested resource")
+        self._send(200, openapi.document_bytes(*found), headers={"Cache-Control": "public, immutable",
+                                                                  "Etag": f'"{openapi.document_hash(*found)}"'})
 
     # ---- reads ---------------------------------------------------------------------------------------
     def _serve(self, obj: dict[str, Any], target: Target) -> dict[str, Any]:
@@ -334,7 +348,8 @@ class Handler(BaseHTTPRequestHandler):
             if self.sandbox.store.get(ns_type, None, str(target.namespace)) is None:
                 raise ApiError(404, f'namespaces "{target.namespace}" not found',
                                details={"name": target.namespace, "kind": "namespaces"})
-        return admission.admit(target.rtype, obj, old, self.sandbox.gates(), target.version)
+        return admission.admit(target.rtype, obj, old, self.sandbox.gates(), target.version,
+                               field_validation=self._field_validation)
 
     def _prepare(self, target: Target, obj: Any) -> dict[str, Any]:
         if not isinstance(obj, dict):
@@ -415,7 +430,7 @@ class Handler(BaseHTTPRequestHandler):
                     raise ApiError(415, "the body of the request was in an unknown format - accepted media types "
                                         "include: application/json-patch+json, application/merge-patch+json, "
                                         "application/apply-patch+yaml")
-                patched = merge_patch(live, body)
+                patched = strategic_merge_patch(live, body)
             else:
                 raise ApiError(415, f"unsupported patch type {content_type!r}")
         except PatchError as exc:
@@ -513,6 +528,15 @@ def _dry_run(query: dict[str, str]) -> bool:
     if value != "All":
         raise ApiError(400, f'invalid dry run value "{value}": the only supported value is "All"')
     return True
+
+
+def _field_validation(query: dict[str, str]) -> str:
+    """The `fieldValidation` mode for unknown fields: Warn (the default), Strict or Ignore."""
+    value = query.get("fieldValidation") or "Warn"
+    if value not in admission.FIELD_VALIDATION:
+        raise ApiError(400, f'fieldValidation: Unsupported value: "{value}": supported values: "Ignore", "Strict", '
+                            '"Warn"')
+    return value
 
 
 def _scale(obj: dict[str, Any], target: Target) -> dict[str, Any]:
