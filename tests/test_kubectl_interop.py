@@ -112,3 +112,20 @@ def test_kubectl_edit_of_the_controller_flips_a_feature_gate(kubectl, kcli, tmp_
     assert container.stdout.startswith("mcr.microsoft.com/aks/kaito/workspace:")  # strategic merge kept the rest
     gates = kcli("features", "list", "-o", "json")
     assert gates.code == 0 and any(g["name"] == "vLLM" and g["cluster"] is False for g in json.loads(gates.out)["items"])
+
+
+def test_kubectl_wait_rollout_and_built_in_columns(kubectl, tmp_path):
+    manifest = tmp_path / "ws.yaml"
+    manifest.write_text(WORKSPACE_YAML)
+    assert kubectl("apply", "-f", str(manifest)).returncode == 0
+    waited = kubectl("wait", "--for=condition=WorkspaceSucceeded", "workspace/phi4", "--timeout=30s")
+    assert waited.returncode == 0 and "condition met" in waited.stdout, waited.stderr
+    rolled = kubectl("rollout", "status", "statefulset/phi4", "--timeout=30s")
+    assert rolled.returncode == 0 and "roll out complete" in rolled.stdout, rolled.stderr
+    controller = kubectl("-n", "kaito-workspace", "rollout", "status", "deployment/kaito-workspace", "--timeout=10s")
+    assert 'deployment "kaito-workspace" successfully rolled out' in controller.stdout
+    header, row = kubectl("-n", "kaito-workspace", "get", "deployments").stdout.splitlines()[:2]
+    assert header.split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"] and row.split()[1:4] == ["1/1", "1", "1"]
+    header, row = kubectl("get", "services", "-o", "wide").stdout.splitlines()[:2]
+    assert header.split()[:6] == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
+    assert kubectl("get", "events").stdout.split()[:5] == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT"]

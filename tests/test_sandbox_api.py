@@ -211,6 +211,22 @@ def test_watch_with_a_too_old_resource_version_is_gone(api, sandbox):
     assert first["type"] == "ERROR" and first["object"]["code"] == 410
 
 
+def test_watch_list_sends_initial_events_then_a_bookmark(api):
+    core = client.CoreV1Api(api)
+    core.create_namespaced_config_map("default", {"metadata": {"name": "w1"}})
+    resp = core.list_namespaced_config_map("default", watch=True, send_initial_events=True, allow_watch_bookmarks=True,
+                                           resource_version_match="NotOlderThan", timeout_seconds=1,
+                                           _preload_content=False)
+    first, second = json.loads(resp.readline()), json.loads(resp.readline())
+    assert (first["type"], first["object"]["metadata"]["name"]) == ("ADDED", "w1")
+    assert second["type"] == "BOOKMARK"
+    assert second["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+    with pytest.raises(ApiException) as unmatched:
+        core.list_namespaced_config_map("default", watch=True, send_initial_events=True, allow_watch_bookmarks=True,
+                                        timeout_seconds=1, _preload_content=False)
+    assert unmatched.value.status == 422 and "resourceVersionMatch" in status_of(unmatched.value)["message"]
+
+
 def test_v1alpha1_is_served(api):
     co = client.CustomObjectsApi(api)
     co.create_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, copy.deepcopy(WORKSPACE))

@@ -218,3 +218,21 @@ def test_controller_deployment_carries_feature_gates(api):
     deployment = client.AppsV1Api(api).read_namespaced_deployment("kaito-workspace", "kaito-workspace")
     args = deployment.spec.template.spec.containers[0].args
     assert args[0].startswith("--feature-gates=ModelMirror=false,ModelStreaming=false,") and "vLLM=true" in args[0]
+
+
+def test_workload_status_follows_pods_and_defaults_are_applied(api):
+    create(api, workspace())
+    apps = client.AppsV1Api(api)
+    wait_until(lambda: (apps.read_namespaced_stateful_set("phi4", "default").status.ready_replicas or 0) == 1)
+    sts = apps.read_namespaced_stateful_set("phi4", "default")
+    assert sts.spec.update_strategy.type == "RollingUpdate" and sts.status.observed_generation == sts.metadata.generation
+    assert sts.status.current_revision == sts.status.update_revision
+    controller = apps.read_namespaced_deployment("kaito-workspace", "kaito-workspace")
+    assert controller.status.available_replicas == 1
+    assert {c.type: c.status for c in controller.status.conditions}["Available"] == "True"
+    made = apps.create_namespaced_deployment("default", {
+        "metadata": {"name": "web"}, "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
+            "metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "a", "image": "nginx"}]}}}})
+    assert made.spec.replicas == 1 and made.spec.strategy.rolling_update.max_surge == "25%"
+    wait_until(lambda: apps.read_namespaced_deployment("web", "default").status.observed_generation == 1)
+    assert not apps.read_namespaced_deployment("web", "default").status.ready_replicas  # no pods: honestly not ready

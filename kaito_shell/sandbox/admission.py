@@ -13,6 +13,7 @@ from kaito_shell.catalog.store import Catalog, load_catalog
 from kaito_shell.errors import ValidationError
 from kaito_shell.sandbox.errors import ApiError, invalid
 from kaito_shell.sandbox.resources import ResourceType
+from kaito_shell.sandbox.workloads import apply_defaults
 from kaito_shell.services import names, rules, schema
 
 WEBHOOKS = {"Workspace": "validation.workspace.kaito.sh", "InferenceSet": "validation.inferenceset.kaito.sh",
@@ -53,7 +54,7 @@ def admit(rtype: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None, 
     """
     check_name(rtype, obj)
     if not rtype.custom:
-        return obj, []
+        return apply_defaults(rtype.kind, obj), []
     obj, warnings = _structural(rtype, obj, version, field_validation)
     if rtype.kind in WEBHOOKS and not (rtype.kind == "RAGEngine" and version != "v1beta1"):
         try:

@@ -19,6 +19,7 @@ from kaito_shell.catalog.store import load_catalog
 from kaito_shell.sandbox.logs import LogBook
 from kaito_shell.sandbox.resources import by_kind
 from kaito_shell.sandbox.store import Store, WatchEvent, now_rfc3339
+from kaito_shell.sandbox.workloads import Workloads, apply_defaults
 from kaito_shell.services import estimator
 
 SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "stuck-delete")
@@ -29,6 +30,7 @@ RAGENGINE_FINALIZER = "ragengine.finalizer.kaito.sh"
 CREATED_BY = "inferenceset.kaito.sh/created-by"
 DELAYS = {"nodes": 3.0, "pods": 2.0, "ready": 5.0, "tune": 8.0}
 CONTROLLER_NS = "kaito-workspace"
+CONTROLLER_IMAGE = "mcr.microsoft.com/aks/kaito/workspace:0.12.0"
 FEATURE_GATES_ARG = "--feature-gates="
 RAG_IMAGE = "mcr.microsoft.com/aks/kaito/kaito-rag-service:0.12.0"
 
@@ -48,16 +50,26 @@ def controller_deployment(gates: dict[str, bool]) -> dict[str, Any]:
     """The `kaito-workspace` Deployment as the chart renders it, gates as `--feature-gates=k=v,…` (sorted)."""
     args = [FEATURE_GATES_ARG + ",".join(f"{k}={str(v).lower()}" for k, v in sorted(gates.items())),
             "--node-provisioner=azure-gpu-provisioner"]
-    return {
+    return apply_defaults("Deployment", {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "kaito-workspace", "namespace": CONTROLLER_NS,
                      "labels": {"app.kubernetes.io/name": "workspace", "app.kubernetes.io/instance": "kaito-workspace"}},
         "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "workspace"}},
                  "template": {"metadata": {"labels": {"app.kubernetes.io/name": "workspace"}},
-                              "spec": {"containers": [{"name": "manager", "image": "mcr.microsoft.com/aks/kaito/workspace:0.12.0",
-                                                       "args": args}]}}},
-        "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1},
-    }
+                              "spec": {"containers": [{"name": "manager", "image": CONTROLLER_IMAGE, "args": args}]}}},
+    })
+
+
+def controller_pod(node: str) -> dict[str, Any]:
+    """The running pod of the `kaito-workspace` Deployment (its status counts it as ready)."""
+    template_hash = _short("kaito-workspace", CONTROLLER_IMAGE) + _short(CONTROLLER_IMAGE)
+    return {"metadata": {"name": f"kaito-workspace-{template_hash}-{_short(node)}", "namespace": CONTROLLER_NS,
+                         "labels": {"app.kubernetes.io/name": "workspace", "pod-template-hash": template_hash}},
+            "spec": {"nodeName": node, "containers": [{"name": "manager", "image": CONTROLLER_IMAGE}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                       "podIP": f"10.244.0.{int(_short(node), 16) % 250 + 2}",
+                       "containerStatuses": [container_status("manager", CONTROLLER_IMAGE, ready=True,
+                                                              state={"running": {"startedAt": now_rfc3339()}})]}}
 
 
 def read_gates(deployment: dict[str, Any] | None) -> dict[str, bool]:
@@ -105,6 +117,12 @@ def node_info(name: str) -> dict[str, str]:
             "machineID": uid[8:40], "operatingSystem": "linux", "osImage": "Ubuntu 22.04.5 LTS", "systemUUID": uid[:32]}
 
 
+def node_addresses(name: str) -> list[dict[str, str]]:
+    """A node's InternalIP (stable per name, in AKS's default node subnet) and Hostname."""
+    return [{"type": "InternalIP", "address": f"10.224.0.{int(_short(name), 16) % 250 + 4}"},
+            {"type": "Hostname", "address": name}]
+
+
 def _short(*parts: str) -> str:
     return hashlib.sha1("/".join(parts).encode()).hexdigest()[:5]
 
@@ -123,6 +141,7 @@ class Controller:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.workloads = Workloads(store)
         store.hooks.append(self._on_change)
 
     # ---- lifecycle ------------------------------------------------------------------------------
@@ -137,7 +156,7 @@ class Controller:
             self._thread.join(5)
 
     def _on_change(self, event: WatchEvent) -> None:
-        if event.resource.startswith("kaito.sh/"):
+        if self.workloads.note(event) or event.resource.startswith("kaito.sh/"):
             self._wake.set()
 
     def _loop(self) -> None:
@@ -176,7 +195,8 @@ class Controller:
                             busy = True
             self._busy = busy or changed
             if not changed:
-                return
+                break
+        self.workloads.sync()
 
     def _terminal(self, kind: str, obj: dict[str, Any]) -> bool:
         """True when time alone will not change the object (so it needs no periodic reconcile)."""
@@ -209,7 +229,7 @@ class Controller:
         live = self.store.get(rtype, meta.get("namespace"), meta["name"])
         if live is not None:
             return live
-        return self.store.create(rtype, obj)
+        return self.store.create(rtype, apply_defaults(kind, obj))
 
     def _patch(self, kind: str, namespace: str | None, name: str, change: Callable[[dict[str, Any]], None]) -> None:
         rtype = by_kind(kind)
@@ -392,7 +412,7 @@ class Controller:
                 "spec": {"taints": [{"key": "sku", "value": "gpu", "effect": "NoSchedule"}]},
                 "status": {"capacity": capacity, "allocatable": capacity,
                            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
-                           "nodeInfo": node_info(name)},
+                           "nodeInfo": node_info(name), "addresses": node_addresses(name)},
             })
             names.append(name)
         if names:
@@ -414,7 +434,6 @@ class Controller:
                      "template": {"metadata": {"labels": dict(labels)},
                                   "spec": {"containers": [{"name": name, "image": load_catalog().data.provenance.base_image,
                                                            "ports": [{"containerPort": 5000, "name": "http"}]}]}}},
-            "status": {"replicas": nodes, "readyReplicas": 0},
         })
         self._ensure("Service", {
             "metadata": {"name": name, "namespace": ns, "labels": dict(labels), "ownerReferences": self._owner(ws)},
@@ -587,7 +606,6 @@ class Controller:
             "spec": {"replicas": 1, "selector": {"matchLabels": dict(labels)},
                      "template": {"metadata": {"labels": dict(labels)},
                                   "spec": {"containers": [{"name": name, "image": RAG_IMAGE}]}}},
-            "status": {"replicas": 1, "readyReplicas": 1},
         })
         self._ensure("Service", {
             "metadata": {"name": name, "namespace": ns, "labels": dict(labels), "ownerReferences": self._owner(rag)},

@@ -19,7 +19,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from kaito_shell.sandbox import admission, auth, openapi, resources
 from kaito_shell.sandbox.backends import Backends, Request
-from kaito_shell.sandbox.controller import CONTROLLER_NS, Clock, Controller, controller_deployment, read_gates
+from kaito_shell.sandbox.controller import (
+    CONTROLLER_NS,
+    Clock,
+    Controller,
+    controller_deployment,
+    controller_pod,
+    node_addresses,
+    node_info,
+    read_gates,
+)
 from kaito_shell.sandbox.errors import ApiError
 from kaito_shell.sandbox.logs import LogBook
 from kaito_shell.sandbox.patch import PatchError, apply_config, json_patch, merge_patch, strategic_merge_patch
@@ -305,15 +314,20 @@ class Handler(BaseHTTPRequestHandler):
         predicate = self._predicate(query)
         deadline = time.time() + min(float(query.get("timeoutSeconds") or MAX_WATCH_SECONDS), MAX_WATCH_SECONDS)
         rv_text = query.get("resourceVersion") or ""
+        initial_events = _watch_list(query)
         self._start_stream("application/json")
 
         def send(kind: str, obj: dict[str, Any]) -> None:
             self._chunk(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
 
-        if rv_text in ("", "0"):
+        if rv_text in ("", "0") or initial_events:
             items, since = store.select(target.rtype, target.namespace, predicate)
             for obj in items:
                 send("ADDED", self._serve(obj, target))
+            if initial_events:  # the watch-list protocol (client-go's WatchListClient): a bookmark ends the snapshot
+                send("BOOKMARK", {"kind": target.rtype.kind, "apiVersion": target.rtype.api_version(target.version),
+                                  "metadata": {"resourceVersion": str(since),
+                                               "annotations": {"k8s.io/initial-events-end": "true"}}})
         else:
             try:
                 since = int(rv_text)
@@ -530,6 +544,19 @@ def _dry_run(query: dict[str, str]) -> bool:
     return True
 
 
+def _watch_list(query: dict[str, str]) -> bool:
+    """Whether a watch asks for `sendInitialEvents` (checked as the API server checks it)."""
+    if query.get("sendInitialEvents", "").lower() not in ("true", "1"):
+        return False
+    if query.get("resourceVersionMatch") != "NotOlderThan":
+        raise ApiError(422, "resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch "
+                            "to NotOlderThan")
+    if query.get("allowWatchBookmarks", "").lower() not in ("true", "1"):
+        raise ApiError(422, "allowWatchBookmarks: Forbidden: sendInitialEvents requires setting allowWatchBookmarks "
+                            "to true")
+    return True
+
+
 def _field_validation(query: dict[str, str]) -> str:
     """The `fieldValidation` mode for unknown fields: Warn (the default), Strict or Ignore."""
     value = query.get("fieldValidation") or "Warn"
@@ -620,8 +647,13 @@ class Sandbox:
                                             "data": {template.key: template.content}})
         self.store.create(node_type, {"metadata": {"name": "sandbox-system-0", "labels": {
             "kubernetes.io/hostname": "sandbox-system-0", "node.kubernetes.io/instance-type": "Standard_D8s_v5"}},
-            "status": {"conditions": [{"type": "Ready", "status": "True"}],
-                       "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"}}})
+            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
+                       "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                       "nodeInfo": node_info("sandbox-system-0"), "addresses": node_addresses("sandbox-system-0")}})
+        pod_type = by_kind("Pod")
+        assert pod_type is not None
+        self.store.create(pod_type, controller_pod("sandbox-system-0"))
+        self.controller.workloads.sync()
 
     def gates(self) -> dict[str, bool]:
         deploy_type = by_kind("Deployment")
