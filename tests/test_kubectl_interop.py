@@ -4,9 +4,10 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 
 import pytest
-from conftest import venv_bin
+from conftest import venv_bin, wait_until
 
 
 @pytest.fixture
@@ -129,3 +130,25 @@ def test_kubectl_wait_rollout_and_built_in_columns(kubectl, tmp_path):
     header, row = kubectl("get", "services", "-o", "wide").stdout.splitlines()[:2]
     assert header.split()[:6] == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
     assert kubectl("get", "events").stdout.split()[:5] == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT"]
+
+
+def test_kubectl_get_watch_prints_rows_as_the_workspace_progresses(sandbox, kcli, tmp_path):
+    binary = shutil.which("kubectl", path=f"{venv_bin()}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = {**os.environ, "KUBECONFIG": sandbox.kubeconfig, "HOME": str(tmp_path), "NO_COLOR": "1"}
+    with subprocess.Popen([binary, "get", "workspaces", "-w", "--request-timeout=0"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=env) as watcher:
+        rows: list[str] = []
+
+        def read_rows() -> None:
+            for line in watcher.stdout:
+                rows.append(line)
+
+        threading.Thread(target=read_rows, daemon=True).start()
+        try:
+            assert kcli("deploy", "--name", "phi4", "--model", "phi-4-mini-instruct", "--instance-type",
+                        "Standard_NC24ads_A100_v4", "--yes").code == 0
+            wait_until(lambda: any(" Ready " in r for r in rows), timeout=30)
+        finally:
+            watcher.kill()
+    assert rows[0].split()[:2] == ["NAME", "INSTANCE"]
+    assert sum(1 for r in rows if r.startswith("NAME")) == 1 and rows[-1].split()[0] == "phi4"

@@ -317,7 +317,16 @@ class Handler(BaseHTTPRequestHandler):
         initial_events = _watch_list(query)
         self._start_stream("application/json")
 
+        as_table = wants_table(self.headers.get("Accept"))
+        headers_sent = False
+
         def send(kind: str, obj: dict[str, Any]) -> None:
+            nonlocal headers_sent
+            if as_table and kind in ("ADDED", "MODIFIED", "DELETED"):  # `kubectl get -w`: one-row Tables
+                obj = to_table(target.rtype, target.version, [obj], int(obj["metadata"].get("resourceVersion") or 0))
+                if headers_sent:
+                    obj["columnDefinitions"] = []  # as the API server does: column definitions come once
+                headers_sent = True
             self._chunk(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
 
         if rv_text in ("", "0") or initial_events:
