@@ -48,6 +48,7 @@ def test_kubectl_kaito_status_through_plugin_discovery(kubectl, kcli):
 
 def test_kubectl_rbac_against_the_sandbox(kubectl):
     assert kubectl("auth", "can-i", "create", "workspaces").stdout.strip() == "yes"
+    assert "sandbox-viewer" in kubectl("--context", "sandbox-viewer", "auth", "whoami").stdout
     denied = kubectl("--context", "sandbox-viewer", "auth", "can-i", "create", "workspaces")
     assert denied.stdout.strip().startswith("no")
     forbidden = kubectl("--context", "sandbox-viewer", "create", "secret", "generic", "x", "--from-literal=a=b")

@@ -1,4 +1,5 @@
-"""Sandbox users: bearer tokens map to users with RBAC rules; 403s and SelfSubjectAccessReviews use them."""
+"""Sandbox users: bearer tokens map to users with RBAC rules; 403s, SelfSubjectAccessReviews and
+SelfSubjectReviews (`kubectl auth whoami`) use them."""
 
 from __future__ import annotations
 
@@ -26,16 +27,18 @@ class User(NamedTuple):
     name: str
     token: str
     rules: tuple[Rule, ...]
+    groups: tuple[str, ...] = ("system:authenticated",)
 
     def can(self, verb: str, group: str, resource: str) -> bool:
         return any(rule.allows(verb, group, resource) for rule in self.rules)
 
 
-ADMIN = User("sandbox-admin", "sandbox-admin-token", (Rule(("*",)),))
+ADMIN = User("sandbox-admin", "sandbox-admin-token", (Rule(("*",)),), ("system:masters", "system:authenticated"))
 # Like Kubernetes' "view" ClusterRole: read everything except Secrets.
 VIEWER = User("sandbox-viewer", "sandbox-viewer-token",
               (Rule(("get", "list", "watch"), exclude_resources=("secrets",)),
-               Rule(("create",), ("authorization.k8s.io",), ("selfsubjectaccessreviews",))))
+               Rule(("create",), ("authorization.k8s.io",), ("selfsubjectaccessreviews",)),
+               Rule(("create",), ("authentication.k8s.io",), ("selfsubjectreviews",))))
 USERS = (ADMIN, VIEWER)
 
 

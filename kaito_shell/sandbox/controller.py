@@ -117,6 +117,12 @@ def node_info(name: str) -> dict[str, str]:
             "machineID": uid[8:40], "operatingSystem": "linux", "osImage": "Ubuntu 22.04.5 LTS", "systemUUID": uid[:32]}
 
 
+def node_ready_condition() -> dict[str, str]:
+    stamp = now_rfc3339()
+    return {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
+            "lastHeartbeatTime": stamp, "lastTransitionTime": stamp}
+
+
 def node_addresses(name: str) -> list[dict[str, str]]:
     """A node's InternalIP (stable per name, in AKS's default node subnet) and Hostname."""
     return [{"type": "InternalIP", "address": f"10.224.0.{int(_short(name), 16) % 250 + 4}"},
@@ -411,7 +417,7 @@ class Controller:
                 "metadata": {"name": name, "labels": node_labels},
                 "spec": {"taints": [{"key": "sku", "value": "gpu", "effect": "NoSchedule"}]},
                 "status": {"capacity": capacity, "allocatable": capacity,
-                           "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
+                           "conditions": [node_ready_condition()],
                            "nodeInfo": node_info(name), "addresses": node_addresses(name)},
             })
             names.append(name)

@@ -1,7 +1,7 @@
 """Decode the few Kubernetes protobuf request bodies kubectl sends to the sandbox.
 
 kubectl encodes built-in objects as `application/vnd.kubernetes.protobuf` and does not fall back to JSON,
-so `kubectl auth can-i`, `kubectl create secret|configmap|namespace` need this. The envelope is
+so `kubectl auth can-i|whoami`, `kubectl create secret|configmap|namespace` need this. The envelope is
 `k8s\\0` + runtime.Unknown{typeMeta, raw}; field numbers come from k8s.io/api's generated.proto files.
 Responses are always JSON (kubectl accepts it).
 """
@@ -100,7 +100,7 @@ def _configmap(f: Fields) -> dict[str, Any]:
     return obj
 
 
-def _namespace(f: Fields) -> dict[str, Any]:
+def _metadata_only(f: Fields) -> dict[str, Any]:
     return {"metadata": _meta(f[1][-1]) if 1 in f else {}}
 
 
@@ -116,8 +116,8 @@ def _access_review(f: Fields) -> dict[str, Any]:
     return {"metadata": _meta(f[1][-1]) if 1 in f else {}, "spec": {"resourceAttributes": attrs}}
 
 
-DECODERS = {"Secret": _secret, "ConfigMap": _configmap, "Namespace": _namespace,
-            "SelfSubjectAccessReview": _access_review}
+DECODERS = {"Secret": _secret, "ConfigMap": _configmap, "Namespace": _metadata_only,
+            "SelfSubjectAccessReview": _access_review, "SelfSubjectReview": _metadata_only}
 
 
 def decode(body: bytes) -> dict[str, Any]:

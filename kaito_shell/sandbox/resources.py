@@ -57,9 +57,11 @@ RESOURCES = (
                  ("ragengine",), ("status",), custom=True),
     ResourceType("authorization.k8s.io", ("v1",), "selfsubjectaccessreviews", "selfsubjectaccessreview",
                  "SelfSubjectAccessReview", False, verbs=("create",)),
+    ResourceType("authentication.k8s.io", ("v1",), "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview",
+                 False, verbs=("create",)),
 )
 
-GROUP_ORDER = ("", "apps", "batch", "authorization.k8s.io", "kaito.sh")
+GROUP_ORDER = ("", "apps", "batch", "authentication.k8s.io", "authorization.k8s.io", "kaito.sh")
 
 
 def find(group: str, version: str, plural: str) -> ResourceType | None:

@@ -27,6 +27,7 @@ from kaito_shell.sandbox.controller import (
     controller_pod,
     node_addresses,
     node_info,
+    node_ready_condition,
     read_gates,
 )
 from kaito_shell.sandbox.errors import ApiError
@@ -226,6 +227,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._logs(target, query)
         if target.rtype.kind == "SelfSubjectAccessReview":
             return self._access_review(user)
+        if target.rtype.kind == "SelfSubjectReview":
+            return self._json(201, {"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
+                                    "metadata": {"creationTimestamp": None},
+                                    "status": {"userInfo": {"username": user.name, "groups": list(user.groups)}}})
         dry_run = _dry_run(query)
         self._field_validation = _field_validation(query)
         if method == "GET" and target.name is None:
@@ -656,7 +661,7 @@ class Sandbox:
                                             "data": {template.key: template.content}})
         self.store.create(node_type, {"metadata": {"name": "sandbox-system-0", "labels": {
             "kubernetes.io/hostname": "sandbox-system-0", "node.kubernetes.io/instance-type": "Standard_D8s_v5"}},
-            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
+            "status": {"conditions": [node_ready_condition()],
                        "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
                        "nodeInfo": node_info("sandbox-system-0"), "addresses": node_addresses("sandbox-system-0")}})
         pod_type = by_kind("Pod")
