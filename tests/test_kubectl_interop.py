@@ -34,6 +34,10 @@ def test_kubectl_lists_workspaces_made_by_the_shell(kubectl, kcli):
     assert row.split()[:5] == ["default", "phi4", "Standard_NC24ads_A100_v4", "True", "True"]
     assert kubectl("get", "pods", "-l", "kaito.sh/workspace=phi4", "-o", "name").stdout.strip() == "pod/phi4-0"
     assert "Uvicorn running" in kubectl("logs", "phi4-0").stdout
+    shelled = kubectl("exec", "phi4-0", "--", "ls")
+    assert shelled.returncode == 1 and "not available in the kaito-shell sandbox" in shelled.stderr
+    models = kubectl("get", "--raw", "/api/v1/namespaces/default/services/phi4:http/proxy/v1/models")
+    assert json.loads(models.stdout)["data"][0]["root"] == "microsoft/Phi-4-mini-instruct"
 
 
 def test_kubectl_kaito_status_through_plugin_discovery(kubectl, kcli):

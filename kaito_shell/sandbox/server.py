@@ -225,6 +225,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._proxy(method, target, raw_query)
         if target.sub == "log" and target.rtype.kind == "Pod":
             return self._logs(target, query)
+        if target.sub in ("exec", "attach", "portforward") and target.rtype.kind == "Pod":
+            raise ApiError(400, f"pods/{target.sub} is not available in the kaito-shell sandbox: its pods run no "
+                                "containers. Model endpoints answer through the service proxy (`kaito endpoint "
+                                "WORKSPACE`, or `kubectl get --raw /api/v1/namespaces/NS/services/NAME:http/proxy/"
+                                "v1/models`)")
         if target.rtype.kind == "SelfSubjectAccessReview":
             return self._access_review(user)
         if target.rtype.kind == "SelfSubjectReview":
