@@ -27,9 +27,13 @@ def _adapters(ws: dict[str, Any]) -> list[dict[str, Any]]:
     return list((ws.get("inference") or {}).get("adapters") or [])
 
 
+def _source(adapter: dict[str, Any]) -> dict[str, Any]:
+    return adapter.get("source") or {}
+
+
 def list_adapters(inv: Invocation) -> Result:
     ws = _workspace(inv)
-    rows = [{"name": (a.get("source") or {}).get("name"), "image": (a.get("source") or {}).get("image") or "-",
+    rows = [{"name": _source(a).get("name"), "image": _source(a).get("image") or "-",
              "strength": a.get("strength", "-")} for a in _adapters(ws)]
     data = {"apiVersion": "kaito-shell/v1", "kind": "AdapterList", "workspace": ws["metadata"]["name"], "items": rows}
     return Result.table([Column("name", "name"), Column("image", "image"), Column("strength", "strength")], rows, data,
@@ -59,8 +63,8 @@ def add(inv: Invocation) -> Result:
     ws = _workspace(inv)
     name, image = inv.values["adapter"]
     current = _adapters(ws)
-    pairs = [((a.get("source") or {}).get("name", ""), (a.get("source") or {}).get("image", "")) for a in current]
-    strengths = {(a.get("source") or {}).get("name", ""): a["strength"] for a in current if "strength" in a}
+    pairs = [(_source(a).get("name", ""), _source(a).get("image", "")) for a in current]
+    strengths = {_source(a).get("name", ""): a["strength"] for a in current if "strength" in a}
     if inv.values["strength"] is not None:
         strengths[name] = inv.values["strength"]
     checked = rules.adapters([*pairs, (name, image)], strengths, _runtime(ws))
@@ -77,11 +81,11 @@ def remove(inv: Invocation) -> Result:
     ws = _workspace(inv)
     name = inv.values["adapter"]
     current = _adapters(ws)
-    names = [(a.get("source") or {}).get("name", "") for a in current]
+    names = [_source(a).get("name", "") for a in current]
     if name not in names:
         raise ValidationError(f"workspace/{ws['metadata']['name']} has no adapter '{name}'", flag="adapter",
                               hint=did_you_mean(name, names) or (f"adapters: {', '.join(names)}" if names else
                                                                  "it has no adapters"))
-    remaining = [a for a in current if (a.get("source") or {}).get("name") != name]
+    remaining = [a for a in current if _source(a).get("name") != name]
     return review_and_apply(inv, [_desired(ws, remaining)], [f"kaito: remove adapter {name} from workspace/"
                                                              f"{ws['metadata']['name']}"])

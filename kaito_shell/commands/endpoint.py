@@ -7,6 +7,7 @@ import json
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.kube import kinds
 from kaito_shell.output.result import Result, Section
+from kaito_shell.services import workspace_view
 
 
 def endpoint(inv: Invocation) -> Result:
@@ -23,12 +24,7 @@ def endpoint(inv: Invocation) -> Result:
     in_cluster = f"http://{ref.name}.{ns}.svc.cluster.local:80"
     proxy = f"{gateway.host}/api/v1/namespaces/{ns}/services/{ref.name}:80/proxy"
     status, body = gateway.proxy(ns, ref.name, 80, "/v1/models")
-    served = None
-    if status == 200:
-        try:
-            served = json.loads(body)["data"][0]["id"]
-        except (ValueError, KeyError, IndexError):
-            served = None
+    served = workspace_view.served_model(body) if status == 200 else None
     ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
     external = f"http://{ingress[0].get('ip') or ingress[0].get('hostname')}:80" if ingress else None
     model = served or "<GET /v1/models first>"

@@ -12,9 +12,9 @@ from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.lang.suggest import did_you_mean
 from kaito_shell.output.result import Column, Result, Section
+from kaito_shell.services import gates
 
 CONTROLLER = ("kaito-workspace", "kaito-workspace")
-FLAG = "--feature-gates="
 
 
 def _controller(gateway: Gateway) -> dict[str, Any]:
@@ -27,30 +27,14 @@ def _controller(gateway: Gateway) -> dict[str, Any]:
     return deployment
 
 
-def cluster_gates(deployment: dict[str, Any], defaults: dict[str, bool]) -> tuple[dict[str, bool], int, int | None]:
-    """(gates, container index, arg index of --feature-gates or None); the binary defaults when absent."""
-    gates = dict(defaults)
-    containers = deployment.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
-    for ci, container in enumerate(containers):
-        for ai, arg in enumerate(container.get("args") or []):
-            if arg.startswith(FLAG):
-                for pair in arg[len(FLAG):].split(","):
-                    key, _, value = pair.partition("=")
-                    if key:
-                        gates[key] = value.strip().lower() == "true"
-                return gates, ci, ai
-    return gates, 0, None
-
-
 def list_gates(inv: Invocation) -> Result:
     catalog_gates = inv.catalog().data.feature_gates
-    defaults = {g.name: g.default for g in catalog_gates}
     live: dict[str, bool] | None = None
     note = "chart defaults of KAITO v0.12.0"
     if not inv.values["offline"] and inv.session.kubeconfig_info.contexts:
         try:
             gateway = inv.gateway()
-            live = cluster_gates(_controller(gateway), defaults)[0]
+            live = gates.from_deployment(_controller(gateway), gates.defaults(inv.catalog()))[0]
             note = f"cluster values from deployment kaito-workspace (context {gateway.context})"
         except KubeError as err:
             inv.warn(f"showing chart defaults only: {err.message}")
@@ -82,11 +66,11 @@ def status(inv: Invocation) -> Result:
     gate = inv.catalog().feature_gate(name)
     assert gate is not None
     gateway = inv.gateway()
-    gates, _, arg = cluster_gates(_controller(gateway), {g.name: g.default for g in inv.catalog().data.feature_gates})
-    pairs = [("Gate", name), ("Cluster", str(gates[name]).lower() + ("" if arg is not None else " (binary default)")),
+    current, _, arg = gates.from_deployment(_controller(gateway), gates.defaults(inv.catalog()))
+    pairs = [("Gate", name), ("Cluster", str(current[name]).lower() + ("" if arg is not None else " (binary default)")),
              ("Default", str(gate.default).lower()), ("Effect", gate.description), ("Context", str(gateway.context))]
     return Result.details([Section("", pairs)], {"apiVersion": "kaito-shell/v1", "kind": "FeatureGate", "name": name,
-                                                 "enabled": gates[name], "default": gate.default})
+                                                 "enabled": current[name], "default": gate.default})
 
 
 def enable(inv: Invocation) -> Result:
@@ -98,19 +82,17 @@ def disable(inv: Invocation) -> Result:
 
 
 def _set(inv: Invocation, value: bool) -> Result:
-    from kaito_shell.output import interact
     from kaito_shell.services.rules import resolve_gates
 
     name = _gate(inv)
     gateway = inv.gateway()
     deployment = _controller(gateway)
-    defaults = {g.name: g.default for g in inv.catalog().data.feature_gates}
-    gates, ci, ai = cluster_gates(deployment, defaults)
-    if gates[name] == value:
+    current, ci, ai = gates.from_deployment(deployment, gates.defaults(inv.catalog()))
+    if current[name] == value:
         return Result.message(f"feature gate {name} is already {str(value).lower()}; unchanged")
-    gates[name] = value
-    resolve_gates(inv.catalog(), {k: str(v).lower() for k, v in gates.items()}, flag="gate")
-    new_arg = FLAG + ",".join(f"{k}={str(v).lower()}" for k, v in sorted(gates.items()))
+    current[name] = value
+    resolve_gates(inv.catalog(), {k: str(v).lower() for k, v in current.items()}, flag="gate")
+    new_arg = gates.format_flag(current)
     args = list(deployment["spec"]["template"]["spec"]["containers"][ci].get("args") or [])
     old_arg = args[ai] if ai is not None else "(no --feature-gates argument)"
     if ai is None:
@@ -122,11 +104,7 @@ def _set(inv: Invocation, value: bool) -> Result:
     gateway.json_patch(kinds.DEPLOYMENT, CONTROLLER[0], CONTROLLER[1], ops, dry_run=True)
     inv.env.stdout.write(f"deployment {CONTROLLER[1]} (namespace {CONTROLLER[0]}, context {gateway.context}):\n"
                          f"- {old_arg}\n+ {new_arg}\n# the controller restarts with the new gates\n")
-    if not (inv.values["yes"] or inv.session.assume_yes):
-        interact.refuse_without_terminal(inv.env, "change the controller's feature gates")
-        if interact.ask(inv.env, f"{'Enable' if value else 'Disable'} {name}?", "yN") != "y":
-            result = Result.message("cancelled; nothing changed")
-            result.exit_code = 1
-            return result
+    if not inv.confirm("change the controller's feature gates", f"{'Enable' if value else 'Disable'} {name}?"):
+        return Result.cancelled("nothing changed")
     gateway.json_patch(kinds.DEPLOYMENT, CONTROLLER[0], CONTROLLER[1], ops)
     return Result.message(f"feature gate {name} {'enabled' if value else 'disabled'}")

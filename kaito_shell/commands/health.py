@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -11,8 +10,8 @@ from kaito_shell.exec.executor import Invocation
 from kaito_shell.kube import kinds
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.output.result import Column, Result
-from kaito_shell.services import diagnose
-from kaito_shell.services.fanout import fan_out, summary_line
+from kaito_shell.services import diagnose, workspace_view
+from kaito_shell.services.fanout import footer_of
 
 PASS, FAIL, SKIP = "pass", "FAIL", "skip"
 
@@ -33,20 +32,14 @@ def check(inv: Invocation) -> Result:
 
     clusters = inv.clusters()
     rows: list[dict[str, Any]] = []
-    footer: list[str] = []
-    if clusters is None:
-        rows = run(inv.gateway())
-    else:
-        outcomes = fan_out(inv.session, clusters, run, inv.timeout)
-        for outcome in outcomes:
-            if outcome.error:
-                rows.append({"cluster": outcome.context, "workspace": "-", "check": "cluster", "result": FAIL,
-                             "detail": outcome.error})
-            else:
-                rows += [dict(r, cluster=outcome.context) for r in outcome.value]
-        summary = summary_line(outcomes)
-        if summary:
-            footer.append(summary)
+    outcomes = inv.across_clusters(run)
+    for outcome in outcomes:
+        if outcome.error:
+            rows.append({"cluster": outcome.context, "workspace": "-", "check": "cluster", "result": FAIL,
+                         "detail": outcome.error})
+        else:
+            rows += [dict(r, cluster=outcome.context) if outcome.context else r for r in outcome.value]
+    footer = footer_of(outcomes)
     failed = sorted({r["workspace"] for r in rows if r["result"] == FAIL})
     checked = sorted({r["workspace"] for r in rows})
     footer.insert(0, f"{len(checked) - len(failed)} of {len(checked)} workspace(s) healthy"
@@ -78,9 +71,9 @@ def checks(gateway: Gateway, ws: dict[str, Any], detailed: bool) -> list[dict[st
     for kind in ("ResourceReady", "InferenceReady") if "inference" in ws else ("ResourceReady", "WorkspaceSucceeded"):
         cond = conds.get(kind, {})
         add(kind, cond.get("status") == "True", f"{cond.get('status', 'missing')} {cond.get('reason', '')}".strip())
-    pods = gateway.list(kinds.POD, ns, label_selector=f"kaito.sh/workspace={name}")
+    pods = workspace_view.pods_of(gateway, ns, name)
     not_ready = [p["metadata"]["name"] for p in pods if not diagnose.pod_ready(p)]
-    restarts = sum(cs.get("restartCount", 0) for p in pods for cs in p.get("status", {}).get("containerStatuses", []))
+    restarts = sum(diagnose.pod_restarts(p) for p in pods)
     problems = [f"{p['metadata']['name']}: {problem[0]}" for p in pods if (problem := diagnose.pod_problem(p))]
     add("pods ready", bool(pods) and not not_ready,
         f"{len(pods) - len(not_ready)}/{len(pods)} ready" + (f"; {', '.join(problems)}" if problems else "")
@@ -96,7 +89,7 @@ def checks(gateway: Gateway, ws: dict[str, Any], detailed: bool) -> list[dict[st
     add("GET /health", status == 200, f"HTTP {status} in {(time.monotonic() - started) * 1000:.0f} ms")
     status, body = gateway.proxy(ns, name, 80, "/v1/models")
     expected = ((ws.get("inference") or {}).get("preset") or {}).get("name", "").rsplit("/", 1)[-1].lower()
-    served = _served(body) if status == 200 else None
+    served = workspace_view.served_model(body) if status == 200 else None
     add("GET /v1/models", status == 200 and served is not None,
         f"serves {served}" + ("" if not expected or served == expected else f" (expected {expected})")
         if served else f"HTTP {status}")
@@ -104,24 +97,16 @@ def checks(gateway: Gateway, ws: dict[str, Any], detailed: bool) -> list[dict[st
         nodes = (ws.get("status") or {}).get("workerNodes") or []
         ready_nodes = [n for n in nodes if _node_ready(gateway, n)]
         add("GPU nodes", bool(nodes) and len(ready_nodes) == len(nodes), f"{len(ready_nodes)}/{len(nodes)} Ready")
-        events = gateway.list(kinds.EVENT, ns, field_selector=f"involvedObject.name={name}")
+        events = workspace_view.events_of(gateway, ws)
         warnings = [e for e in events if e.get("type") == "Warning"]
         add("warning events", not warnings, "; ".join(f"{e.get('reason')}: {e.get('message')}" for e in warnings[-3:])
             or "none")
     return out
 
 
-def _served(body: bytes) -> str | None:
-    try:
-        return str(json.loads(body)["data"][0]["id"])
-    except (ValueError, KeyError, IndexError, TypeError):
-        return None
-
-
 def _node_ready(gateway: Gateway, name: str) -> bool:
     node = gateway.find(kinds.NODE, None, name)
-    return bool(node) and any(c.get("type") == "Ready" and c.get("status") == "True"
-                              for c in (node or {}).get("status", {}).get("conditions", []))
+    return node is not None and diagnose.is_true(node, "Ready")
 
 
 def _report(rows: list[dict[str, Any]], footer: list[str]) -> str:

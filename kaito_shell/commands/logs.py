@@ -9,17 +9,14 @@ from kaito_shell.errors import RuntimeFailure
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.kube import kinds
 from kaito_shell.output.result import Result
-
-SELECTORS = {"workspace": "kaito.sh/workspace={}", "inferenceset": "inferenceset.kaito.sh/created-by={}",
-             "ragengine": "kaito.sh/ragengine={}"}
+from kaito_shell.services import workspace_view
 
 
 def logs(inv: Invocation) -> Result:
     ref = inv.args["workspace"]
     gateway = inv.gateway()
     gateway.get(kinds.BY_REF[ref.kind], inv.namespace, ref.name)
-    pods = [p["metadata"]["name"] for p in
-            gateway.list(kinds.POD, inv.namespace, label_selector=SELECTORS[ref.kind].format(ref.name))]
+    pods = [p["metadata"]["name"] for p in workspace_view.pods_of(gateway, inv.namespace, ref.name, ref.kind)]
     if not pods:
         raise RuntimeFailure(f"{ref} has no pods yet", hint=f"`status {ref}` shows what it is waiting for")
     tail, since = inv.values["tail"], inv.values["since"]

@@ -12,7 +12,7 @@ from kaito_shell.kube.gateway import Gateway
 from kaito_shell.lang.values import ValueProblem, parse_ref, ref_kind
 from kaito_shell.output.result import Column, Result, Section
 from kaito_shell.services import diagnose, workspace_view
-from kaito_shell.services.fanout import fan_out, summary_line
+from kaito_shell.services.fanout import footer_of
 from kaito_shell.services.timefmt import age
 from kaito_shell.services.values_fmt import instance_type_of, model_of, progress_line
 
@@ -29,7 +29,7 @@ def _target(text: str | None) -> tuple[list[kinds.Kind], str | None]:
             raise UsageError(f"'{text}' is not a KAITO kind", hint="use workspaces, inferencesets, ragengines or KIND/NAME")
         return [kinds.BY_REF[kind]], None
     try:
-        ref = parse_ref(text, ("workspace", "inferenceset", "ragengine"))
+        ref = parse_ref(text, tuple(kinds.BY_REF))
     except ValueProblem as problem:
         raise UsageError(problem.message, hint=problem.hint) from None
     return [kinds.BY_REF[ref.kind]], ref.name
@@ -57,19 +57,14 @@ def get(inv: Invocation) -> Result:
 
     clusters = inv.clusters()
     objects: list[tuple[str | None, dict[str, Any]]] = []
-    footer: list[str] = []
     errors = []
-    if clusters is None:
-        objects = [(None, o) for o in fetch(inv.gateway())]
-    else:
-        outcomes = fan_out(inv.session, clusters, fetch, inv.timeout)
-        for outcome in outcomes:
-            if outcome.error:
-                errors.append({"cluster": outcome.context, "name": "-", "kind": "-", "state": "ERROR: " + outcome.error})
-            else:
-                objects += [(outcome.context, o) for o in outcome.value]
-        if summary_line(outcomes):
-            footer.append(str(summary_line(outcomes)))
+    outcomes = inv.across_clusters(fetch)
+    for outcome in outcomes:
+        if outcome.error:
+            errors.append({"cluster": outcome.context, "name": "-", "kind": "-", "state": "ERROR: " + outcome.error})
+        else:
+            objects += [(outcome.context, o) for o in outcome.value]
+    footer = footer_of(outcomes)
     if inv.output in ("json", "yaml") and clusters is None:
         data: Any = objects[0][1] if name is not None else {"apiVersion": "v1", "kind": "List",
                                                            "items": [o for _, o in objects]}
@@ -105,8 +100,7 @@ def describe(inv: Invocation) -> Result:
     view = workspace_view.load(gateway, obj, logs=False) if ref.kind == "workspace" else None
     if view is not None:
         sections.append(Section("Pods", [(p["metadata"]["name"], "ready" if diagnose.pod_ready(p) else
-                                          (diagnose.pod_problem(p) or (p.get("status", {}).get("phase", "?"),))[0])
-                                         for p in view.pods] or [("-", "none")]))
+                                          diagnose.pod_state(p)) for p in view.pods] or [("-", "none")]))
     events = view.events if view is not None else workspace_view.events_of(gateway, obj)
     rows = [{"last": age(e.get("lastTimestamp")), "type": e.get("type"), "reason": e.get("reason"),
              "message": e.get("message")} for e in events]
@@ -125,14 +119,10 @@ def delete(inv: Invocation) -> Result:
     kind = kinds.BY_REF[ref.kind]
     gateway = inv.gateway()
     obj = gateway.get(kind, inv.namespace, ref.name)
-    if not (inv.values["yes"] or inv.session.assume_yes):
-        interact.refuse_without_terminal(inv.env, f"delete {ref}")
-        inv.env.stdout.write(f"{ref} in namespace {inv.namespace} (context {gateway.context}): {model_of(obj)} on "
-                             f"{instance_type_of(obj)}, {progress_line(obj)}\n")
-        if interact.ask(inv.env, f"Delete {ref} and everything KAITO made for it?", "yN") != "y":
-            result = Result.message("cancelled; nothing was deleted")
-            result.exit_code = 1
-            return result
+    summary = (f"{ref} in namespace {inv.namespace} (context {gateway.context}): {model_of(obj)} on "
+               f"{instance_type_of(obj)}, {progress_line(obj)}\n")
+    if not inv.confirm(f"delete {ref}", f"Delete {ref} and everything KAITO made for it?", summary):
+        return Result.cancelled("nothing was deleted")
     with interact.deferred_interrupt():
         gateway.delete(kind, inv.namespace, ref.name)
     if inv.session.live is not None:
@@ -169,8 +159,6 @@ def _await_deletion(inv: Invocation, gateway: Gateway, kind: kinds.Kind, ref: An
 
 
 def scale(inv: Invocation) -> Result:
-    from kaito_shell.output import interact
-
     ref = inv.args["resource"]
     replicas = inv.values["replicas"]
     gateway = inv.gateway()
@@ -199,11 +187,7 @@ def scale(inv: Invocation) -> Result:
                                   sub="scale", dry_run=True)
     inv.env.stdout.write(f"{ref}: replicas {current} → {preview['spec']['replicas']} "
                          f"(each replica is one workspace on {instance_type_of(obj)})\n")
-    if not (inv.values["yes"] or inv.session.assume_yes):
-        interact.refuse_without_terminal(inv.env, f"scale {ref}")
-        if interact.ask(inv.env, f"Scale {ref} to {replicas}?", "yN") != "y":
-            result = Result.message("cancelled; nothing changed")
-            result.exit_code = 1
-            return result
+    if not inv.confirm(f"scale {ref}", f"Scale {ref} to {replicas}?"):
+        return Result.cancelled("nothing changed")
     gateway.merge_patch(kinds.INFERENCESET, inv.namespace, ref.name, {"spec": {"replicas": replicas}}, sub="scale")
     return Result.message(f"{ref} scaled to {replicas}")

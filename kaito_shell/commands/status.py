@@ -11,7 +11,7 @@ from kaito_shell.kube import kinds
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.output.result import Column, Result, Section
 from kaito_shell.services import diagnose, workspace_view
-from kaito_shell.services.fanout import fan_out, summary_line
+from kaito_shell.services.fanout import footer_of
 from kaito_shell.services.timefmt import age
 from kaito_shell.services.values_fmt import instance_type_of, model_of, progress_line
 
@@ -55,22 +55,15 @@ def listing(inv: Invocation) -> Result:
     namespace = None if all_ns else inv.namespace
     clusters = inv.clusters()
     rows: list[dict[str, Any]] = []
-    footer: list[str] = []
-    exit_code = 0
-    if clusters is None:
-        rows = [workspace_row(w) for w in inv.gateway().list(kinds.WORKSPACE, namespace)]
-    else:
-        outcomes = fan_out(inv.session, clusters, lambda gw: gw.list(kinds.WORKSPACE, namespace), inv.timeout)
-        for outcome in outcomes:
-            if outcome.error:
-                rows.append({"cluster": outcome.context, "name": "-", "state": "ERROR", "progress": outcome.error,
-                             "error": outcome.error})
-            else:
-                rows += [workspace_row(w, outcome.context) for w in outcome.value]
-        summary = summary_line(outcomes)
-        if summary:
-            footer.append(summary)
-            exit_code = 1
+    outcomes = inv.across_clusters(lambda gw: gw.list(kinds.WORKSPACE, namespace))
+    for outcome in outcomes:
+        if outcome.error:
+            rows.append({"cluster": outcome.context, "name": "-", "state": "ERROR", "progress": outcome.error,
+                         "error": outcome.error})
+        else:
+            rows += [workspace_row(w, outcome.context) for w in outcome.value]
+    footer = footer_of(outcomes)
+    exit_code = 1 if footer else 0
     columns = ([Column("cluster", "cluster")] if clusters is not None else []) + \
         ([Column("namespace", "namespace")] if all_ns else []) + [
         Column("name", "name"), Column("model", "model"), Column("instance", "instance type"),
@@ -111,8 +104,7 @@ def one(inv: Invocation, gateway: Gateway, kind: str, name: str) -> Result:
     why = Section("Why", [(f.severity, f.summary + (f"\n      → {f.next_step}" if f.next_step else ""))
                           for f in findings])
     pods = [{"pod": p["metadata"]["name"], "ready": "yes" if diagnose.pod_ready(p) else "no",
-             "status": (diagnose.pod_problem(p) or (p.get("status", {}).get("phase", "?"),))[0],
-             "restarts": sum(cs.get("restartCount", 0) for cs in p.get("status", {}).get("containerStatuses", [])),
+             "status": diagnose.pod_state(p), "restarts": diagnose.pod_restarts(p),
              "node": p.get("spec", {}).get("nodeName") or "-"} for p in view.pods]
     data = {"apiVersion": "kaito-shell/v1", "kind": "WorkspaceStatus", **record(row),
             "findings": [f._asdict() for f in findings], "pods": pods}

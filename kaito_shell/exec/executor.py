@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from kaito_shell.env import Environment
     from kaito_shell.exec.session import Session
     from kaito_shell.kube.gateway import Gateway
+    from kaito_shell.services.fanout import Outcome
 
 Handler = Callable[["Invocation"], Result]
 
@@ -58,6 +59,16 @@ class Invocation:
             return [c.strip() for c in str(values["cluster"]).split(",") if c.strip()]
         return None
 
+    def across_clusters(self, call: Callable[[Gateway], Any]) -> list[Outcome]:
+        """`call(gateway)` on every --cluster/--all-clusters context in parallel (a failing cluster is an Outcome
+        with an error), or on the current cluster alone (its errors raise; the Outcome's context is None)."""
+        from kaito_shell.services.fanout import Outcome, fan_out
+
+        clusters = self.clusters()
+        if clusters is None:
+            return [Outcome(None, call(self.gateway()), None, 0.0)]
+        return fan_out(self.session, clusters, call, self.timeout)
+
     @property
     def dry_run(self) -> bool:
         return bool(self.values.get("dry_run")) or self.dry_run_batch
@@ -69,6 +80,21 @@ class Invocation:
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    @property
+    def assume_yes(self) -> bool:
+        """--yes on this command, or `set yes` for the session."""
+        return bool(self.values.get("yes")) or self.session.assume_yes
+
+    def confirm(self, action: str, question: str, preface: str = "") -> bool:
+        """Go ahead? Yes when assumed; otherwise ask at the terminal (refusing without one), after `preface`."""
+        from kaito_shell.output import interact
+
+        if self.assume_yes:
+            return True
+        interact.refuse_without_terminal(self.env, action)
+        self.env.stdout.write(preface)
+        return interact.ask(self.env, question, "yN") == "y"
 
 
 def resolve(target: str) -> Handler:

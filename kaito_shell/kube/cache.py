@@ -12,8 +12,7 @@ from kaito_shell.kube import kinds
 if TYPE_CHECKING:
     from kaito_shell.exec.session import Session
 
-KINDS = {"workspace": kinds.WORKSPACE, "ragengine": kinds.RAGENGINE, "inferenceset": kinds.INFERENCESET,
-         "secret": kinds.SECRET}
+KINDS = {**kinds.BY_REF, "secret": kinds.SECRET}
 
 
 class LiveNames:
@@ -53,7 +52,7 @@ class LiveNames:
         if kind == "namespace":
             return self._names.get((context, "", "namespace"), [])
         if kind == "resource":
-            return [f"{k}/{n}" for k in ("workspace", "inferenceset", "ragengine")
+            return [f"{k}/{n}" for k in kinds.BY_REF
                     for n in self._names.get((context, session.namespace, k), [])]
         return self._names.get((context, session.namespace, kind), [])
 

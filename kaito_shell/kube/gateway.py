@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import builtins
 import json
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kaito_shell.kube.errors import KubeError, Unreachable, from_status
-from kaito_shell.kube.kinds import SSAR, Kind
+from kaito_shell.kube.kinds import POD, SERVICE, SSAR, Kind, kind_of
 from kaito_shell.services.kubeconfig import kubeconfig_paths
 
 FIELD_MANAGER = "kaito-shell"
@@ -26,8 +27,6 @@ class Gateway:
 
     def __init__(self, kubeconfig: str | None, context: str | None, timeout: float = DEFAULT_TIMEOUT,
                  environ: Mapping[str, str] | None = None) -> None:
-        import os
-
         self.paths = kubeconfig_paths(kubeconfig, environ if environ is not None else os.environ)
         self.context = context
         self.timeout = timeout
@@ -43,8 +42,6 @@ class Gateway:
             return self._client
 
     def _build(self) -> Any:
-        import os
-
         from kubernetes import client as k8s
         from kubernetes import config
         from kubernetes.config.config_exception import ConfigException
@@ -70,19 +67,25 @@ class Gateway:
         return str(self.client().configuration.host)
 
     # ---- the one request primitive ---------------------------------------------------------------------
-    def request(self, method: str, path: str, *, query: Mapping[str, Any] | None = None, body: Any = None,
-                content_type: str = "application/json", accept: str = "application/json", stream: bool = False,
-                timeout: float | None = None, verb: str = "", what: str = "", namespace: str | None = None) -> Any:
-        """Send one request; JSON in and out (text for logs, the raw response when streaming)."""
+    def _call(self, method: str, path: str, *, query: Mapping[str, Any] | None, body: Any, content_type: str,
+              accept: str, timeout: float | None) -> Any:
+        """One HTTP exchange through the client (auth, TLS, timeout); the raw response, whatever its status."""
         client = self.client()
         params = [(k, v) for k, v in (query or {}).items() if v is not None]
         method, url, headers, payload, post = client.param_serialize(
             method=method, resource_path=path, query_params=params,
             header_params={"Accept": accept, "Content-Type": content_type}, body=body, auth_settings=["BearerToken"])
         try:
-            response = client.call_api(method, url, headers, payload, post, _request_timeout=timeout or self.timeout)
+            return client.call_api(method, url, headers, payload, post, _request_timeout=timeout or self.timeout)
         except Exception as exc:
             raise self._unreachable(exc, timeout or self.timeout) from None
+
+    def request(self, method: str, path: str, *, query: Mapping[str, Any] | None = None, body: Any = None,
+                content_type: str = "application/json", accept: str = "application/json", stream: bool = False,
+                timeout: float | None = None, verb: str = "", what: str = "", namespace: str | None = None) -> Any:
+        """Send one request; JSON in and out (text for logs, the raw response when streaming)."""
+        response = self._call(method, path, query=query, body=body, content_type=content_type, accept=accept,
+                              timeout=timeout)
         if response.status >= 400:
             data = response.read()
             raise from_status(response.status, data, verb or method.lower(), what, namespace, self.context or "")
@@ -139,8 +142,6 @@ class Gateway:
 
     def apply(self, manifest: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
         """Server-side apply (create if missing), as field manager kaito-shell."""
-        from kaito_shell.kube.kinds import kind_of
-
         kind = kind_of(manifest)
         meta = manifest["metadata"]
         return dict(self.request(
@@ -151,15 +152,15 @@ class Gateway:
 
     def merge_patch(self, kind: Kind, namespace: str | None, name: str, patch: dict[str, Any], *,
                     sub: str | None = None, dry_run: bool = False) -> dict[str, Any]:
-        return dict(self.request("PATCH", kind.path(namespace, name, sub), body=patch,
-                                 content_type="application/merge-patch+json",
-                                 query={"dryRun": "All" if dry_run else None, "fieldManager": FIELD_MANAGER},
-                                 verb="patch", what=f"{kind.plural}/{name}", namespace=namespace))
+        return self._patch(kind, namespace, name, patch, "application/merge-patch+json", sub, dry_run)
 
     def json_patch(self, kind: Kind, namespace: str | None, name: str, ops: builtins.list[dict[str, Any]], *,
                    dry_run: bool = False) -> dict[str, Any]:
-        return dict(self.request("PATCH", kind.path(namespace, name), body=ops,
-                                 content_type="application/json-patch+json",
+        return self._patch(kind, namespace, name, ops, "application/json-patch+json", None, dry_run)
+
+    def _patch(self, kind: Kind, namespace: str | None, name: str, body: Any, content_type: str, sub: str | None,
+               dry_run: bool) -> dict[str, Any]:
+        return dict(self.request("PATCH", kind.path(namespace, name, sub), body=body, content_type=content_type,
                                  query={"dryRun": "All" if dry_run else None, "fieldManager": FIELD_MANAGER},
                                  verb="patch", what=f"{kind.plural}/{name}", namespace=namespace))
 
@@ -168,8 +169,6 @@ class Gateway:
                                  verb="delete", what=f"{kind.plural}/{name}", namespace=namespace))
 
     def logs(self, namespace: str, pod: str, *, tail: int | None = None, since: int | None = None) -> str:
-        from kaito_shell.kube.kinds import POD
-
         return str(self.request("GET", POD.path(namespace, pod, "log"), accept="text/plain",
                                 query={"tailLines": tail, "sinceSeconds": since}, verb="get",
                                 what=f"pods/{pod}/log", namespace=namespace))
@@ -177,8 +176,6 @@ class Gateway:
     def follow_logs(self, namespace: str, pod: str, *, tail: int | None = None,
                     since: int | None = None) -> Iterator[str]:
         """Lines as the pod writes them (stop by closing the generator)."""
-        from kaito_shell.kube.kinds import POD
-
         raw = self.request("GET", POD.path(namespace, pod, "log"), accept="text/plain", stream=True,
                            query={"follow": "true", "tailLines": tail, "sinceSeconds": since},
                            timeout=None, verb="get", what=f"pods/{pod}/log", namespace=namespace)
@@ -195,17 +192,9 @@ class Gateway:
     def proxy(self, namespace: str, service: str, port: int | str, path: str, *, method: str = "GET",
               body: Any = None, timeout: float | None = None) -> tuple[int, bytes]:
         """Call a Service through the API server's proxy; returns (status, body) without raising on 5xx."""
-        from kaito_shell.kube.kinds import SERVICE
-
-        client = self.client()
         resource = SERVICE.path(namespace, f"{service}:{port}", "proxy") + path
-        method, url, headers, payload, post = client.param_serialize(
-            method=method, resource_path=resource, header_params={"Accept": "*/*", "Content-Type": "application/json"},
-            body=body, auth_settings=["BearerToken"])
-        try:
-            response = client.call_api(method, url, headers, payload, post, _request_timeout=timeout or self.timeout)
-        except Exception as exc:
-            raise self._unreachable(exc, timeout or self.timeout) from None
+        response = self._call(method, resource, query=None, body=body, content_type="application/json", accept="*/*",
+                              timeout=timeout)
         return response.status, response.read()
 
     def can_i(self, verb: str, group: str, resource: str, namespace: str | None, name: str | None = None,

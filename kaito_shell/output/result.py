@@ -71,5 +71,10 @@ class Result:
         return cls(TEXT, text=text, data=data)
 
     @classmethod
+    def cancelled(cls, what: str) -> Result:
+        """The person said no: `cancelled; <what>`, exit code 1."""
+        return cls(TEXT, text=f"cancelled; {what}", exit_code=1)
+
+    @classmethod
     def nothing(cls) -> Result:
         return cls(NONE)

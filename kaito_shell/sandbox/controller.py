@@ -20,7 +20,7 @@ from kaito_shell.sandbox.logs import LogBook
 from kaito_shell.sandbox.resources import by_kind
 from kaito_shell.sandbox.store import Store, WatchEvent, now_rfc3339
 from kaito_shell.sandbox.workloads import Workloads, apply_defaults
-from kaito_shell.services import estimator
+from kaito_shell.services import estimator, gates
 
 SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "stuck-delete")
 SCENARIO_ANNOTATION = "sandbox.kaito.sh/scenario"
@@ -31,7 +31,6 @@ CREATED_BY = "inferenceset.kaito.sh/created-by"
 DELAYS = {"nodes": 3.0, "pods": 2.0, "ready": 5.0, "tune": 8.0}
 CONTROLLER_NS = "kaito-workspace"
 CONTROLLER_IMAGE = "mcr.microsoft.com/aks/kaito/workspace:0.12.0"
-FEATURE_GATES_ARG = "--feature-gates="
 RAG_IMAGE = "mcr.microsoft.com/aks/kaito/kaito-rag-service:0.12.0"
 
 
@@ -46,10 +45,9 @@ class Clock:
         return self.instant or (time.time() - since) * self.speed >= seconds
 
 
-def controller_deployment(gates: dict[str, bool]) -> dict[str, Any]:
+def controller_deployment(values: dict[str, bool]) -> dict[str, Any]:
     """The `kaito-workspace` Deployment as the chart renders it, gates as `--feature-gates=k=v,…` (sorted)."""
-    args = [FEATURE_GATES_ARG + ",".join(f"{k}={str(v).lower()}" for k, v in sorted(gates.items())),
-            "--node-provisioner=azure-gpu-provisioner"]
+    args = [gates.format_flag(values), "--node-provisioner=azure-gpu-provisioner"]
     return apply_defaults("Deployment", {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "kaito-workspace", "namespace": CONTROLLER_NS,
@@ -74,17 +72,8 @@ def controller_pod(node: str) -> dict[str, Any]:
 
 def read_gates(deployment: dict[str, Any] | None) -> dict[str, bool]:
     """Feature gates from the controller Deployment's args (binary defaults when the flag is absent)."""
-    gates = {g.name: g.default for g in load_catalog().data.feature_gates}
-    if deployment is None:
-        return gates
-    for container in deployment.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
-        for arg in container.get("args", []):
-            if arg.startswith(FEATURE_GATES_ARG):
-                for pair in arg[len(FEATURE_GATES_ARG):].split(","):
-                    key, _, value = pair.partition("=")
-                    if key:
-                        gates[key] = value.lower() == "true"
-    return gates
+    defaults = gates.defaults(load_catalog())
+    return defaults if deployment is None else gates.from_deployment(deployment, defaults)[0]
 
 
 def condition(type_: str, status: bool | None, reason: str, message: str = "", generation: int = 1) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from kaito_shell.sandbox.resources import ResourceType, by_kind
 from kaito_shell.sandbox.selectors import SelectorError, field_selector, label_selector
 from kaito_shell.sandbox.store import Gone, Store, now_rfc3339
 from kaito_shell.sandbox.tables import to_table, wants_table
+from kaito_shell.services import gates
 
 SERVER_VERSION = {"major": "1", "minor": "36", "gitVersion": "v1.36.0-kaito-sandbox", "gitCommit": "sandbox",
                   "gitTreeState": "clean", "buildDate": "2026-11-01T00:00:00Z", "goVersion": "go1.25.3",
@@ -658,8 +659,7 @@ class Sandbox:
                                         "status": {"phase": "Active"}})
         from kaito_shell.catalog.store import load_catalog
 
-        gates = {g.name: g.default for g in load_catalog().data.feature_gates}
-        self.store.create(deploy_type, controller_deployment(gates))
+        self.store.create(deploy_type, controller_deployment(gates.defaults(load_catalog())))
         for template in load_catalog().data.templates:
             if template.name != "guardrails":
                 self.store.create(cm_type, {"metadata": {"name": template.configmap, "namespace": CONTROLLER_NS},

@@ -69,16 +69,14 @@ def review_and_apply(inv: Invocation, documents: list[dict[str, Any]], facts: li
             return Result.message("\n".join(f"{c.ref} unchanged" for c in changes),
                                   data=_summary(gateway, changes, applied=False))
         _preview(inv, changes, facts)
-        if inv.values.get("yes") or inv.session.assume_yes:
+        if inv.assume_yes:
             break
         interact.refuse_without_terminal(inv.env, f"change context {gateway.context}")
         answer = interact.ask(inv.env, f"Apply to context {gateway.context}?", "yNe")
         if answer == "y":
             break
         if answer == "n":
-            result = Result.message("cancelled; nothing was applied")
-            result.exit_code = 1
-            return result
+            return Result.cancelled("nothing was applied")
         documents = _edited(inv, documents)
     with interact.deferred_interrupt():
         for change in changes:
@@ -149,7 +147,7 @@ def deliver(inv: Invocation, planned: Result) -> Result:
 def dry_run_clusters(inv: Invocation, planned: Result, clusters: list[str]) -> Result:
     """A server-side dry-run on each cluster in parallel: one row per cluster and object."""
     from kaito_shell.output.result import Column
-    from kaito_shell.services.fanout import fan_out, summary_line
+    from kaito_shell.services.fanout import fan_out, footer_of
 
     outcomes = fan_out(inv.session, clusters, lambda gw: server_check(gw, planned.documents), inv.timeout)
     rows, items = [], []
@@ -162,12 +160,10 @@ def dry_run_clusters(inv: Invocation, planned: Result, clusters: list[str]) -> R
             detail = {CREATE: "would be created", UPDATE: "would change", UNCHANGED: "unchanged"}[change.action]
             rows.append({"cluster": outcome.context, "object": change.ref, "result": change.action, "detail": detail})
             items.append({"cluster": outcome.context, "ref": change.ref, "action": change.action, "diff": change.diff})
-    footer = list(planned.facts)
-    summary = summary_line(outcomes)
-    if summary:
-        footer.append(summary)
+    failed = footer_of(outcomes)
     result = Result.table([Column("cluster", "cluster"), Column("object", "object"), Column("result", "result"),
                            Column("detail", "detail")], rows,
-                          {"apiVersion": "kaito-shell/v1", "kind": "DryRunReport", "items": items}, footer=footer)
-    result.exit_code = 1 if summary else 0
+                          {"apiVersion": "kaito-shell/v1", "kind": "DryRunReport", "items": items},
+                          footer=list(planned.facts) + failed)
+    result.exit_code = 1 if failed else 0
     return result

@@ -37,6 +37,16 @@ def pod_problem(pod: dict[str, Any]) -> tuple[str, str, int] | None:
     return None
 
 
+def pod_state(pod: dict[str, Any]) -> str:
+    """The waiting reason of a troubled pod (CrashLoopBackOff, …), else its phase."""
+    problem = pod_problem(pod)
+    return problem[0] if problem else str((pod.get("status") or {}).get("phase", "?"))
+
+
+def pod_restarts(pod: dict[str, Any]) -> int:
+    return sum(int(cs.get("restartCount", 0)) for cs in (pod.get("status") or {}).get("containerStatuses") or [])
+
+
 def pod_ready(pod: dict[str, Any]) -> bool:
     statuses = (pod.get("status") or {}).get("containerStatuses") or []
     return bool(statuses) and all(cs.get("ready") for cs in statuses)

@@ -19,7 +19,7 @@ GRACE_SECONDS = 0.25
 class Outcome(NamedTuple):
     """One cluster's answer, or why there is none."""
 
-    context: str
+    context: str | None  # None: the current cluster, when no fan-out was asked for
     value: Any
     error: str | None
     seconds: float
@@ -53,6 +53,12 @@ def fan_out(session: Session, contexts: list[str], call: Callable[[Gateway], Any
         outcomes[name] = Outcome(name, None, f"no answer within {timeout:g}s", timeout)
     pool.shutdown(wait=False, cancel_futures=True)
     return [outcomes[name] for name in contexts]
+
+
+def footer_of(outcomes: list[Outcome]) -> list[str]:
+    """The summary line as a table footer (empty when every cluster answered)."""
+    summary = summary_line(outcomes)
+    return [summary] if summary else []
 
 
 def _timed(call: Callable[[Gateway], Any], gateway: Gateway) -> tuple[Any, float]:

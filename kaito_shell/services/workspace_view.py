@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, NamedTuple
 
 from kaito_shell.kube import kinds
@@ -16,8 +17,21 @@ class WorkspaceView(NamedTuple):
     log_tail: list[str]
 
 
-def pods_of(gateway: Gateway, namespace: str, name: str) -> list[dict[str, Any]]:
-    return gateway.list(kinds.POD, namespace, label_selector=f"kaito.sh/workspace={name}")
+POD_SELECTORS = {"workspace": "kaito.sh/workspace={}", "inferenceset": "inferenceset.kaito.sh/created-by={}",
+                 "ragengine": "kaito.sh/ragengine={}"}
+
+
+def pods_of(gateway: Gateway, namespace: str, name: str, kind: str = "workspace") -> list[dict[str, Any]]:
+    """The pods KAITO runs for a workspace, InferenceSet or RAG engine (by the labels it puts on them)."""
+    return gateway.list(kinds.POD, namespace, label_selector=POD_SELECTORS[kind].format(name))
+
+
+def served_model(body: bytes) -> str | None:
+    """The first model id in an OpenAI `/v1/models` answer, or None when the body is not one."""
+    try:
+        return str(json.loads(body)["data"][0]["id"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
 
 
 def events_of(gateway: Gateway, obj: dict[str, Any]) -> list[dict[str, Any]]:

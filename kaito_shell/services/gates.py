@@ -1,0 +1,37 @@
+"""KAITO's controller feature gates as the chart sets them: `--feature-gates=k=v,…` on the kaito-workspace
+Deployment. Read by `features` (client) and the sandbox's simulated controller alike."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kaito_shell.catalog.store import Catalog
+
+FLAG = "--feature-gates="
+
+
+def defaults(catalog: Catalog) -> dict[str, bool]:
+    """Every gate at the KAITO v0.12.0 binary default."""
+    return {g.name: g.default for g in catalog.data.feature_gates}
+
+
+def format_flag(gates: Mapping[str, bool]) -> str:
+    """`--feature-gates=a=true,b=false` (sorted, as the chart renders it)."""
+    return FLAG + ",".join(f"{k}={str(v).lower()}" for k, v in sorted(gates.items()))
+
+
+def from_deployment(deployment: dict[str, Any], defaults: Mapping[str, bool]) -> tuple[dict[str, bool], int, int | None]:
+    """(gates, container index, arg index of --feature-gates or None); the binary defaults when absent."""
+    gates = dict(defaults)
+    containers = ((deployment.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers", [])
+    for ci, container in enumerate(containers):
+        for ai, arg in enumerate(container.get("args") or []):
+            if arg.startswith(FLAG):
+                for pair in arg[len(FLAG):].split(","):
+                    key, _, value = pair.partition("=")
+                    if key:
+                        gates[key] = value.strip().lower() == "true"
+                return gates, ci, ai
+    return gates, 0, None
