@@ -141,6 +141,16 @@ def test_runtime_errors_keep_the_shell_alive(shell_run):
     assert "Target KAITO" in env.stdout.getvalue()
 
 
+def test_a_bug_in_one_command_keeps_the_shell_alive(shell_run, monkeypatch):
+    import kaito_shell.commands.models as models
+
+    monkeypatch.setattr(models, "list_models", lambda inv: 1 / 0)
+    code, env, _, _ = shell_run("models list" + ENTER, "version" + ENTER, CTRL_D)
+    err = env.stderr.getvalue()
+    assert "internal error: ZeroDivisionError" in err and "Traceback" not in err
+    assert "Target KAITO" in env.stdout.getvalue()
+
+
 def test_use_workspace_sets_the_default_ref(shell_run):
     code, env, screen, shell = shell_run("use workspace phi4" + ENTER, "metrics" + ENTER, CTRL_D)
     assert shell.session.workspace == "phi4" and "phi4" in screen

@@ -65,12 +65,9 @@ def run(argv: list[str], env: Environment) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:
-        if debug:
-            import traceback
+        from kaito_shell.output.emit import emit_internal_error
 
-            traceback.print_exc(file=env.stderr)
-        env.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
-                         "  this is a bug in kaito-shell" + ("" if debug else "; rerun with --debug for the traceback") + "\n")
+        emit_internal_error(exc, env, debug)
         return EXIT_FAILURE
 
 

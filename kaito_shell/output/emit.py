@@ -24,6 +24,16 @@ def emit_error(err: KaitoError, env: Environment) -> None:
     env.stderr.write(format_error(err, color=color))
 
 
+def emit_internal_error(exc: BaseException, env: Environment, debug: bool) -> None:
+    """A bug in kaito-shell: one line (the traceback too with --debug)."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc, file=env.stderr)
+    env.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
+                     "  this is a bug in kaito-shell" + ("" if debug else "; rerun with --debug for the traceback") + "\n")
+
+
 def page(text: str, env: Environment) -> None:
     """Show `text`, through $PAGER (default `less -FRX`) when it is taller than the terminal."""
     pager = _pager_command(text, env)

@@ -144,14 +144,16 @@ class Shell:
 
     def _message(self) -> HTML:
         ctx, ns, ws = place(self.session)
-        tail = f" <prompt.ws>{_esc(ws)}</prompt.ws>" if ws else ""
-        return HTML(f"<prompt.name>kaito</prompt.name> <prompt.ctx>{_esc(ctx)}:{_esc(ns)}</prompt.ctx>{tail}&gt; ")
+        template = "<prompt.name>kaito</prompt.name> <prompt.ctx>{}:{}</prompt.ctx>"
+        template += " <prompt.ws>{}</prompt.ws>&gt; " if ws else "&gt; "
+        return HTML(template).format(ctx, ns, *([ws] if ws else []))
 
     def _toolbar(self) -> HTML:
         ctx, ns, ws = place(self.session)
-        return HTML(f" context <b>{_esc(ctx)}</b> │ namespace <b>{_esc(ns)}</b> │ workspace <b>{_esc(ws or '-')}</b>"
-                    f" │ KAITO {KAITO_TARGET} │ <bottom-toolbar.key>Tab</bottom-toolbar.key> complete"
-                    " · <bottom-toolbar.key>Ctrl-R</bottom-toolbar.key> search · <bottom-toolbar.key>Ctrl-D</bottom-toolbar.key> exit")
+        return HTML(" context <b>{}</b> │ namespace <b>{}</b> │ workspace <b>{}</b> │ KAITO {} │ "
+                    "<bottom-toolbar.key>Tab</bottom-toolbar.key> complete · "
+                    "<bottom-toolbar.key>Ctrl-R</bottom-toolbar.key> search · "
+                    "<bottom-toolbar.key>Ctrl-D</bottom-toolbar.key> exit").format(ctx, ns, ws or "-", KAITO_TARGET)
 
     def _bindings(self) -> KeyBindings:
         kb = KeyBindings()
@@ -172,7 +174,7 @@ class Shell:
     def handle(self, text: str) -> int:
         """Run one submitted line (possibly several statements); returns the last exit code."""
         from kaito_shell.exec.batch import run_nodes
-        from kaito_shell.output.emit import emit_error
+        from kaito_shell.output.emit import emit_error, emit_internal_error
 
         try:
             nodes = parse_text(text, REGISTRY)
@@ -184,6 +186,9 @@ class Shell:
         except KeyboardInterrupt:
             self.env.stderr.write("interrupted\n")
             return 130
+        except Exception as exc:  # a bug in one command must not end the session
+            emit_internal_error(exc, self.env, self.debug)
+            return 1
 
     def run(self, *, over_early_prompt: bool = False) -> int:
         """Read and run lines until `exit` or Ctrl-D; the first prompt may be drawn over an early paint."""
@@ -204,10 +209,6 @@ class Shell:
             if text.strip():
                 code = self.handle(text)
         return 0 if self.session.exit_requested or code == 0 else code
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def run_shell(env: Environment, session: Session | None = None, debug: bool = False,
