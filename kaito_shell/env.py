@@ -44,10 +44,16 @@ class Environment:
 
     @property
     def color(self) -> bool:
-        """Colour only on a terminal, and never with NO_COLOR set or TERM=dumb."""
-        if "NO_COLOR" in self.environ or self.environ.get("TERM") == "dumb":
-            return False
-        return self.stdout_isatty
+        """Colour on stdout: only on a terminal, and never with NO_COLOR set or TERM=dumb."""
+        return self._color_allowed() and self.stdout_isatty
+
+    @property
+    def stderr_color(self) -> bool:
+        """Colour on stderr (errors, warnings, the spinner), by the same rules."""
+        return self._color_allowed() and self.stderr_isatty
+
+    def _color_allowed(self) -> bool:
+        return "NO_COLOR" not in self.environ and self.environ.get("TERM") != "dumb"
 
     @property
     def terminal_size(self) -> tuple[int, int]:

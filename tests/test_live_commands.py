@@ -42,6 +42,20 @@ def test_edit_before_applying(kcli, sandbox):
     assert live["resource"]["labelSelector"]["matchLabels"] == {"apps": "edited"}
 
 
+def test_a_broken_edit_is_reopened_with_the_changes_kept(kcli, tmp_path):
+    # first pass breaks the YAML; the second sees that broken text (edits kept) and repairs it
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nif grep -q 'apps: \\[' \"$1\"; then sed -i 's/apps: \\[/apps: fixed/' \"$1\"; "
+                      "else sed -i 's/apps: [a-z0-9]*$/apps: [/' \"$1\"; fi\n")
+    editor.chmod(0o755)
+    result = kcli(*DEPLOY, stdin="e\ny\ny\n", tty=True, extra_env={"EDITOR": str(editor)})
+    assert result.code == 0 and "the edited YAML does not parse" in result.err, result.err
+    live = yaml.safe_load(kcli("get", "workspace/phi4", "-o", "yaml").out)
+    assert live["resource"]["labelSelector"]["matchLabels"] == {"apps": "fixed"}
+    gave_up = kcli(*[("other" if w == "phi4" else w) for w in DEPLOY], stdin="e\nn\n", tty=True, extra_env={"EDITOR": str(editor)})
+    assert gave_up.code == 2 and "nothing was applied" in gave_up.err
+
+
 def test_the_server_rejection_is_a_validation_error(kcli):
     assert kcli("features", "enable", "disableNodeAutoProvisioning", "--yes").code == 0
     result = kcli(*DEPLOY, "--yes")

@@ -51,7 +51,5 @@ def attach(session: Session, env: Environment) -> tuple[Sandbox, str]:
     sandbox = Sandbox(speed=float(env.environ.get("KAITO_SANDBOX_SPEED", "1"))).start()
     path = os.path.join(str(env.state_dir), "sandbox.kubeconfig")
     sandbox.write_kubeconfig(path)
-    session.kubeconfig = path
-    session.context_override = "sandbox"
-    session._kubeconfig_info = None
+    session.use_kubeconfig(path, "sandbox")
     return sandbox, f"sandbox cluster at {sandbox.url} — kubectl: KUBECONFIG={path} kubectl get workspaces"

@@ -61,6 +61,15 @@ class Session:
 
     def context_names(self) -> list[str]:
         return [c.name for c in self.kubeconfig_info.contexts]
+
+    def use_kubeconfig(self, path: str, context: str) -> None:
+        """Switch to another kubeconfig file and context (read afresh on next use)."""
+        self.kubeconfig = path
+        self.context_override = context
+        self._kubeconfig_info = None
+        with self._gateway_lock:
+            self._gateways.clear()
+
     @property
     def kubeconfig_info(self) -> KubeconfigInfo:
         if self._kubeconfig_info is None:

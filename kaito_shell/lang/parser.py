@@ -10,7 +10,7 @@ from kaito_shell.lang.source import Source, Span
 from kaito_shell.lang.suggest import did_you_mean
 from kaito_shell.lang.tokenizer import Token, argv_source, split_statements, tokenize
 from kaito_shell.lang.values import ValueProblem, convert
-from kaito_shell.registry.spec import BOOL, CommandSpec, FlagSpec, Registry
+from kaito_shell.registry.spec import BOOL, CommandSpec, FlagSpec, Registry, find_flag
 
 HELP_WORDS = ("--help", "-h")
 
@@ -175,7 +175,7 @@ class _StatementParser:
     def _lookup(self, name: str, spec: CommandSpec | None) -> FlagSpec | None:
         if spec is None:
             return self.registry.global_flag(name)
-        return next((f for f in all_flags(spec.flags) if f.name == name or f.short == name), None)
+        return find_flag(all_flags(spec.flags), name)
 
     def _try_flag(self, tokens: list[Token], i: int, spec: CommandSpec | None, into: list[FlagNode]) -> int:
         """Parse the flag at tokens[i] into `into`; returns tokens consumed (0 = not this scope's flag)."""

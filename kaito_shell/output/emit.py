@@ -20,8 +20,7 @@ def emit(result: Result, fmt: str | None, env: Environment) -> None:
 
 
 def emit_error(err: KaitoError, env: Environment) -> None:
-    color = env.stderr_isatty and "NO_COLOR" not in env.environ
-    env.stderr.write(format_error(err, color=color))
+    env.stderr.write(format_error(err, color=env.stderr_color))
 
 
 def emit_internal_error(exc: BaseException, env: Environment, debug: bool) -> None:
@@ -64,6 +63,6 @@ def _pager_command(text: str, env: Environment) -> str | None:
 
 
 def _paint(text: str, sgr: str, env: Environment) -> str:
-    if env.stderr_isatty and "NO_COLOR" not in env.environ:
+    if env.stderr_color:
         return f"\x1b[{sgr}m{text}\x1b[0m"
     return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 # Value kinds understood by kaito_shell.lang.values.
@@ -150,4 +151,9 @@ class Registry:
         return item.summary if item else ""
 
     def global_flag(self, name: str) -> FlagSpec | None:
-        return next((f for f in self.global_flags if f.name == name or f.short == name), None)
+        return find_flag(self.global_flags, name)
+
+
+def find_flag(flags: Iterable[FlagSpec], name: str) -> FlagSpec | None:
+    """The flag called `name` (long name, or its one-letter short form), if any."""
+    return next((f for f in flags if f.name == name or f.short == name), None)

@@ -109,21 +109,36 @@ def _preview(inv: Invocation, changes: list[Change], facts: list[str]) -> None:
 
 
 def _edited(inv: Invocation, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The documents as edited in $EDITOR; a broken edit is reopened (with the edits kept) until it is fixed
+    or the person gives up."""
     from kaito_shell.output import interact, yamlio
+
+    text = yamlio.dump_all(documents)
+    while True:
+        text = interact.edit_text(inv.env, text)
+        try:
+            return _parse_edit(text)
+        except UsageError as err:
+            inv.env.stderr.write(f"error: {err.message}\n")
+            if interact.ask(inv.env, "Edit again (your changes are kept)?", "Yn") != "y":
+                raise UsageError(f"{err.message}; nothing was applied") from None
+
+
+def _parse_edit(text: str) -> list[dict[str, Any]]:
+    from kaito_shell.output import yamlio
     from kaito_shell.services import schema
 
-    text = interact.edit_text(inv.env, yamlio.dump_all(documents))
     try:
         edited = [d for d in yamlio.load_all(text) if d]
     except yamlio.YAMLError as exc:
-        raise UsageError(f"the edited YAML does not parse: {str(exc).splitlines()[0]}; nothing was applied") from None
+        raise UsageError(f"the edited YAML does not parse: {str(exc).splitlines()[0]}") from None
     for doc in edited:
         if not isinstance(doc, dict) or "kind" not in doc or "metadata" not in doc:
-            raise UsageError("every edited document needs apiVersion, kind and metadata; nothing was applied")
+            raise UsageError("every edited document needs apiVersion, kind and metadata")
         if str(doc.get("apiVersion", "")).startswith("kaito.sh/"):
             problems = schema.validate(doc)
             if problems:
-                raise UsageError(f"{doc['kind']}/{doc['metadata'].get('name')}: {problems[0]}; nothing was applied")
+                raise UsageError(f"{doc['kind']}/{doc['metadata'].get('name')}: {problems[0]}")
     return edited
 
 
@@ -134,7 +149,6 @@ def deliver(inv: Invocation, planned: Result) -> Result:
         return planned if clusters is None else dry_run_clusters(inv, planned, clusters)
     result = review_and_apply(inv, planned.documents, planned.facts)
     if inv.values.get("wait") and result.exit_code == 0:
-        from kaito_shell.kube.kinds import kind_of
         from kaito_shell.services.wait import wait_ready
 
         main = planned.documents[-1]

@@ -75,7 +75,7 @@ def _spinner(env: Environment) -> Any:
         return None
     from rich.console import Console
 
-    console = Console(file=env.stderr, no_color="NO_COLOR" in env.environ)
+    console = Console(file=env.stderr, no_color=not env.stderr_color)
     status = console.status("waiting…")
     status.start()
     return status

@@ -18,7 +18,7 @@ from kaito_shell.lang.parser import match_path
 from kaito_shell.lang.source import Source
 from kaito_shell.lang.tokenizer import SEP, Unterminated, tokenize
 from kaito_shell.lang.values import ref_kind
-from kaito_shell.registry.spec import BOOL, CommandSpec, FlagSpec, Registry
+from kaito_shell.registry.spec import BOOL, CommandSpec, FlagSpec, Registry, find_flag
 
 if TYPE_CHECKING:
     from kaito_shell.catalog.store import Catalog
@@ -249,10 +249,7 @@ def _has_flags(words: list[str]) -> bool:
 
 def _find_flag(spec: CommandSpec, registry: Registry, token: str) -> FlagSpec | None:
     name = token.lstrip("-")
-    for flag in all_flags(spec.flags) + list(registry.global_flags):
-        if flag.name == name or (flag.short and token == f"-{flag.short}"):
-            return flag
-    return None
+    return find_flag(all_flags(spec.flags), name) or registry.global_flag(name)
 
 
 def _pending_flag(spec: CommandSpec, registry: Registry, words: list[str]) -> FlagSpec | None:

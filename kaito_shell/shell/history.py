@@ -10,22 +10,10 @@ from kaito_shell.redact import redact
 
 
 def read_entries(path: Path) -> list[str]:
-    """Entries of a FileHistory file (`# date` lines, then `+line` lines per entry), oldest first."""
-    try:
-        text = path.read_text()
-    except (FileNotFoundError, UnicodeDecodeError):
-        return []
-    entries: list[str] = []
-    current: list[str] = []
-    for line in text.splitlines():
-        if line.startswith("+"):
-            current.append(line[1:])
-        elif current:
-            entries.append("\n".join(current))
-            current = []
-    if current:
-        entries.append("\n".join(current))
-    return entries
+    """The entries of a history file, oldest first (parsed by prompt_toolkit's FileHistory)."""
+    from prompt_toolkit.history import FileHistory
+
+    return list(reversed(list(FileHistory(str(path)).load_history_strings())))
 
 
 def ensure_private_file(path: Path) -> None:
