@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from kaito_shell.sandbox.resources import by_kind
 from kaito_shell.sandbox.store import Store
+from kaito_shell.sandbox.workloads import pod_ready
 
 
 class Reply(NamedTuple):
@@ -60,8 +61,7 @@ class Backends:
         assert ws_type is not None and pod_type is not None
         ws = self.store.get(ws_type, request.namespace, name)
         pod = self.store.get(pod_type, request.namespace, f"{name}-0")
-        ready = pod is not None and any(cs.get("ready") for cs in pod["status"].get("containerStatuses", []))
-        if not ready or ws is None:
+        if pod is None or not pod_ready(pod) or ws is None:
             return _json(503, {"detail": "no ready endpoints: the inference pod is not ready"})
         preset = ((ws.get("inference") or {}).get("preset") or {}).get("name", "")
         served = preset.rsplit("/", 1)[-1].lower()

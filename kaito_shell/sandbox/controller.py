@@ -106,6 +106,11 @@ def node_info(name: str) -> dict[str, str]:
             "machineID": uid[8:40], "operatingSystem": "linux", "osImage": "Ubuntu 22.04.5 LTS", "systemUUID": uid[:32]}
 
 
+def _add_finalizer(meta: dict[str, Any], finalizer: str) -> None:
+    if finalizer not in (meta.get("finalizers") or []):
+        meta["finalizers"] = [*(meta.get("finalizers") or []), finalizer]
+
+
 def node_ready_condition() -> dict[str, str]:
     stamp = now_rfc3339()
     return {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
@@ -300,8 +305,7 @@ class Controller:
             return self._finish_delete("Workspace", ws, WORKSPACE_FINALIZER)
         before = copy.deepcopy(ws)
         born = self._born_at(ws)
-        if WORKSPACE_FINALIZER not in (meta.get("finalizers") or []):
-            meta["finalizers"] = [*(meta.get("finalizers") or []), WORKSPACE_FINALIZER]
+        _add_finalizer(meta, WORKSPACE_FINALIZER)
         status = ws.setdefault("status", {})
         tuning = "tuning" in ws
         nodes = self._target_nodes(ws)
@@ -551,8 +555,7 @@ class Controller:
         if meta.get("deletionTimestamp"):
             return self._finish_delete("InferenceSet", iset, INFERENCESET_FINALIZER)
         before = copy.deepcopy(iset)
-        if INFERENCESET_FINALIZER not in (meta.get("finalizers") or []):
-            meta["finalizers"] = [*(meta.get("finalizers") or []), INFERENCESET_FINALIZER]
+        _add_finalizer(meta, INFERENCESET_FINALIZER)
         spec = iset.get("spec", {})
         wanted = int(spec.get("replicas", 1))
         ws_type = self._rtype("Workspace")
@@ -587,8 +590,7 @@ class Controller:
             return self._finish_delete("RAGEngine", rag, RAGENGINE_FINALIZER)
         before = copy.deepcopy(rag)
         born = self._born_at(rag)
-        if RAGENGINE_FINALIZER not in (meta.get("finalizers") or []):
-            meta["finalizers"] = [*(meta.get("finalizers") or []), RAGENGINE_FINALIZER]
+        _add_finalizer(meta, RAGENGINE_FINALIZER)
         status = rag.setdefault("status", {})
         gen = meta.get("generation", 1)
         if not self.clock.due(born, DELAYS["nodes"]):

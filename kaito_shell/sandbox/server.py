@@ -240,7 +240,7 @@ class Handler(BaseHTTPRequestHandler):
         dry_run = _dry_run(query)
         self._field_validation = _field_validation(query)
         if method == "GET" and target.name is None:
-            if query.get("watch", "").lower() in ("true", "1"):
+            if _flag(query, "watch"):
                 return self._watch(target, query)
             return self._list(target, query)
         if method == "GET":
@@ -258,7 +258,7 @@ class Handler(BaseHTTPRequestHandler):
     def _authorize(self, user: auth.User, method: str, target: Target, query: dict[str, str]) -> None:
         verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "get")
         if method == "GET" and target.name is None:
-            verb = "watch" if query.get("watch", "").lower() in ("true", "1") else "list"
+            verb = "watch" if _flag(query, "watch") else "list"
         resource = target.rtype.plural + (f"/{target.sub}" if target.sub else "")
         name = (target.name or "").split(":")[0] or None
         if not user.can(verb, target.rtype.group, resource):
@@ -510,7 +510,7 @@ class Handler(BaseHTTPRequestHandler):
         with book.cond:  # what is shown now and where following starts must be the same instant
             lines = book.read(ns, name, since, tail)
             seen = book.count(ns, name)
-        if query.get("follow", "").lower() not in ("true", "1"):
+        if not _flag(query, "follow"):
             text = "".join(f"{line}\n" for line in lines)
             return self._send(200, text.encode(), "text/plain")
         del pod
@@ -564,14 +564,19 @@ def _dry_run(query: dict[str, str]) -> bool:
     return True
 
 
+def _flag(query: dict[str, str], name: str) -> bool:
+    """A boolean query parameter (`?watch=true`, `?follow=1`)."""
+    return query.get(name, "").lower() in ("true", "1")
+
+
 def _watch_list(query: dict[str, str]) -> bool:
     """Whether a watch asks for `sendInitialEvents` (checked as the API server checks it)."""
-    if query.get("sendInitialEvents", "").lower() not in ("true", "1"):
+    if not _flag(query, "sendInitialEvents"):
         return False
     if query.get("resourceVersionMatch") != "NotOlderThan":
         raise ApiError(422, "resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch "
                             "to NotOlderThan")
-    if query.get("allowWatchBookmarks", "").lower() not in ("true", "1"):
+    if not _flag(query, "allowWatchBookmarks"):
         raise ApiError(422, "allowWatchBookmarks: Forbidden: sendInitialEvents requires setting allowWatchBookmarks "
                             "to true")
     return True

@@ -46,35 +46,24 @@ class Workloads:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._dirty: set[tuple[str, str, str]] = set()
+        self._dirty: set[str] = set()  # namespaces where a pod or workload changed
         self._lock = threading.Lock()
 
     def note(self, event: WatchEvent) -> bool:
-        """Record which workloads a change affects; True when there is work for `sync()`."""
-        meta = event.object.get("metadata", {})
-        namespace = meta.get("namespace", "")
+        """Remember the namespace of a pod or workload change; True when there is work for `sync()`."""
+        if event.resource != "/pods" and (event.resource not in WORKLOADS or event.type == "DELETED"):
+            return False
         with self._lock:
-            if event.resource in WORKLOADS and event.type != "DELETED":
-                self._dirty.add((WORKLOADS[event.resource], namespace, meta["name"]))
-            elif event.resource == "/pods":
-                self._dirty.add(("*", namespace, ""))
-            else:
-                return False
+            self._dirty.add(event.object.get("metadata", {}).get("namespace", ""))
         return True
 
     def sync(self) -> None:
-        """Recompute the status of every workload a change touched (one pod scan per namespace)."""
+        """Recompute workload status in every namespace that changed (one pod scan per namespace)."""
         with self._lock:
             dirty, self._dirty = self._dirty, set()
-        wanted: dict[str, set[str] | None] = {}  # namespace -> workload names, None = all of them
-        for kind, namespace, name in dirty:
-            if kind == "*":
-                wanted[namespace] = None
-            elif wanted.get(namespace, set()) is not None:
-                wanted.setdefault(namespace, set()).add(name)  # type: ignore[union-attr]
         pod_type = by_kind("Pod")
         assert pod_type is not None
-        for namespace, names in wanted.items():
+        for namespace in sorted(dirty):
             pods = [p for p in self.store.select(pod_type, namespace, copy_objects=False)[0]
                     if not p["metadata"].get("deletionTimestamp")]
             index: dict[tuple[str, str], set[int]] = {}
@@ -85,8 +74,7 @@ class Workloads:
                 rtype = by_kind(kind)
                 assert rtype is not None
                 for obj in self.store.select(rtype, namespace)[0]:
-                    if names is None or obj["metadata"]["name"] in names:
-                        self._sync_one(rtype, obj, [pods[n] for n in _matching(obj, index)])
+                    self._sync_one(rtype, obj, [pods[n] for n in _matching(obj, index)])
 
     def _sync_one(self, rtype: ResourceType, obj: dict[str, Any], pods: list[dict[str, Any]]) -> None:
         status = _status(rtype.kind, obj, len(pods), sum(1 for p in pods if pod_ready(p)))
