@@ -1,6 +1,8 @@
 """A real-terminal smoke test of the installed `kaito` binary (pexpect drives a pty)."""
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import pexpect
 import pytest
@@ -24,13 +26,23 @@ def terminal_env(tmp_path, **extra: str) -> dict[str, str]:
     return env
 
 
+@contextlib.contextmanager
+def spawned(args: list[str], env: dict[str, str], size: tuple[int, int] = (40, 160),
+            timeout: int = 30) -> Iterator[pexpect.spawn]:
+    """The installed `kaito` in a pty; killed on the way out if the test left it running."""
+    child = pexpect.spawn(str(venv_bin() / "kaito"), args, env=env, encoding="utf-8", timeout=timeout,
+                          dimensions=size)
+    try:
+        yield child
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+
+
 @pytest.fixture
 def terminal(tmp_path):
-    env = terminal_env(tmp_path)
-    child = pexpect.spawn(str(venv_bin() / "kaito"), env=env, encoding="utf-8", timeout=30, dimensions=(40, 160))
-    yield child
-    if child.isalive():
-        child.terminate(force=True)
+    with spawned([], terminal_env(tmp_path)) as child:
+        yield child
 
 
 def test_type_complete_switch_namespace_and_exit(terminal):
@@ -78,9 +90,7 @@ def test_newcomer_flow_on_the_sandbox(tmp_path):
     """The README's main command: `kaito --sandbox`, then deploy, watch it get Ready, logs, scale, RBAC, delete."""
     env = terminal_env(tmp_path, KAITO_SANDBOX_SPEED="20")
     env.pop("KUBECONFIG")
-    child = pexpect.spawn(str(venv_bin() / "kaito"), ["--sandbox"], env=env, encoding="utf-8", timeout=60,
-                          dimensions=(50, 200))
-    try:
+    with spawned(["--sandbox"], env, size=(50, 200), timeout=60) as child:
         child.expect("kaito sandbox:default> ")
         child.expect("sandbox cluster at https://127.0.0.1:")
         child.expect_exact(READY)
@@ -107,9 +117,6 @@ def test_newcomer_flow_on_the_sandbox(tmp_path):
         command("delete workspace/phi4 --yes", "workspace/phi4 deleted")
         child.send("exit\r")
         child.expect(pexpect.EOF)
-    finally:
-        if child.isalive():
-            child.terminate(force=True)
 
 
 def test_status_watch_follows_changes_until_ctrl_c(tmp_path, sandbox):
@@ -118,15 +125,10 @@ def test_status_watch_follows_changes_until_ctrl_c(tmp_path, sandbox):
     from kaito_shell.kube.gateway import Gateway
 
     env = terminal_env(tmp_path, KUBECONFIG=sandbox.kubeconfig)
-    child = pexpect.spawn(str(venv_bin() / "kaito"), ["status", "--watch"], env=env, encoding="utf-8", timeout=30,
-                          dimensions=(40, 160))
-    try:
+    with spawned(["status", "--watch"], env) as child:
         Gateway(sandbox.kubeconfig, "sandbox").apply(WORKSPACE)
         child.expect(r"phi4 +microsoft/Phi-4-mini-instruct")
         child.expect("Ready")
         child.sendcontrol("c")
         child.expect("stopped watching")
         child.expect(pexpect.EOF)
-    finally:
-        if child.isalive():
-            child.terminate(force=True)
