@@ -15,7 +15,6 @@ import os
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -23,23 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from timing import median, timed  # bench/ is a folder of scripts, not a package
+
 WORKSPACES = 1000
 NAMESPACES = 10
-
-
-def _median(samples: list[float]) -> float:
-    return round(statistics.median(samples), 1)
-
-
-def _timed(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, check=False)
-        samples.append((time.perf_counter() - start) * 1000)
-        if proc.returncode not in (0, 1):
-            raise RuntimeError(f"{cmd}: {proc.stderr.decode()[:300]}")
-    return samples
 
 
 def _populate(sandbox: Any) -> None:
@@ -137,28 +123,28 @@ def run(kaito: str, kubectl: str, runs: int = 7) -> dict[str, Any]:
         kubeconfig = sandbox.write_kubeconfig(os.path.join(home, "sandbox.kubeconfig"))
         env = {**os.environ, "HOME": home, "XDG_STATE_HOME": home, "KUBECONFIG": kubeconfig, "NO_COLOR": "1"}
         _populate(sandbox)
-        kaito_ms = _timed([kaito, "status", "-A"], env, runs)
-        kubectl_ms = _timed([kubectl, "get", "workspaces", "-A"], env, runs)
+        kaito_ms = timed([kaito, "status", "-A"], runs, env)
+        kubectl_ms = timed([kubectl, "get", "workspaces", "-A"], runs, env)
         server, dead_port = _blackhole()
         fleet = _fleet_kubeconfig(Path(home) / "fleet.kubeconfig", sandbox, dead_port)
         timeout = 2.0
-        fan_ms = _timed([kaito, "status", "--all-clusters", "--timeout", str(timeout)], {**env, "KUBECONFIG": fleet},
-                        max(3, runs // 2))
+        fan_ms = timed([kaito, "status", "--all-clusters", "--timeout", str(timeout)], max(3, runs // 2),
+                       {**env, "KUBECONFIG": fleet})
         in_process = _fan_out_in_process(fleet, timeout, max(3, runs // 2))
         server.close()
-        import_ms = _timed([sys.executable, "-c", "import gc; gc.set_threshold(100000, 50, 100); import kubernetes; "
-                            "gc.freeze()"], env, runs)
+        import_ms = timed([sys.executable, "-c", "import gc; gc.set_threshold(100000, 50, 100); import kubernetes; "
+                           "gc.freeze()"], runs, env)
         early, live = first_prompt_samples(kaito, env, runs)
-        prompt = {"first_prompt_median_ms": _median(early), "live_prompt_median_ms": _median(live), "runs": runs}
+        prompt = {"first_prompt_median_ms": median(early), "live_prompt_median_ms": median(live), "runs": runs}
         return {
-            "status_vs_kubectl": {"workspaces": WORKSPACES, "kaito_status_A_median_ms": _median(kaito_ms),
-                                  "kubectl_get_workspaces_A_median_ms": _median(kubectl_ms),
-                                  "anchor_python_import_kubernetes_ms": _median(import_ms),
+            "status_vs_kubectl": {"workspaces": WORKSPACES, "kaito_status_A_median_ms": median(kaito_ms),
+                                  "kubectl_get_workspaces_A_median_ms": median(kubectl_ms),
+                                  "anchor_python_import_kubernetes_ms": median(import_ms),
                                   "ratio": round(statistics.median(kaito_ms) / statistics.median(kubectl_ms), 2),
                                   "runs": runs},
             "fan_out": {"contexts": 10, "unreachable": 1, "timeout_s": timeout, "goal_ms": (timeout + 0.5) * 1000,
-                        "fan_out_call_median_ms": _median(in_process), "fan_out_call_max_ms": round(max(in_process), 1),
-                        "whole_command_median_ms": _median(fan_ms), "whole_command_max_ms": round(max(fan_ms), 1)},
+                        "fan_out_call_median_ms": median(in_process), "fan_out_call_max_ms": round(max(in_process), 1),
+                        "whole_command_median_ms": median(fan_ms), "whole_command_max_ms": round(max(fan_ms), 1)},
             "shell_prompt_with_kubeconfig": prompt,
         }
     finally:

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cluster  # bench/ is a folder of scripts, not a package
+from timing import summary, timed
 
 DEPLOY = ["deploy", "--name", "bench", "--model", "phi-4-mini-instruct", "--instance-type",
           "Standard_NC24ads_A100_v4", "--dry-run"]
@@ -38,21 +38,6 @@ TYPED_LINES = [
     "deploy --name x --feature-gates vLLM=true,enableMIG=false --runtime transformers",
     "use namespace team-a; models describe qwen2.5-coder-7b-instruct -o yaml",
 ]
-
-
-def timed(cmd: list[str], runs: int, env: dict[str, str]) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
-
-
-def summary(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return {"median_ms": round(statistics.median(ordered), 1), "p95_ms": round(p95, 1), "runs": len(ordered)}
 
 
 def shell_prompt(kaito: str, runs: int, env: dict[str, str]) -> dict[str, dict[str, float]]:
