@@ -219,3 +219,15 @@ def test_use_namespace_in_a_batch_file(kcli, tmp_path, sandbox):
     client.CoreV1Api(api).create_namespace({"metadata": {"name": "team-a"}})
     ok = kcli("run", "f.kaito")
     assert ok.code == 0 and "workspace/phi4\n" in ok.out
+
+
+def test_mutations_print_only_a_record_with_machine_output(kcli):
+    applied = kcli(*DEPLOY, "--yes", "--wait", "-o", "json")
+    record = json.loads(applied.out)  # the preview went to stderr, stdout is the record alone
+    assert applied.code == 0 and "# workspace/phi4 will be created" in applied.err
+    assert record["kind"] == "ApplyResult" and record["items"][0]["action"] == "create" and record["wait"]["ready"]
+    gate = json.loads(kcli("features", "disable", "vLLM", "--yes", "-o", "json").out)
+    assert gate == {"apiVersion": "kaito-shell/v1", "kind": "FeatureGateChange", "name": "vLLM", "enabled": False,
+                    "changed": True}
+    deleted = kcli("delete", "workspace/phi4", "--yes", "-o", "name")
+    assert deleted.code == 0 and deleted.out == "workspace/phi4\n"

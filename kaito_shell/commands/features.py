@@ -88,23 +88,32 @@ def _set(inv: Invocation, value: bool) -> Result:
     gateway = inv.gateway()
     deployment = _controller(gateway)
     current, ci, ai = gates.from_deployment(deployment, gates.defaults(inv.catalog()))
+    word = "enabled" if value else "disabled"
     if current[name] == value:
-        return Result.message(f"feature gate {name} is already {str(value).lower()}; unchanged")
+        return _changed(name, value, f"feature gate {name} is already {str(value).lower()}; unchanged", False)
     current[name] = value
     resolve_gates(inv.catalog(), {k: str(v).lower() for k, v in current.items()}, flag="gate")
     new_arg = gates.format_flag(current)
-    args = list(deployment["spec"]["template"]["spec"]["containers"][ci].get("args") or [])
+    container = deployment["spec"]["template"]["spec"]["containers"][ci]
+    args = list(container.get("args") or [])
     old_arg = args[ai] if ai is not None else "(no --feature-gates argument)"
     if ai is None:
         args.append(new_arg)
     else:
         args[ai] = new_arg
-    ops = [{"op": "replace" if deployment["spec"]["template"]["spec"]["containers"][ci].get("args") is not None else "add",
+    ops = [{"op": "replace" if container.get("args") is not None else "add",
             "path": f"/spec/template/spec/containers/{ci}/args", "value": args}]
     gateway.json_patch(kinds.DEPLOYMENT, CONTROLLER[0], CONTROLLER[1], ops, dry_run=True)
-    inv.env.stdout.write(f"deployment {CONTROLLER[1]} (namespace {CONTROLLER[0]}, context {gateway.context}):\n"
-                         f"- {old_arg}\n+ {new_arg}\n# the controller restarts with the new gates\n")
+    inv.preview.write(f"deployment {CONTROLLER[1]} (namespace {CONTROLLER[0]}, context {gateway.context}):\n"
+                      f"- {old_arg}\n+ {new_arg}\n# the controller restarts with the new gates\n")
     if not inv.confirm("change the controller's feature gates", f"{'Enable' if value else 'Disable'} {name}?"):
         return Result.cancelled("nothing changed")
     gateway.json_patch(kinds.DEPLOYMENT, CONTROLLER[0], CONTROLLER[1], ops)
-    return Result.message(f"feature gate {name} {'enabled' if value else 'disabled'}")
+    return _changed(name, value, f"feature gate {name} {word}", True)
+
+
+def _changed(name: str, value: bool, text: str, changed: bool) -> Result:
+    result = Result.message(text, data={"apiVersion": "kaito-shell/v1", "kind": "FeatureGateChange", "name": name,
+                                        "enabled": value, "changed": changed})
+    result.names = [f"featuregate/{name}"]
+    return result

@@ -112,6 +112,14 @@ def _pairs(mapping: dict[str, str] | None) -> str:
     return ", ".join(f"{k}={v}" for k, v in (mapping or {}).items()) or "-"
 
 
+def _outcome(inv: Invocation, kind: str, ref: Any, text: str, **fields: Any) -> Result:
+    """A mutation's result: its message, and for -o json|yaml|name a record of what happened."""
+    data = {"apiVersion": "kaito-shell/v1", "kind": kind, "ref": str(ref), "namespace": inv.namespace, **fields}
+    result = Result.message(text, data=data)
+    result.names = [str(ref)]
+    return result
+
+
 def delete(inv: Invocation) -> Result:
     from kaito_shell.output import interact
 
@@ -128,7 +136,7 @@ def delete(inv: Invocation) -> Result:
     if inv.session.live is not None:
         inv.session.live.refresh_soon()
     if inv.values["no_wait"]:
-        return Result.message(f"{ref} deletion requested")
+        return _outcome(inv, "DeleteResult", ref, f"{ref} deletion requested", state="deleting")
     return _await_deletion(inv, gateway, kind, ref, int(inv.values["wait_timeout"]))
 
 
@@ -140,20 +148,20 @@ def _await_deletion(inv: Invocation, gateway: Gateway, kind: kinds.Kind, ref: An
         while time.monotonic() < deadline:
             obj = gateway.find(kind, inv.namespace, ref.name)
             if obj is None:
-                return Result.message(f"{ref} deleted")
+                return _outcome(inv, "DeleteResult", ref, f"{ref} deleted", state="deleted")
             time.sleep(0.5)
     except KeyboardInterrupt:
-        return Result.message(f"stopped waiting; {ref} is still being deleted")
+        return _outcome(inv, "DeleteResult", ref, f"stopped waiting; {ref} is still being deleted", state="deleting")
     obj = gateway.find(kind, inv.namespace, ref.name)
     if obj is None:
-        return Result.message(f"{ref} deleted")
+        return _outcome(inv, "DeleteResult", ref, f"{ref} deleted", state="deleted")
     finalizers = ", ".join(obj["metadata"].get("finalizers") or [])
-    result = Result.message(
+    result = _outcome(inv, "DeleteResult", ref, 
         f"{ref} is stuck terminating after {timeout_s}s: finalizer {finalizers} was not removed.\n"
         f"  The KAITO controller removes it once the GPU nodes (NodeClaims) and pods are gone. Check it with\n"
         f"  `kubectl -n kaito-workspace logs deploy/kaito-workspace`; only if it is gone for good, remove the\n"
         f"  finalizer: kubectl -n {inv.namespace} patch {kind.plural}/{ref.name} --type merge "
-        "-p '{\"metadata\":{\"finalizers\":[]}}'")
+        "-p '{\"metadata\":{\"finalizers\":[]}}'", state="stuck", finalizers=obj["metadata"].get("finalizers") or [])
     result.exit_code = 1
     return result
 
@@ -182,12 +190,14 @@ def scale(inv: Invocation) -> Result:
     obj = gateway.get(kinds.INFERENCESET, inv.namespace, ref.name)
     current = (obj.get("spec") or {}).get("replicas", 1)
     if current == replicas:
-        return Result.message(f"{ref} already has {replicas} replica(s); unchanged")
+        return _outcome(inv, "ScaleResult", ref, f"{ref} already has {replicas} replica(s); unchanged",
+                        replicas=replicas, previous=current, changed=False)
     preview = gateway.merge_patch(kinds.INFERENCESET, inv.namespace, ref.name, {"spec": {"replicas": replicas}},
                                   sub="scale", dry_run=True)
-    inv.env.stdout.write(f"{ref}: replicas {current} → {preview['spec']['replicas']} "
+    inv.preview.write(f"{ref}: replicas {current} → {preview['spec']['replicas']} "
                          f"(each replica is one workspace on {instance_type_of(obj)})\n")
     if not inv.confirm(f"scale {ref}", f"Scale {ref} to {replicas}?"):
         return Result.cancelled("nothing changed")
     gateway.merge_patch(kinds.INFERENCESET, inv.namespace, ref.name, {"spec": {"replicas": replicas}}, sub="scale")
-    return Result.message(f"{ref} scaled to {replicas}")
+    return _outcome(inv, "ScaleResult", ref, f"{ref} scaled to {replicas}", replicas=replicas, previous=current,
+                    changed=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kaito_shell.errors import KaitoError, NotAvailable, UsageError, ValidationError
 from kaito_shell.lang.ast import CommandNode
@@ -82,6 +82,11 @@ class Invocation:
         self.warnings.append(message)
 
     @property
+    def preview(self) -> TextIO:
+        """Where previews and progress go: stdout, unless -o json|yaml|name keeps stdout for the result alone."""
+        return self.env.stderr if self.output in ("json", "yaml", "name") else self.env.stdout
+
+    @property
     def assume_yes(self) -> bool:
         """--yes on this command, or `set yes` for the session."""
         return bool(self.values.get("yes")) or self.session.assume_yes
@@ -93,7 +98,7 @@ class Invocation:
         if self.assume_yes:
             return True
         interact.refuse_without_terminal(self.env, action)
-        self.env.stdout.write(preface)
+        self.preview.write(preface)
         return interact.ask(self.env, question, "yN") == "y"
 
 

@@ -28,6 +28,7 @@ METRICS_CLIENT = "it needs the metrics client (Prometheus parsing of vLLM/KAITO 
 TABLE_OUT = ("table", "wide", "json", "yaml")
 LIST_OUT = ("table", "wide", "json", "yaml", "name")
 MANIFEST_OUT = ("yaml", "json")
+CHANGE_OUT = ("json", "yaml", "name")  # mutations: the text says what happened; these give a record of it
 
 # Global flags: accepted before or after any command, as in kubectl.
 GLOBAL_FLAGS = (
@@ -339,11 +340,12 @@ COMMANDS = [
                 args=(REQUIRED_REF,), flags=(YES, FlagSpec("no-wait", "return without waiting for the finalizers", BOOL),
                                              FlagSpec("wait-timeout", "how long to wait for finalizers", DURATION,
                                                       default=120)),
-                mutates=True, needs_cluster=True, examples=("delete workspace/phi4", "delete ragengine/docs --yes")),
+                outputs=CHANGE_OUT, mutates=True, needs_cluster=True,
+                examples=("delete workspace/phi4", "delete ragengine/docs --yes")),
     CommandSpec(("scale",), "set the replicas of an InferenceSet (explains what scales a Workspace)",
                 "kaito_shell.commands.resources:scale", args=(REQUIRED_REF,),
                 flags=(FlagSpec("replicas", "replica count", INT, minimum=0, required=True), YES),
-                mutates=True, needs_cluster=True, examples=("scale inferenceset/qwen --replicas 3",)),
+                outputs=CHANGE_OUT, mutates=True, needs_cluster=True, examples=("scale inferenceset/qwen --replicas 3",)),
     CommandSpec(("logs",), "logs of a workspace's pods", "kaito_shell.commands.logs:logs", args=(WORKSPACE_REF,),
                 flags=(FlagSpec("follow", "stream new lines (Ctrl-C stops)", BOOL, short="f"),
                        FlagSpec("tail", "last N lines per pod", INT, minimum=0),
@@ -374,11 +376,12 @@ COMMANDS = [
                 default_output="table", needs_cluster=True, examples=("features status enableMIG",)),
     CommandSpec(("features", "enable"), "turn a feature gate on in the controller (preview + confirm)",
                 "kaito_shell.commands.features:enable", args=(ArgSpec("gate", "feature gate", completer="feature_gate"),),
-                flags=(YES,), mutates=True, needs_cluster=True, examples=("features enable enableMIG",)),
+                flags=(YES,), outputs=CHANGE_OUT, mutates=True, needs_cluster=True,
+                examples=("features enable enableMIG",)),
     CommandSpec(("features", "disable"), "turn a feature gate off in the controller (preview + confirm)",
                 "kaito_shell.commands.features:disable",
-                args=(ArgSpec("gate", "feature gate", completer="feature_gate"),), flags=(YES,), mutates=True,
-                needs_cluster=True, examples=("features disable vLLM",)),
+                args=(ArgSpec("gate", "feature gate", completer="feature_gate"),), flags=(YES,), outputs=CHANGE_OUT,
+                mutates=True, needs_cluster=True, examples=("features disable vLLM",)),
     CommandSpec(("adapters", "list"), "adapters of a workspace", "kaito_shell.commands.adapters:list_adapters",
                 args=(WORKSPACE_REF,), outputs=LIST_OUT, default_output="table", needs_cluster=True,
                 examples=("adapters list workspace/phi3",)),
@@ -386,11 +389,11 @@ COMMANDS = [
                 "kaito_shell.commands.adapters:add", args=(WORKSPACE_REF,),
                 flags=(FlagSpec("adapter", "NAME=IMAGE", KEYVALUE, required=True, metavar="NAME=IMAGE"),
                        FlagSpec("strength", "adapter strength 0..1 (Transformers runtime only)"), YES),
-                mutates=True, needs_cluster=True,
+                outputs=CHANGE_OUT, mutates=True, needs_cluster=True,
                 examples=("adapters add workspace/phi3 --adapter sql=myacr.azurecr.io/sql-lora:1",)),
     CommandSpec(("adapters", "remove"), "remove an adapter from a workspace (preview + confirm)",
                 "kaito_shell.commands.adapters:remove", args=(WORKSPACE_REF,),
-                flags=(FlagSpec("adapter", "adapter name", required=True), YES), mutates=True,
+                flags=(FlagSpec("adapter", "adapter name", required=True), YES), outputs=CHANGE_OUT, mutates=True,
                 needs_cluster=True, examples=("adapters remove workspace/phi3 --adapter sql",)),
     CommandSpec(("auth", "check"), "check RBAC for every verb the shell uses (SelfSubjectAccessReview)",
                 "kaito_shell.commands.auth:check", outputs=TABLE_OUT, default_output="table",

@@ -66,8 +66,7 @@ def review_and_apply(inv: Invocation, documents: list[dict[str, Any]], facts: li
     while True:
         changes = server_check(gateway, documents)
         if all(c.action == UNCHANGED for c in changes):
-            return Result.message("\n".join(f"{c.ref} unchanged" for c in changes),
-                                  data=_summary(gateway, changes, applied=False))
+            return _applied("\n".join(f"{c.ref} unchanged" for c in changes), gateway, changes, applied=False)
         _preview(inv, changes, facts)
         if inv.assume_yes:
             break
@@ -86,26 +85,36 @@ def review_and_apply(inv: Invocation, documents: list[dict[str, Any]], facts: li
         inv.session.live.refresh_soon()
     lines = [f"{c.ref} {'created' if c.action == CREATE else 'configured' if c.action == UPDATE else 'unchanged'}"
              for c in changes]
-    return Result.message("\n".join(lines), data=_summary(gateway, changes, applied=True))
+    return _applied("\n".join(lines), gateway, changes, applied=True)
 
 
-def _summary(gateway: Gateway, changes: list[Change], applied: bool) -> dict[str, Any]:
-    return {"apiVersion": "kaito-shell/v1", "kind": "ApplyResult", "context": gateway.context, "applied": applied,
-            "items": [{"ref": c.ref, "namespace": c.manifest["metadata"].get("namespace"), "action": c.action}
-                      for c in changes]}
+def _applied(text: str, gateway: Gateway, changes: list[Change], applied: bool) -> Result:
+    """What happened, as text and (for -o json|yaml|name) an ApplyResult."""
+    result = Result.message(text, data={
+        "apiVersion": "kaito-shell/v1", "kind": "ApplyResult", "context": gateway.context, "applied": applied,
+        "items": [{"ref": c.ref, "namespace": c.manifest["metadata"].get("namespace"), "action": c.action}
+                  for c in changes]})
+    result.names = [c.ref for c in changes]
+    return result
 
 
 def _preview(inv: Invocation, changes: list[Change], facts: list[str]) -> None:
     from kaito_shell.output.emit import emit
+    from kaito_shell.output.formatters import render
 
     documents = [c.manifest for c in changes if c.action != UNCHANGED]
-    emit(Result.manifests(documents, facts), "yaml", inv.env)
+    out = inv.preview
+    if out is inv.env.stdout:
+        emit(Result.manifests(documents, facts), "yaml", inv.env)  # paged when long
+    else:
+        out.write(render(Result.manifests(documents, facts), "yaml", color=inv.env.stderr_color))
+    color = inv.env.color if out is inv.env.stdout else inv.env.stderr_color
     for change in changes:
         if change.action == UPDATE:
-            inv.env.stdout.write(colour(change.diff) if inv.env.color else change.diff)
+            out.write(colour(change.diff) if color else change.diff)
         verb = {CREATE: "will be created", UPDATE: "will be changed (diff above)", UNCHANGED: "is unchanged"}
-        inv.env.stdout.write(f"# {change.ref} {verb[change.action]}\n")
-    inv.env.stdout.flush()
+        out.write(f"# {change.ref} {verb[change.action]}\n")
+    out.flush()
 
 
 def _edited(inv: Invocation, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -152,9 +161,12 @@ def deliver(inv: Invocation, planned: Result) -> Result:
         from kaito_shell.services.wait import wait_ready
 
         main = planned.documents[-1]
-        inv.env.stdout.write(result.text + "\n")
-        return wait_ready(inv.gateway(), inv.env, main["metadata"]["namespace"], main["metadata"]["name"],
-                          int(inv.values.get("wait_timeout") or 1800), kind_of(main))
+        inv.preview.write(result.text + "\n")
+        waited = wait_ready(inv.gateway(), inv.env, main["metadata"]["namespace"], main["metadata"]["name"],
+                            int(inv.values.get("wait_timeout") or 1800), kind_of(main))
+        waited.data = {**result.data, "wait": {"ready": waited.exit_code == 0, "message": waited.text}}
+        waited.names = result.names
+        return waited
     return result
 
 
