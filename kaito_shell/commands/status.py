@@ -33,15 +33,12 @@ def workspace_row(ws: dict[str, Any], cluster: str | None = None) -> dict[str, A
     meta, status_ = ws["metadata"], ws.get("status") or {}
     ready_nodes = len(status_.get("workerNodes") or []) if diagnose.is_true(ws, "ResourceReady") else 0
     target = status_.get("targetNodeCount")
-    row = {"cluster": cluster, "namespace": meta.get("namespace"), "name": meta["name"], "model": model_of(ws),
-           "instance": instance_type_of(ws), "nodes": f"{ready_nodes}/{target if target is not None else '?'}",
-           "state": status_.get("state") or ("Deleting" if meta.get("deletionTimestamp") else "Pending"),
-           "age": age(meta.get("creationTimestamp")),
-           "runtime": (meta.get("annotations") or {}).get("kaito.sh/runtime", "vllm"),
-           "progress": progress_line(ws), "kind": "tuning" if "tuning" in ws else "inference"}
-    if meta.get("deletionTimestamp"):
-        row["state"] = "Deleting"
-    return row
+    return {"cluster": cluster, "namespace": meta.get("namespace"), "name": meta["name"], "model": model_of(ws),
+            "instance": instance_type_of(ws), "nodes": f"{ready_nodes}/{target if target is not None else '?'}",
+            "state": "Deleting" if meta.get("deletionTimestamp") else status_.get("state") or "Pending",
+            "age": age(meta.get("creationTimestamp")),
+            "runtime": (meta.get("annotations") or {}).get("kaito.sh/runtime", "vllm"),
+            "progress": progress_line(ws), "kind": "tuning" if "tuning" in ws else "inference"}
 
 
 def record(row: dict[str, Any]) -> dict[str, Any]:
