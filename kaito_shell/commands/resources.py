@@ -141,17 +141,26 @@ def delete(inv: Invocation) -> Result:
 
 
 def _await_deletion(inv: Invocation, gateway: Gateway, kind: kinds.Kind, ref: Any, timeout_s: int) -> Result:
+    from kaito_shell.services.wait import progress_spinner
+
     inv.env.stderr.write(f"waiting up to {timeout_s}s for KAITO to clean up {ref} (Ctrl-C stops waiting)…\n")
     inv.env.stderr.flush()
-    deadline = time.monotonic() + timeout_s
+    started = time.monotonic()
+    spinner = progress_spinner(inv.env)
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() < started + timeout_s:
             obj = gateway.find(kind, inv.namespace, ref.name)
             if obj is None:
                 return _outcome(inv, "DeleteResult", ref, f"{ref} deleted", state="deleted")
+            if spinner is not None:
+                left = ", ".join(obj["metadata"].get("finalizers") or []) or "the API server"
+                spinner.update(f"{ref}: waiting on {left} ({time.monotonic() - started:.0f}s)")
             time.sleep(0.5)
     except KeyboardInterrupt:
         return _outcome(inv, "DeleteResult", ref, f"stopped waiting; {ref} is still being deleted", state="deleting")
+    finally:
+        if spinner is not None:
+            spinner.stop()
     obj = gateway.find(kind, inv.namespace, ref.name)
     if obj is None:
         return _outcome(inv, "DeleteResult", ref, f"{ref} deleted", state="deleted")

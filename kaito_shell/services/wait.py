@@ -24,7 +24,7 @@ def wait_ready(gateway: Gateway, env: Environment, namespace: str, name: str, ti
                kind: kinds.Kind = kinds.WORKSPACE) -> Result:
     """Poll until done; the Result says how it ended (exit 1 on failure or timeout)."""
     deadline = time.monotonic() + timeout_s
-    spinner = _spinner(env)
+    spinner = progress_spinner(env)
     last = ""
     try:
         while True:
@@ -70,7 +70,8 @@ def _check(gateway: Gateway, obj: dict[str, Any], kind: kinds.Kind) -> tuple[boo
     return False, failing.summary if failing else None, progress_line(obj)
 
 
-def _spinner(env: Environment) -> Any:
+def progress_spinner(env: Environment) -> Any:
+    """A rich status spinner on stderr (call .update(text), .stop()); None when stderr is not a terminal."""
     if not env.stderr_isatty:
         return None
     from rich.console import Console
