@@ -84,7 +84,7 @@ def _fan_out_in_process(kubeconfig: str, timeout: float, runs: int) -> list[floa
     """The fan-out itself (process start and the kubernetes import excluded), fresh clients each run."""
     from kaito_shell.exec.session import Session
     from kaito_shell.kube import kinds
-    from kaito_shell.services.fanout import fan_out
+    from kaito_shell.flows.fanout import fan_out
 
     samples = []
     for _ in range(runs):

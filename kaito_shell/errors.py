@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from kaito_shell.lang.source import Source, Span
+    from kaito_shell.source import Source, Span
 
 E = TypeVar("E", bound="KaitoError")
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
@@ -61,8 +61,12 @@ class RuntimeFailure(KaitoError):
 
 
 class BatchErrors(UsageError):
-    """Several located errors found while validating a batch file; nothing ran."""
+    """Several located errors found while validating (or pre-checking) a batch; nothing ran.
 
-    def __init__(self, errors: list[KaitoError]) -> None:
-        super().__init__(f"{len(errors)} error(s); nothing was run")
+    Exit code 2 when any input is wrong, else the errors' own (1: the cluster said no)."""
+
+    def __init__(self, errors: list[KaitoError], outcome: str = "nothing was run") -> None:
+        super().__init__(f"{len(errors)} error(s); {outcome}")
         self.errors = errors
+        codes = {e.exit_code for e in errors}
+        self.exit_code = EXIT_USAGE if EXIT_USAGE in codes else max(codes)

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from kaito_shell.app.cli import run
 from kaito_shell.errors import KaitoError
 from kaito_shell.lang.parser import parse_text
-from kaito_shell.lang.source import Span
+from kaito_shell.source import Span
 from kaito_shell.registry.table import REGISTRY
 
 LONG_RUNNING = {"serve"}  # `sandbox serve` runs until Ctrl-C

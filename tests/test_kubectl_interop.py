@@ -46,7 +46,7 @@ def test_kubectl_kaito_status_through_plugin_discovery(kubectl, kcli):
     assert "kubectl-kaito" in kubectl("plugin", "list").stdout
     status = kubectl("kaito", "status")
     assert status.returncode == 0, status.stderr
-    assert status.stdout.splitlines()[1].split()[:2] == ["phi4", "microsoft/Phi-4-mini-instruct"]
+    assert status.stdout.splitlines()[1].split()[:3] == ["workspace", "phi4", "microsoft/Phi-4-mini-instruct"]
     assert "Ready" in kubectl("kaito", "status", "workspace/phi4").stdout
 
 
@@ -72,7 +72,7 @@ def test_the_whole_flow_through_kubectl_kaito(kubectl):
     assert "allowed" in kubectl("kaito", "auth", "check", "--context", "sandbox-viewer").stdout
     refused = kubectl("kaito", "delete", "workspace/phi4")
     assert refused.returncode == 2 and "without a terminal" in refused.stderr
-    assert kubectl("kaito", "delete", "workspace/phi4", "--yes").stdout.strip() == "workspace/phi4 deleted"
+    assert kubectl("kaito", "delete", "workspace/phi4", "--yes").stdout.strip().endswith("workspace/phi4 deleted")
 
 
 WORKSPACE_YAML = """apiVersion: kaito.sh/v1beta1

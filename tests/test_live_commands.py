@@ -56,23 +56,30 @@ def test_a_broken_edit_is_reopened_with_the_changes_kept(kcli, tmp_path):
     assert gave_up.code == 2 and "nothing was applied" in gave_up.err
 
 
-def test_the_server_rejection_is_a_validation_error(kcli):
-    assert kcli("features", "enable", "disableNodeAutoProvisioning", "--yes").code == 0
-    result = kcli(*DEPLOY, "--yes")
-    assert result.code == 2 and "the cluster rejected workspace/phi4" in result.err and "must be empty" in result.err
+def test_a_server_rejection_says_nothing_was_applied_and_exits_1(kcli):
+    assert kcli(*DEPLOY, "--yes").code == 0
+    other_size = [w if w != "Standard_NC24ads_A100_v4" else "Standard_NC48ads_A100_v4" for w in DEPLOY]
+    result = kcli(*other_size, "--yes")
+    assert result.code == 1 and "the cluster rejected workspace/phi4" in result.err
+    assert "instanceType cannot be changed" in result.err and "nothing was applied" in result.err
+    live = yaml.safe_load(kcli("get", "ws/phi4", "-o", "yaml").out)
+    assert live["resource"]["instanceType"] == "Standard_NC24ads_A100_v4"
 
 
 def test_wait_until_ready_and_status_views(kcli):
     result = kcli(*DEPLOY, "--yes", "--wait")
     assert result.code == 0 and "workspace/phi4 is Ready" in result.out
     table = kcli("status")
-    assert table.out.splitlines()[0].split() == ["NAME", "MODEL", "INSTANCE", "TYPE", "NODES", "STATE", "AGE"]
-    assert "phi4   microsoft/Phi-4-mini-instruct   Standard_NC24ads_A100_v4     1/1   Ready" in table.out
+    assert table.out.splitlines()[0].split() == ["KIND", "NAME", "MODEL", "INSTANCE", "TYPE", "NODES", "READY",
+                                                 "STATE", "AGE"]
+    assert table.out.splitlines()[1].split()[:7] == ["workspace", "phi4", "microsoft/Phi-4-mini-instruct",
+                                                     "Standard_NC24ads_A100_v4", "1/1", "1/1", "Ready"]
     assert kcli("status", "-A").out.splitlines()[1].startswith("default")
+    assert kcli("status", "--all", "-o", "name").out == kcli("status", "-A", "-o", "name").out == "workspace/phi4\n"
     one = kcli("status", "workspace/phi4")
     assert one.code == 0 and "ok:  Ready: serving; all pods healthy" in one.out and "phi4-0   yes" in one.out
     data = json.loads(kcli("status", "-o", "json").out)
-    assert data["kind"] == "WorkspaceStatusList" and data["items"][0]["nodes"] == "1/1"
+    assert data["kind"] == "StatusList" and data["items"][0]["nodes"] == "1/1"
     assert kcli("status", "-o", "name").out == "workspace/phi4\n"
 
 
@@ -84,7 +91,7 @@ def test_status_explains_failures(kcli, sandbox):
     assert result.code == 1 and "failing:  no GPU quota" in result.out and "`models estimate" in result.out
     waited = kcli("deploy", "--name", "other", "--model", "phi-4", "--instance-type", "Standard_NC24ads_A100_v4",
                   "--yes", "--wait")
-    assert waited.code == 1 and "is not going to become ready: no GPU quota" in waited.out
+    assert waited.code == 1 and "workspace/other is Failing: no GPU quota" in waited.out
 
 
 def test_status_finds_a_missing_token_secret(kcli):
@@ -128,7 +135,8 @@ def test_delete_waits_and_explains_a_stuck_delete(kcli, sandbox):
     kcli(*DEPLOY, "--yes", "--wait")
     assert kcli("delete", "workspace/phi4").code == 2
     deleted = kcli("delete", "workspace/phi4", "--yes")
-    assert deleted.code == 0 and deleted.out.strip() == "workspace/phi4 deleted"
+    assert deleted.code == 0 and deleted.out.strip().endswith("# workspace/phi4 will be deleted\nworkspace/phi4 deleted")
+    assert kcli("get", "-o", "name").out == ""
     sandbox.controller.scenario = "stuck-delete"
     kcli(*DEPLOY, "--yes", "--wait")
     stuck = kcli("delete", "workspace/phi4", "--yes", "--wait-timeout", "1s")
@@ -140,7 +148,7 @@ def test_scale(kcli):
          "Standard_NC24ads_A100_v4", "--replicas", "2", "--yes", "--wait")
     scaled = kcli("scale", "inferenceset/qwen", "--replicas", "3", "--yes")
     assert scaled.code == 0 and "replicas 2 → 3" in scaled.out
-    wait_until(lambda: len(json.loads(kcli("status", "-o", "json").out)["items"]) == 3)
+    wait_until(lambda: len(json.loads(kcli("get", "workspaces", "-o", "json").out)["items"]) == 3)
     kcli(*DEPLOY, "--yes")
     explained = kcli("scale", "workspace/phi4", "--replicas", "2")
     assert explained.code == 2 and "is not scaled by replicas" in explained.err and "--replicas 2" in explained.err
@@ -150,11 +158,12 @@ def test_health_check(kcli, sandbox):
     kcli(*DEPLOY, "--yes", "--wait")
     healthy = kcli("health", "check", "--workspace", "phi4", "--detailed")
     assert healthy.code == 0 and "GET /health      pass     HTTP 200" in healthy.out
-    assert "1 of 1 workspace(s) healthy" in healthy.out
+    assert "1 of 1 object(s) healthy" in healthy.out
+    assert kcli("health", "check", "phi4").out == kcli("health", "check", "workspace/phi4").out
     sandbox.controller.scenario = "crash-loop"
     kcli("deploy", "--name", "crash", "--model", "phi-4", "--instance-type", "Standard_NC24ads_A100_v4", "--yes", "--wait")
     failing = kcli("health", "check", "--all")
-    assert failing.code == 1 and "failing: crash" in failing.out
+    assert failing.code == 1 and "failing: workspace/crash" in failing.out
     report = kcli("health", "check", "--all", "-o", "report")
     assert report.out.startswith("# KAITO health report") and "| pods ready | FAIL |" in report.out
 

@@ -32,10 +32,10 @@ def test_status_across_clusters_with_a_dead_one(tmp_path, fleet):
     code, out, err, seconds = kaito(tmp_path, fleet, "status", "--all-clusters", "--timeout", "1")
     assert code == 1 and seconds < 1 + 1.0
     lines = out.splitlines()
-    assert lines[0].split()[:2] == ["CLUSTER", "NAME"]
+    assert lines[0].split()[:3] == ["CLUSTER", "KIND", "NAME"]
     assert any(line.startswith("a ") and "phi4" in line for line in lines)
     assert any(line.startswith("dead ") and "ERROR" in line for line in lines)
-    assert "2 of 3 clusters answered; failed: dead (" in out and "no answer within 1s" in out
+    assert "2 of 3 cluster(s) answered; no answer: dead (" in out and "no answer within 1s)" in out
 
 
 def test_json_shape_and_named_clusters(tmp_path, fleet):
@@ -44,8 +44,8 @@ def test_json_shape_and_named_clusters(tmp_path, fleet):
     assert code == 0 and [(i["cluster"], i["metadata"]["name"]) for i in data["items"]] == [("a", "phi4")]
     code, out, _, _ = kaito(tmp_path, fleet, "status", "--cluster", "a,nowhere", "-o", "json")
     items = json.loads(out)["items"]
-    assert code == 1 and items[-1] == {"cluster": "nowhere", "name": "-", "state": "ERROR",
-                                       "progress": "no context 'nowhere' in the kubeconfig",
+    assert code == 1 and items[-1] == {"cluster": "nowhere", "namespace": "-", "kind": "-", "name": "-",
+                                       "state": "ERROR", "progress": "no context 'nowhere' in the kubeconfig",
                                        "error": "no context 'nowhere' in the kubeconfig"}
 
 
@@ -61,7 +61,7 @@ def test_deploy_dry_run_on_several_clusters(tmp_path, fleet):
 
 def test_health_across_clusters(tmp_path, fleet):
     code, out, _, _ = kaito(tmp_path, fleet, "health", "check", "--all", "--cluster", "a,b")
-    assert code == 0 and "1 of 1 workspace(s) healthy" in out
+    assert code == 0 and "1 of 1 object(s) healthy" in out
 
 
 def test_fan_out_flags_only_where_they_make_sense(tmp_path, fleet):

@@ -3,7 +3,7 @@
 from conftest import make_env
 
 from kaito_shell.errors import UsageError
-from kaito_shell.lang.source import Source, Span
+from kaito_shell.source import Source, Span
 from kaito_shell.output.emit import _pager_command, emit
 from kaito_shell.output.errors import format_error
 from kaito_shell.output.formatters import render

@@ -38,7 +38,7 @@ def test_repeated_flags_collect_and_maps_merge():
     node = one("deploy --name x --model m --adapter a=img/a:1 --adapter b=img/b:1 "
                "--feature-gates vLLM=true --feature-gates enableMIG=false,ModelMirror=true")
     values = node.values()
-    assert values["adapter"] == [("a", "img/a:1"), ("b", "img/b:1")]
+    assert values["adapter"] == ["a=img/a:1", "b=img/b:1"]
     assert values["feature_gates"] == {"vLLM": "true", "enableMIG": "false", "ModelMirror": "true"}
 
 

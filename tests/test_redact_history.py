@@ -4,7 +4,7 @@ import stat
 import pytest
 
 from kaito_shell.redact import contains_secret, redact
-from kaito_shell.shell.history import make_history, read_entries
+from kaito_shell.exec.history import make_history, read_entries
 
 
 @pytest.mark.parametrize("secret", [

@@ -111,7 +111,7 @@ def test_newcomer_flow_on_the_sandbox(tmp_path):
         command("status", "phi4 +microsoft/Phi-4-mini-instruct")
         command("logs phi4 --tail 2", r"Uvicorn running")
         command("deploy --name qwen --model qwen2.5-coder-7b-instruct --instance-type Standard_NC24ads_A100_v4 "
-                "--replicas 1 --yes --wait", "inferenceset/qwen is ready")
+                "--replicas 1 --yes --wait", "inferenceset/qwen is Ready")
         command("scale inferenceset/qwen --replicas 2 --yes", "inferenceset/qwen scaled to 2")
         command("auth check --context sandbox-viewer", r"context sandbox-viewer: \d+ of \d+ allowed")
         command("delete workspace/phi4 --yes", "workspace/phi4 deleted")

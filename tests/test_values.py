@@ -57,7 +57,7 @@ def test_maps_and_pairs():
 def test_refs_with_aliases_and_defaults():
     assert parse_ref("ws/phi4", ("workspace",)) == ResourceRef("workspace", "phi4")
     assert parse_ref("ragengine/docs", ("ragengine",)) == ResourceRef("ragengine", "docs")
-    assert parse_ref("phi4", ("workspace", "inferenceset")) == ResourceRef("workspace", "phi4")
+    assert parse_ref("phi4", ("workspace", "inferenceset")) == ResourceRef("workspace", "phi4", explicit=False)
     assert str(parse_ref("is/x", ("workspace", "inferenceset"))) == "inferenceset/x"
     with pytest.raises(ValueProblem) as info:
         parse_ref("workspce/x", ("workspace",))

@@ -8,23 +8,12 @@ from typing import TYPE_CHECKING
 
 from kaito_shell.env import Environment
 from kaito_shell.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, KaitoError
+from kaito_shell.runtime import short_lived_gc
 
 if TYPE_CHECKING:
     from kaito_shell.exec.session import Session
 
 INTERRUPTED = 130
-
-
-def short_lived_gc() -> None:
-    """A one-shot command allocates heavily while importing (the kubernetes client especially) and then exits:
-    collecting rarely until then saves a third of its run time. Long-running modes call `long_lived_gc`."""
-    gc.set_threshold(100_000, 50, 100)
-
-
-def long_lived_gc() -> None:
-    """The shell and servers: keep what start-up made out of every future collection, then collect as usual."""
-    gc.freeze()
-    gc.set_threshold(700, 10, 10)
 
 
 def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
@@ -155,7 +144,7 @@ def _run_text(argv: list[str], env: Environment) -> int:
     from kaito_shell.errors import UsageError
     from kaito_shell.exec.batch import run_batch
     from kaito_shell.lang.parser import parse_globals
-    from kaito_shell.lang.source import Source
+    from kaito_shell.source import Source
     from kaito_shell.registry.table import REGISTRY
 
     at = argv.index("-c")
@@ -163,11 +152,12 @@ def _run_text(argv: list[str], env: Environment) -> int:
         raise UsageError("-c needs the commands to run", hint='e.g. kaito -c "models list; models describe phi-4"')
     rest = argv[:at] + argv[at + 2 :]
     dry_run = "--dry-run" in rest
-    globals_ = parse_globals([a for a in rest if a != "--dry-run"], REGISTRY)
+    globals_ = parse_globals([a for a in rest if a not in ("--dry-run", "--yes", "-y")], REGISTRY)
     if globals_ is None:
-        raise UsageError("with -c, only global flags and --dry-run may be given outside the quoted commands",
+        raise UsageError("with -c, only global flags, --dry-run and --yes may be given outside the quoted commands",
                          hint='put command flags inside the -c string')
     session = _session(env, globals_)
+    session.assume_yes = "--yes" in rest or "-y" in rest
     _maybe_sandbox(session, env, globals_)
     return run_batch(Source(argv[at + 1], "<-c>"), session, env, dry_run=dry_run)
 
@@ -175,6 +165,6 @@ def _run_text(argv: list[str], env: Environment) -> int:
 def _run_stdin(env: Environment, session: Session) -> int:
     """Commands piped on stdin run like a batch file (validated whole first)."""
     from kaito_shell.exec.batch import run_batch
-    from kaito_shell.lang.source import Source
+    from kaito_shell.source import Source
 
     return run_batch(Source(env.stdin.read(), "<stdin>", is_file=True), session, env)

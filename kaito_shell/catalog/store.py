@@ -22,7 +22,7 @@ from kaito_shell.catalog.types import (
     Sku,
     Template,
 )
-from kaito_shell.lang.suggest import closest
+from kaito_shell.suggest import closest
 
 
 def _tuple_fields(d: dict[str, Any], *names: str) -> dict[str, Any]:

@@ -57,11 +57,18 @@ def _desired(ws: dict[str, Any], adapters: list[dict[str, Any]]) -> dict[str, An
             "resource": copy.deepcopy(ws.get("resource") or {}), "inference": inference}
 
 
-def add(inv: Invocation) -> Result:
-    from kaito_shell.services.apply import review_and_apply
+def _apply(inv: Invocation, ws: dict[str, Any], adapters: list[dict[str, Any]], fact: str) -> Result:
+    from kaito_shell.flows.apply import applied_result, carry_out, stage_documents
 
+    gateway = inv.gateway()
+    documents = [_desired(ws, adapters)]
+    return carry_out(inv, gateway, lambda gw: stage_documents(gw, documents, [fact]), applied_result,
+                     action=f"change context {gateway.context}", question="Apply to context {context}?")
+
+
+def add(inv: Invocation) -> Result:
     ws = _workspace(inv)
-    name, image = inv.values["adapter"]
+    name, image = rules.adapter_source(inv.values["adapter"], "adapter")
     current = _adapters(ws)
     pairs = [(_source(a).get("name", ""), _source(a).get("image", "")) for a in current]
     strengths = {_source(a).get("name", ""): a["strength"] for a in current if "strength" in a}
@@ -70,13 +77,11 @@ def add(inv: Invocation) -> Result:
     checked = rules.adapters([*pairs, (name, image)], strengths, _runtime(ws))
     adapters = [{"source": {"name": a.name, "image": a.image}, **({"strength": a.strength} if a.strength else {})}
                 for a in checked]
-    return review_and_apply(inv, [_desired(ws, adapters)], [f"kaito: add adapter {name} to workspace/"
-                                                            f"{ws['metadata']['name']} ({image})"])
+    return _apply(inv, ws, adapters, f"kaito: add adapter {name} to workspace/{ws['metadata']['name']} ({image})")
 
 
 def remove(inv: Invocation) -> Result:
-    from kaito_shell.lang.suggest import did_you_mean
-    from kaito_shell.services.apply import review_and_apply
+    from kaito_shell.suggest import did_you_mean
 
     ws = _workspace(inv)
     name = inv.values["adapter"]
@@ -87,5 +92,4 @@ def remove(inv: Invocation) -> Result:
                               hint=did_you_mean(name, names) or (f"adapters: {', '.join(names)}" if names else
                                                                  "it has no adapters"))
     remaining = [a for a in current if _source(a).get("name") != name]
-    return review_and_apply(inv, [_desired(ws, remaining)], [f"kaito: remove adapter {name} from workspace/"
-                                                             f"{ws['metadata']['name']}"])
+    return _apply(inv, ws, remaining, f"kaito: remove adapter {name} from workspace/{ws['metadata']['name']}")

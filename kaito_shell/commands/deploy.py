@@ -34,7 +34,9 @@ def plan(inv: Invocation) -> Result:
             warnings.append(f"{fit.problem} (bypassed: kaito.sh/bypass-resource-checks)")
         elif fit.problem:
             raise ValidationError(fit.problem, flag=fit.flag, hint=fit.hint)
-    adapters = rules.adapters(v["adapter"], v["adapter_strength"], runtime)
+    sources = [rules.adapter_source(text, "adapter", i) for i, text in enumerate(v["adapter"])]
+    strengths = rules.adapter_strengths(v["adapter_strength"], [name for name, _ in sources])
+    adapters = rules.adapters(sources, strengths, runtime)
     rules.check_gated(choice, v["model_access_secret"])
     labels = rules.label_selector(v["label_selector"], name)
     inference = render.InferenceSpec(choice.preset_name, v["model_access_secret"], config_name,
@@ -59,7 +61,7 @@ def plan(inv: Invocation) -> Result:
 
 
 def run(inv: Invocation) -> Result:
-    from kaito_shell.services.apply import deliver
+    from kaito_shell.commands.manifests import deliver
 
     planned = plan(inv)
     if not inv.dry_run:

@@ -7,37 +7,50 @@ import json
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.kube import kinds
 from kaito_shell.output.result import Result, Section
-from kaito_shell.services import workspace_view
+from kaito_shell.flows import evidence
+from kaito_shell.flows.resolve import find_object
+from kaito_shell.services.objects import SERVICE_PORT, InferenceSet, RagEngine, view
 
 
 def endpoint(inv: Invocation) -> Result:
-    ref = inv.args["workspace"]
     gateway = inv.gateway()
     ns = inv.namespace
-    gateway.get(kinds.BY_REF[ref.kind], ns, ref.name)
-    service = gateway.find(kinds.SERVICE, ns, ref.name)
+    ref, obj = find_object(gateway, ns, inv.args["workspace"])
+    v = view(obj)
+    service = gateway.find(kinds.SERVICE, ns, v.service_name)
     if service is None:
-        result = Result.message(f"{ref} has no Service yet (KAITO creates `{ref.name}` once its nodes are ready); "
-                                f"`status {ref}` shows progress")
+        where = (f"its replicas serve it: `status -o wide` lists them, `endpoint workspace/REPLICA` shows one"
+                 if isinstance(v, InferenceSet) else f"KAITO creates `{v.service_name}` once its nodes are ready; "
+                 f"`status {ref}` shows progress")
+        result = Result.message(f"{ref} has no Service {v.service_name} ({where})")
         result.exit_code = 1
         return result
-    in_cluster = f"http://{ref.name}.{ns}.svc.cluster.local:80"
-    proxy = f"{gateway.host}/api/v1/namespaces/{ns}/services/{ref.name}:80/proxy"
-    status, body = gateway.proxy(ns, ref.name, 80, "/v1/models")
-    served = workspace_view.served_model(body) if status == 200 else None
+    base = f"http://{v.service_name}.{ns}.svc.cluster.local:{SERVICE_PORT}"
+    proxy = f"{gateway.host}/api/v1/namespaces/{ns}/services/{v.service_name}:{SERVICE_PORT}/proxy"
     ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-    external = f"http://{ingress[0].get('ip') or ingress[0].get('hostname')}:80" if ingress else None
-    model = served or "<GET /v1/models first>"
-    payload = json.dumps({"model": model, "messages": [{"role": "user", "content": "Hello!"}]})
-    pairs = [("In-cluster URL", f"{in_cluster}/v1/chat/completions"),
-             ("API-server proxy", f"{proxy}/v1/chat/completions"),
+    external = f"http://{ingress[0].get('ip') or ingress[0].get('hostname')}:{SERVICE_PORT}" if ingress else None
+    if isinstance(v, RagEngine):
+        served = None
+        call_path, paths = "/retrieve", "/index, /indexes, /retrieve, /v1/chat/completions, /health, /metrics"
+        payload = json.dumps({"index_name": "docs", "query": "What is KAITO?", "max_node_count": 3})
+        served_line = ("LLM", v.llm_url or "none: retrieve-only (/v1/chat/completions answers 503)")
+    else:
+        status, body = gateway.proxy(ns, v.service_name, SERVICE_PORT, "/v1/models")
+        served = evidence.served_model(body) if status == 200 else None
+        call_path, paths = "/v1/chat/completions", "/v1/chat/completions, /v1/completions, /v1/models, /health, /metrics"
+        payload = json.dumps({"model": served or "<GET /v1/models first>",
+                              "messages": [{"role": "user", "content": "Hello!"}]})
+        served_line = ("Served model", served or f"unknown: /v1/models answered HTTP {status}")
+    pairs = [("In-cluster URL", f"{base}{call_path}"), ("API-server proxy", f"{proxy}{call_path}"),
              ("External URL", external or ("pending (LoadBalancer)" if service["spec"].get("type") == "LoadBalancer"
                                            else "none (ClusterIP; deploy --enable-load-balancer for one)")),
-             ("Served model", served or f"unknown: /v1/models answered HTTP {status}"),
-             ("Paths", "/v1/chat/completions, /v1/completions, /v1/models, /health, /metrics")]
-    curl = [f"kubectl -n {ns} port-forward svc/{ref.name} 8080:80 &",
-            f"curl -s localhost:8080/v1/chat/completions -H 'Content-Type: application/json' -d '{payload}'"]
+             served_line, ("Paths", paths)]
+    curl = [f"kubectl -n {ns} port-forward svc/{v.service_name} 8080:{SERVICE_PORT} &",
+            f"curl -s localhost:8080{call_path} -H 'Content-Type: application/json' -d '{payload}'"]
     data = {"apiVersion": "kaito-shell/v1", "kind": "Endpoint", "ref": str(ref), "namespace": ns,
-            "inClusterURL": f"{in_cluster}/v1/chat/completions", "proxyURL": f"{proxy}/v1/chat/completions",
+            "inClusterURL": f"{base}{call_path}", "proxyURL": f"{proxy}{call_path}",
             "externalURL": external, "servedModelName": served, "exampleCurl": curl}
-    return Result.details([Section("", pairs), Section("Try it", [(str(i + 1), c) for i, c in enumerate(curl)])], data)
+    result = Result.details([Section("", pairs), Section("Try it", [(str(i + 1), c) for i, c in enumerate(curl)])],
+                            data)
+    result.names = [str(ref)]
+    return result

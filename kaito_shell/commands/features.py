@@ -10,7 +10,7 @@ from kaito_shell.exec.executor import Invocation
 from kaito_shell.kube import kinds
 from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
-from kaito_shell.lang.suggest import did_you_mean
+from kaito_shell.suggest import did_you_mean
 from kaito_shell.output.result import Column, Result, Section
 from kaito_shell.services import gates
 
@@ -82,34 +82,38 @@ def disable(inv: Invocation) -> Result:
 
 
 def _set(inv: Invocation, value: bool) -> Result:
+    from kaito_shell.flows.apply import APPLIED, Outcome, carry_out, stage_patch
     from kaito_shell.services.rules import resolve_gates
 
     name = _gate(inv)
     gateway = inv.gateway()
-    deployment = _controller(gateway)
-    current, ci, ai = gates.from_deployment(deployment, gates.defaults(inv.catalog()))
-    word = "enabled" if value else "disabled"
-    if current[name] == value:
+
+    def stage(gw: Gateway) -> Any:
+        deployment = _controller(gw)
+        current, ci, ai = gates.from_deployment(deployment, gates.defaults(inv.catalog()))
+        wanted = dict(current, **{name: value})
+        resolve_gates(inv.catalog(), {k: str(v).lower() for k, v in wanted.items()}, flag="gate")
+        container = deployment["spec"]["template"]["spec"]["containers"][ci]
+        args = list(container.get("args") or [])
+        old_arg = args[ai] if ai is not None else "(no --feature-gates argument)"
+        new_arg = gates.format_flag(wanted)
+        if ai is None:
+            args.append(new_arg)
+        else:
+            args[ai] = new_arg
+        ops = [{"op": "replace" if container.get("args") is not None else "add",
+                "path": f"/spec/template/spec/containers/{ci}/args", "value": args}]
+        detail = (f"deployment {CONTROLLER[1]} (namespace {CONTROLLER[0]}, context {gw.context}):\n- {old_arg}\n"
+                  f"+ {new_arg}\n# the controller restarts with the new gates")
+        return stage_patch(gw, kinds.DEPLOYMENT, CONTROLLER[0], CONTROLLER[1], ops, json_patch=True, detail=detail)
+
+    def report(outcome: Outcome) -> Result:
+        if outcome.status == APPLIED:
+            return _changed(name, value, f"feature gate {name} {'enabled' if value else 'disabled'}", True)
         return _changed(name, value, f"feature gate {name} is already {str(value).lower()}; unchanged", False)
-    current[name] = value
-    resolve_gates(inv.catalog(), {k: str(v).lower() for k, v in current.items()}, flag="gate")
-    new_arg = gates.format_flag(current)
-    container = deployment["spec"]["template"]["spec"]["containers"][ci]
-    args = list(container.get("args") or [])
-    old_arg = args[ai] if ai is not None else "(no --feature-gates argument)"
-    if ai is None:
-        args.append(new_arg)
-    else:
-        args[ai] = new_arg
-    ops = [{"op": "replace" if container.get("args") is not None else "add",
-            "path": f"/spec/template/spec/containers/{ci}/args", "value": args}]
-    gateway.json_patch(kinds.DEPLOYMENT, CONTROLLER[0], CONTROLLER[1], ops, dry_run=True)
-    inv.preview.write(f"deployment {CONTROLLER[1]} (namespace {CONTROLLER[0]}, context {gateway.context}):\n"
-                      f"- {old_arg}\n+ {new_arg}\n# the controller restarts with the new gates\n")
-    if not inv.confirm("change the controller's feature gates", f"{'Enable' if value else 'Disable'} {name}?"):
-        return Result.cancelled("nothing changed")
-    gateway.json_patch(kinds.DEPLOYMENT, CONTROLLER[0], CONTROLLER[1], ops)
-    return _changed(name, value, f"feature gate {name} {word}", True)
+
+    return carry_out(inv, gateway, stage, report, action="change the controller's feature gates",
+                     question=f"{'Enable' if value else 'Disable'} {name}?")
 
 
 def _changed(name: str, value: bool, text: str, changed: bool) -> Result:

@@ -1,4 +1,5 @@
-"""`health check --workspace W | --all`: conditions, pods, Service and real calls to /health and /v1/models."""
+"""`health check [NAME] | --all`: conditions, pods, Service and real calls to /health and /v1/models, for
+Workspaces, InferenceSets (and their replicas) and RAGEngines."""
 
 from __future__ import annotations
 
@@ -7,106 +8,148 @@ from typing import Any
 
 from kaito_shell.errors import UsageError
 from kaito_shell.exec.executor import Invocation
+from kaito_shell.flows import evidence
+from kaito_shell.flows.fanout import gather
+from kaito_shell.flows.resolve import find_object
 from kaito_shell.kube import kinds
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.output.result import Column, Result
-from kaito_shell.services import diagnose, workspace_view
-from kaito_shell.services.fanout import footer_of
+from kaito_shell.services.diagnose import diagnose
+from kaito_shell.services.objects import (
+    CREATED_BY,
+    SERVICE_PORT,
+    InferenceSet,
+    KaitoObject,
+    Pod,
+    RagEngine,
+    Workspace,
+    view,
+)
 
 PASS, FAIL, SKIP = "pass", "FAIL", "skip"
+KAITO_KINDS = (kinds.INFERENCESET, kinds.WORKSPACE, kinds.RAGENGINE)
 
 
 def check(inv: Invocation) -> Result:
     v = inv.values
-    if not v["workspace"] and not v["all"]:
-        raise UsageError("say what to check", hint="health check --workspace NAME, or --all")
+    ref = inv.args.get("resource")
+    if ref is None and not v["all"]:
+        raise UsageError("say what to check", hint="health check NAME, or --all")
+    if ref is not None and v["all"]:
+        raise UsageError(f"give {ref.name} or --all, not both", hint="drop --all to check one object")
     namespace = None if v["all_namespaces"] else inv.namespace
-    detailed = bool(v["detailed"])
+    catalog = inv.catalog()
 
     def run(gateway: Gateway) -> list[dict[str, Any]]:
-        if v["workspace"]:
-            targets = [gateway.get(kinds.WORKSPACE, inv.namespace, v["workspace"])]
+        if ref is not None:
+            exact, obj = find_object(gateway, inv.namespace, ref)
+            targets = [obj] + (_replicas(gateway, obj) if exact.kind == "inferenceset" else [])
         else:
-            targets = gateway.list(kinds.WORKSPACE, namespace)
-        return [row for ws in targets for row in checks(gateway, ws, detailed)]
+            targets = [o for kind in KAITO_KINDS for o in gateway.list(kind, namespace)]
+        return [row for obj in targets for row in checks(gateway, obj, bool(v["detailed"]), catalog)]
 
-    clusters = inv.clusters()
-    rows: list[dict[str, Any]] = []
     outcomes = inv.across_clusters(run)
-    for outcome in outcomes:
-        if outcome.error:
-            rows.append({"cluster": outcome.context, "workspace": "-", "check": "cluster", "result": FAIL,
-                         "detail": outcome.error})
-        else:
-            rows += [dict(r, cluster=outcome.context) if outcome.context else r for r in outcome.value]
-    footer = footer_of(outcomes)
-    failed = sorted({r["workspace"] for r in rows if r["result"] == FAIL})
-    checked = sorted({r["workspace"] for r in rows})
-    footer.insert(0, f"{len(checked) - len(failed)} of {len(checked)} workspace(s) healthy"
-                  + (f"; failing: {', '.join(failed)}" if failed else ""))
-    if not rows:
-        footer[0] = "no workspaces to check"
-    data = {"apiVersion": "kaito-shell/v1", "kind": "HealthReport", "healthy": not failed, "checks": rows}
-    columns = ([Column("cluster", "cluster")] if clusters is not None else []) + [
-        Column("workspace", "workspace"), Column("check", "check"), Column("result", "result"),
+    gathered = gather(outcomes, lambda o: o.value,
+                      lambda o: {"object": "-", "check": "cluster", "result": FAIL, "detail": o.error,
+                                 "namespace": "-"})
+    rows = gathered.rows
+    keys = {_key(r) for r in rows if r["object"] != "-"}
+    failed = {_key(r) for r in rows if r["result"] == FAIL and r["object"] != "-"}
+    names = sorted(f"{r['object']}" + (f" ({r['cluster']})" if r.get("cluster") else "") for r in rows
+                   if _key(r) in failed and r["check"] == "state")
+    footer = [f"{len(keys) - len(failed)} of {len(keys)} object(s) healthy" + (f"; failing: {', '.join(names)}"
+                                                                              if names else "")
+              if keys else "nothing to check"] + gathered.footer
+    data = {"apiVersion": "kaito-shell/v1", "kind": "HealthReport", "healthy": not failed and not gathered.exit_code,
+            "checks": rows}
+    fanned = inv.clusters() is not None
+    columns = ([Column("cluster", "cluster")] if fanned else []) + [
+        Column("object", "object"), Column("check", "check"), Column("result", "result"),
         Column("detail", "detail"), Column("namespace", "namespace", wide=True)]
     if inv.output == "report":
         result = Result.message(_report(rows, footer), data=data)
     else:
         result = Result.table(columns, rows, data, footer=footer)
-    result.exit_code = 1 if failed or (clusters is not None and len(footer) > 1) else 0
+    result.exit_code = 1 if failed or gathered.exit_code else 0
     return result
 
 
-def checks(gateway: Gateway, ws: dict[str, Any], detailed: bool) -> list[dict[str, Any]]:
-    meta = ws["metadata"]
-    name, ns = meta["name"], meta["namespace"]
+def _key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return row.get("cluster"), row.get("namespace"), row["object"]
+
+
+def _replicas(gateway: Gateway, iset: dict[str, Any]) -> list[dict[str, Any]]:
+    meta = iset["metadata"]
+    return gateway.list(kinds.WORKSPACE, meta["namespace"], label_selector=f"{CREATED_BY}={meta['name']}")
+
+
+def checks(gateway: Gateway, obj: dict[str, Any], detailed: bool, catalog: Any) -> list[dict[str, Any]]:
+    v = view(obj)
     out: list[dict[str, Any]] = []
 
     def add(check: str, ok: bool | None, detail: str) -> None:
-        out.append({"workspace": name, "namespace": ns, "check": check,
+        out.append({"object": v.ref, "namespace": v.namespace, "check": check,
                     "result": SKIP if ok is None else PASS if ok else FAIL, "detail": detail})
 
-    conds = diagnose.conditions(ws)
-    for kind in ("ResourceReady", "InferenceReady") if "inference" in ws else ("ResourceReady", "WorkspaceSucceeded"):
-        cond = conds.get(kind, {})
-        add(kind, cond.get("status") == "True", f"{cond.get('status', 'missing')} {cond.get('reason', '')}".strip())
-    pods = workspace_view.pods_of(gateway, ns, name)
-    not_ready = [p["metadata"]["name"] for p in pods if not diagnose.pod_ready(p)]
-    restarts = sum(diagnose.pod_restarts(p) for p in pods)
-    problems = [f"{p['metadata']['name']}: {problem[0]}" for p in pods if (problem := diagnose.pod_problem(p))]
-    add("pods ready", bool(pods) and not not_ready,
-        f"{len(pods) - len(not_ready)}/{len(pods)} ready" + (f"; {', '.join(problems)}" if problems else "")
-        + (f"; {restarts} restarts" if restarts else ""))
-    if "tuning" in ws:
-        return out
-    service = gateway.find(kinds.SERVICE, ns, name)
-    add("service", service is not None, f"{name}:80 → 5000" if service else "missing")
-    if service is None:
-        return out
-    started = time.monotonic()
-    status, _ = gateway.proxy(ns, name, 80, "/health")
-    add("GET /health", status == 200, f"HTTP {status} in {(time.monotonic() - started) * 1000:.0f} ms")
-    status, body = gateway.proxy(ns, name, 80, "/v1/models")
-    expected = ((ws.get("inference") or {}).get("preset") or {}).get("name", "").rsplit("/", 1)[-1].lower()
-    served = workspace_view.served_model(body) if status == 200 else None
-    add("GET /v1/models", status == 200 and served is not None,
-        f"serves {served}" + ("" if not expected or served == expected else f" (expected {expected})")
-        if served else f"HTTP {status}")
+    for kind in _conditions(v):
+        cond = v.condition(kind)
+        add(kind, cond.true, f"{cond.status if cond.present else 'missing'} {cond.reason}".strip())
+    known = evidence.gather(gateway, obj, probe=False)
+    pods = [Pod(p) for p in known.pods or []]
+    if isinstance(v, InferenceSet):
+        add("replicas ready", v.ready_replicas >= v.replicas, f"{v.ready_replicas}/{v.replicas}")
+    else:
+        running = [p for p in pods if not p.finished] or pods
+        problems = [f"{p.name}: {p.problem[0]}" for p in pods if p.problem]
+        restarts = sum(p.restarts for p in pods)
+        ready = [p for p in running if p.ready or p.finished]
+        add("pods ready", bool(running) and len(ready) == len(running),
+            f"{len(ready)}/{len(running)} ready" + (f"; {', '.join(problems)}" if problems else "")
+            + (f"; {restarts} restarts" if restarts else ""))
+    health = _endpoints(gateway, v, add) if v.has_service else None
+    found = diagnose(known._replace(health=health), catalog)
+    add("state", not found.bad, found.state + (f": {found.reason}" if found.reason else ""))
     if detailed:
-        nodes = (ws.get("status") or {}).get("workerNodes") or []
+        nodes = v.worker_nodes
         ready_nodes = [n for n in nodes if _node_ready(gateway, n)]
-        add("GPU nodes", bool(nodes) and len(ready_nodes) == len(nodes), f"{len(ready_nodes)}/{len(nodes)} Ready")
-        events = workspace_view.events_of(gateway, ws)
-        warnings = [e for e in events if e.get("type") == "Warning"]
-        add("warning events", not warnings, "; ".join(f"{e.get('reason')}: {e.get('message')}" for e in warnings[-3:])
-            or "none")
+        add("GPU nodes", bool(nodes) and len(ready_nodes) == len(nodes) if nodes or v.instance_type else None,
+            f"{len(ready_nodes)}/{len(nodes)} Ready" if nodes else "no GPU nodes")
+        warnings = [e for e in known.events if e.get("type") == "Warning"]
+        add("warning events", not warnings,
+            "; ".join(f"{e.get('reason')}: {e.get('message')}" for e in warnings[-3:]) or "none")
     return out
+
+
+def _conditions(v: KaitoObject) -> tuple[str, ...]:
+    if isinstance(v, Workspace):
+        return ("ResourceReady", "WorkspaceSucceeded") if v.is_tuning else ("ResourceReady", "InferenceReady")
+    if isinstance(v, InferenceSet):
+        return ("InferenceSetReady",)
+    return ("ResourceReady", "ServiceReady")
+
+
+def _endpoints(gateway: Gateway, v: KaitoObject, add: Any) -> int:
+    """The Service, GET /health (its status is returned) and, for models, GET /v1/models."""
+    service = gateway.find(kinds.SERVICE, v.namespace, v.service_name)
+    add("service", service is not None, f"{v.service_name}:{SERVICE_PORT} → 5000" if service else "missing")
+    if service is None:
+        return 0
+    started = time.monotonic()
+    status, _ = gateway.proxy(v.namespace, v.service_name, SERVICE_PORT, "/health")
+    add("GET /health", status == 200, f"HTTP {status} in {(time.monotonic() - started) * 1000:.0f} ms")
+    if isinstance(v, Workspace):
+        code, body = gateway.proxy(v.namespace, v.service_name, SERVICE_PORT, "/v1/models")
+        served = evidence.served_model(body) if code == 200 else None
+        expected = v.served_model_name
+        add("GET /v1/models", code == 200 and served is not None,
+            f"serves {served}" + ("" if served == expected else f" (expected {expected})") if served else f"HTTP {code}")
+    return status
 
 
 def _node_ready(gateway: Gateway, name: str) -> bool:
     node = gateway.find(kinds.NODE, None, name)
-    return node is not None and diagnose.is_true(node, "Ready")
+    return node is not None and any(c.get("type") == "Ready" and c.get("status") == "True"
+                                    for c in (node.get("status") or {}).get("conditions") or [])
 
 
 def _report(rows: list[dict[str, Any]], footer: list[str]) -> str:
@@ -115,11 +158,12 @@ def _report(rows: list[dict[str, Any]], footer: list[str]) -> str:
     lines += [f"**{line}**" for line in footer] + [""]
     current = None
     for row in rows:
-        key = (row.get("cluster"), row["namespace"] if "namespace" in row else "", row["workspace"])
+        key = _key(row)
         if key != current:
             current = key
             where = f" (cluster {row['cluster']})" if row.get("cluster") else ""
-            lines += ["", f"## workspace/{row['workspace']} in {row.get('namespace', '-')}{where}", "",
+            lines += ["", f"## {row['object']} in {row.get('namespace', '-')}{where}", "",
                       "| check | result | detail |", "|---|---|---|"]
         lines.append(f"| {row['check']} | {row['result']} | {str(row['detail']).replace('|', '/')} |")
     return "\n".join(lines) + "\n"
+

@@ -18,7 +18,7 @@ def help_command(inv: Invocation) -> Result:
         return Result.message(overview(REGISTRY, program))
     match = match_path(words, REGISTRY)
     if match.consumed != len(words):
-        from kaito_shell.lang.suggest import did_you_mean
+        from kaito_shell.suggest import did_you_mean
 
         bad = words[match.consumed]
         hint = did_you_mean(bad, REGISTRY.children(match.path)) or "`help` lists the commands"

@@ -7,16 +7,16 @@ import threading
 
 from kaito_shell.errors import RuntimeFailure
 from kaito_shell.exec.executor import Invocation
-from kaito_shell.kube import kinds
+from kaito_shell.flows import evidence
+from kaito_shell.flows.resolve import find_object
 from kaito_shell.output.result import Result
-from kaito_shell.services import workspace_view
+from kaito_shell.services.objects import view
 
 
 def logs(inv: Invocation) -> Result:
-    ref = inv.args["workspace"]
     gateway = inv.gateway()
-    gateway.get(kinds.BY_REF[ref.kind], inv.namespace, ref.name)
-    pods = [p["metadata"]["name"] for p in workspace_view.pods_of(gateway, inv.namespace, ref.name, ref.kind)]
+    ref, obj = find_object(gateway, inv.namespace, inv.args["workspace"])
+    pods = [p["metadata"]["name"] for p in evidence.pods_of(gateway, view(obj))]
     if not pods:
         raise RuntimeFailure(f"{ref} has no pods yet", hint=f"`status {ref}` shows what it is waiting for")
     tail, since = inv.values["tail"], inv.values["since"]

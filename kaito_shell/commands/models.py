@@ -58,7 +58,7 @@ def list_models(inv: Invocation) -> Result:
               and (not v["family"] or m.family.lower() == v["family"].lower())]
     if v["family"] and not models:
         families = sorted({m.family for m in catalog.models})
-        from kaito_shell.lang.suggest import did_you_mean
+        from kaito_shell.suggest import did_you_mean
 
         raise ValidationError(f"no model family '{v['family']}'", flag="family",
                               hint=did_you_mean(v["family"], families) or f"families: {', '.join(families)}")

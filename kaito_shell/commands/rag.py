@@ -46,7 +46,7 @@ def plan(inv: Invocation) -> Result:
 
 
 def run(inv: Invocation) -> Result:
-    from kaito_shell.services.apply import deliver
+    from kaito_shell.commands.manifests import deliver
 
     return deliver(inv, plan(inv))
 

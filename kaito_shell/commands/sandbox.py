@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def serve(inv: Invocation) -> Result:
     """Run until Ctrl-C, printing how to reach it."""
-    from kaito_shell.app.cli import long_lived_gc
+    from kaito_shell.runtime import long_lived_gc
     from kaito_shell.sandbox.server import Sandbox
 
     long_lived_gc()

@@ -15,7 +15,7 @@ def use_context(inv: Invocation) -> Result:
     if not info.contexts:
         inv.warn(f"no kubeconfig contexts found ({', '.join(info.paths) or 'no kubeconfig'}), so '{name}' is not checked")
     elif info.context(name) is None:
-        from kaito_shell.lang.suggest import did_you_mean
+        from kaito_shell.suggest import did_you_mean
 
         known = [c.name for c in info.contexts]
         raise ValidationError(f"no context '{name}' in the kubeconfig", flag="name",
@@ -74,8 +74,9 @@ def show_context(inv: Invocation) -> Result:
 
 
 def run_file(inv: Invocation) -> Result:
-    from kaito_shell.exec.batch import plan_batch, run_batch
-    from kaito_shell.lang.source import Source
+    from kaito_shell.exec.batch import apply_batch, check_batch, plan_batch, run_batch
+    from kaito_shell.flows.ui import CHECK, CONFIRMED
+    from kaito_shell.source import Source
 
     path = inv.env.resolve(inv.args["file"])
     try:
@@ -86,17 +87,28 @@ def run_file(inv: Invocation) -> Result:
         raise ValidationError(f"cannot read {inv.args['file']}: {exc}", flag="file") from None
     source = Source(text, inv.args["file"], is_file=True)
     dry_run = bool(inv.values["dry_run"]) or inv.dry_run_batch
+    result = Result.nothing()
     if inv.planning:
         plan_batch(source, inv.session, inv.env, dry_run=dry_run)
-        return Result.nothing()
-    inv.session.assume_yes = inv.session.assume_yes or bool(inv.values["yes"])
-    result = Result.nothing()
-    result.exit_code = run_batch(source, inv.session, inv.env, dry_run=dry_run)
+    elif inv.mode == CHECK:  # inside a batch's pre-check: this file's changes join the outer plan
+        if not dry_run:
+            result.plan = list(check_batch(plan_batch(source, inv.session, inv.env, dry_run=False).nodes,
+                                           inv.session, inv.env))
+    elif inv.mode == CONFIRMED and not dry_run:  # the outer batch was confirmed, with this file's changes in it
+        result.exit_code = apply_batch(plan_batch(source, inv.session, inv.env, dry_run=False).nodes, inv.session,
+                                       inv.env)
+    else:
+        assumed = inv.session.assume_yes
+        inv.session.assume_yes = assumed or bool(inv.values["yes"])  # for this file only
+        try:
+            result.exit_code = run_batch(source, inv.session, inv.env, dry_run=dry_run)
+        finally:
+            inv.session.assume_yes = assumed
     return result
 
 
 def history(inv: Invocation) -> Result:
-    from kaito_shell.shell.history import read_entries
+    from kaito_shell.exec.history import read_entries
 
     everything = read_entries(inv.env.state_dir / "history")
     first = max(0, len(everything) - inv.values["limit"])

@@ -1,128 +1,209 @@
-"""`status [REF] [-A] [--watch]`: a kubectl-like table, and for one workspace the 'why' with the next step."""
+"""`status`: every KAITO object (Workspaces, inference and tuning; InferenceSets; RAGEngines) and why it is (not)
+ready — one diagnosis (services.diagnose) behind the STATE column, `status NAME`, `--watch` and the exit code."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from kaito_shell.catalog.store import Catalog
 from kaito_shell.errors import UsageError
 from kaito_shell.exec.executor import Invocation
+from kaito_shell.flows import evidence
+from kaito_shell.flows.fanout import gather
+from kaito_shell.flows.follow import Target, follow
+from kaito_shell.flows.resolve import find_object
 from kaito_shell.kube import kinds
+from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.output.result import Column, Result, Section
-from kaito_shell.services import diagnose, workspace_view
-from kaito_shell.services.fanout import footer_of
+from kaito_shell.services.diagnose import BAD_STATES, Diagnosis, Evidence, diagnose, progress_line
+from kaito_shell.services.objects import InferenceSet, KaitoObject, Pod, RagEngine, Workspace, view
 from kaito_shell.services.timefmt import age
-from kaito_shell.services.values_fmt import instance_type_of, model_of, progress_line
 
-WATCH_POLL_SECONDS = 1.0
+KAITO_KINDS = (kinds.WORKSPACE, kinds.INFERENCESET, kinds.RAGENGINE)
+KIND_ORDER = {"inferenceset": 0, "workspace": 1, "ragengine": 2}
+RECORD_KEYS = ("cluster", "namespace", "kind", "name", "model", "instance", "nodes", "ready", "state", "reason", "age",
+               "runtime", "progress")
+MAX_PROBLEM_LINES = 5
 
 
 def status(inv: Invocation) -> Result:
     ref = inv.args.get("resource")
+    if ref is not None and inv.clusters() is not None:
+        raise UsageError("status of one object runs on one cluster", hint="drop --cluster, or use --context NAME")
     if inv.values["watch"]:
         return _watch(inv, ref)
     if ref is not None:
-        if inv.clusters() is not None:
-            raise UsageError("status of one object runs on one cluster", hint="drop --cluster, or use --context NAME")
-        return one(inv, inv.gateway(), ref.kind, ref.name)
+        return one(inv, inv.gateway(), ref)
     return listing(inv)
 
 
-def workspace_row(ws: dict[str, Any], cluster: str | None = None) -> dict[str, Any]:
-    meta, status_ = ws["metadata"], ws.get("status") or {}
-    ready_nodes = len(status_.get("workerNodes") or []) if diagnose.is_true(ws, "ResourceReady") else 0
-    target = status_.get("targetNodeCount")
-    return {"cluster": cluster, "namespace": meta.get("namespace"), "name": meta["name"], "model": model_of(ws),
-            "instance": instance_type_of(ws), "nodes": f"{ready_nodes}/{target if target is not None else '?'}",
-            "state": "Deleting" if meta.get("deletionTimestamp") else status_.get("state") or "Pending",
-            "age": age(meta.get("creationTimestamp")),
-            "runtime": (meta.get("annotations") or {}).get("kaito.sh/runtime", "vllm"),
-            "progress": progress_line(ws), "kind": "tuning" if "tuning" in ws else "inference"}
+# ---- the table -----------------------------------------------------------------------------------------------
+
+def snapshot(gateway: Gateway, namespace: str | None, catalog: Catalog,
+             wanted: tuple[kinds.Kind, ...] = KAITO_KINDS, name: str | None = None) -> list[dict[str, Any]]:
+    """One row per KAITO object (a list call per kind) with its state from its pods (two more); each row keeps its
+    object under "object" (for `get -o yaml`)."""
+    if name is not None:
+        objects = [gateway.get(wanted[0], namespace, name)]
+    else:
+        objects = [obj for kind in wanted for obj in gateway.list(kind, namespace)]
+    try:
+        pods: dict[tuple[str, str, str], list[dict[str, Any]]] | None = evidence.pods_by_owner(gateway, namespace)
+    except KubeError as err:
+        if err.code != 403:
+            raise
+        pods = None  # not allowed to list pods: the states are KAITO's alone
+    rows = [row(obj, pods, catalog) for obj in objects]
+    return sorted(rows, key=lambda r: (r["namespace"], KIND_ORDER.get(r["kind"], 9), r["name"]))
 
 
-def record(row: dict[str, Any]) -> dict[str, Any]:
+def row(obj: dict[str, Any], pods: dict[tuple[str, str, str], list[dict[str, Any]]] | None,
+        catalog: Catalog) -> dict[str, Any]:
+    v = view(obj)
+    mine = pods.get((v.ref_kind, v.namespace, v.name), []) if pods is not None else None
+    return fields(v, mine, diagnose(Evidence(obj, mine), catalog))
+
+
+def fields(v: KaitoObject, mine: list[dict[str, Any]] | None, found: Diagnosis) -> dict[str, Any]:
+    """A status row: what the object is, where it runs, and its diagnosed state."""
+    obj = v.obj
+    return {"object": obj, "namespace": v.namespace, "kind": v.ref_kind, "name": v.name, "model": v.model,
+            "instance": _instance(v), "nodes": _nodes(v), "ready": _ready(v, mine), "state": found.state,
+            "reason": found.reason, "age": age(v.created),
+            "runtime": v.runtime if isinstance(v, Workspace) else "-", "progress": progress_line(obj, found.state),
+            "tuning": isinstance(v, Workspace) and v.is_tuning}
+
+
+def _instance(v: KaitoObject) -> str:
+    if v.instance_type:
+        return v.instance_type
+    return "BYO" if isinstance(v, Workspace) else "-"
+
+
+def _nodes(v: KaitoObject) -> str:
+    """GPU nodes ready / wanted."""
+    if isinstance(v, Workspace):
+        ready = len(v.worker_nodes) if v.condition("ResourceReady").true else 0
+        return f"{ready}/{v.target_nodes if v.target_nodes is not None else '?'}"
+    if isinstance(v, RagEngine):
+        return f"{len(v.worker_nodes)}/1" if v.instance_type else "-"
+    return "-"
+
+
+def _ready(v: KaitoObject, pods: list[dict[str, Any]] | None) -> str:
+    """Replicas ready (InferenceSet), else pods ready."""
+    if isinstance(v, InferenceSet):
+        return f"{v.ready_replicas}/{v.replicas}"
+    if pods is None:
+        return "?"
+    running = [Pod(p) for p in pods if not Pod(p).finished] or [Pod(p) for p in pods]
+    return f"{sum(1 for p in running if p.ready or p.finished)}/{len(running)}"
+
+
+def record(row_: dict[str, Any]) -> dict[str, Any]:
     """The stable -o json|yaml form of a status row."""
-    return {k: row[k] for k in ("cluster", "namespace", "name", "kind", "model", "instance", "nodes", "state", "age",
-                                "runtime", "progress") if k in row and (k != "cluster" or row[k] is not None)}
+    return {k: row_[k] for k in RECORD_KEYS if k in row_ and (k != "cluster" or row_[k] is not None)}
 
 
 def listing(inv: Invocation) -> Result:
     all_ns = bool(inv.values.get("all_namespaces"))
     namespace = None if all_ns else inv.namespace
-    clusters = inv.clusters()
-    rows: list[dict[str, Any]] = []
-    outcomes = inv.across_clusters(lambda gw: gw.list(kinds.WORKSPACE, namespace))
-    for outcome in outcomes:
-        if outcome.error:
-            rows.append({"cluster": outcome.context, "name": "-", "state": "ERROR", "progress": outcome.error,
-                         "error": outcome.error})
-        else:
-            rows += [workspace_row(w, outcome.context) for w in outcome.value]
-    footer = footer_of(outcomes)
-    exit_code = 1 if footer else 0
-    columns = ([Column("cluster", "cluster")] if clusters is not None else []) + \
+    catalog = inv.catalog()
+    outcomes = inv.across_clusters(lambda gw: snapshot(gw, namespace, catalog))
+    gathered = gather(outcomes, lambda o: o.value,
+                      lambda o: {"namespace": "-", "kind": "-", "name": "-", "state": "ERROR", "progress": o.error})
+    rows = gathered.rows
+    fanned = inv.clusters() is not None
+    columns = ([Column("cluster", "cluster")] if fanned else []) + \
         ([Column("namespace", "namespace")] if all_ns else []) + [
-        Column("name", "name"), Column("model", "model"), Column("instance", "instance type"),
-        Column("nodes", "nodes", justify="right"), Column("state", "state"), Column("age", "age"),
-        Column("runtime", "runtime", wide=True), Column("progress", "progress", wide=True)]
-    if not rows and not footer:
+        Column("kind", "kind"), Column("name", "name"), Column("model", "model"), Column("instance", "instance type"),
+        Column("nodes", "nodes", justify="right"), Column("ready", "ready", justify="right"), Column("state", "state"),
+        Column("age", "age"), Column("runtime", "runtime", wide=True), Column("progress", "progress", wide=True)]
+    bad = [r for r in rows if r.get("state") in BAD_STATES]
+    footer = [f"{r['kind']}/{r['name']} is {r['state']}: {r['reason']}" + (f" (cluster {r['cluster']})"
+                                                                           if r.get("cluster") else "")
+              for r in bad[:MAX_PROBLEM_LINES]]
+    if len(bad) > MAX_PROBLEM_LINES:
+        footer.append(f"… and {len(bad) - MAX_PROBLEM_LINES} more not ready")
+    if bad:
+        footer.append("`status NAME` explains one")
+    footer += gathered.footer
+    if not rows:
         where = "any namespace" if all_ns else f"namespace {inv.namespace}"
-        footer.append(f"No workspaces in {where}. `deploy --name NAME --model MODEL --instance-type SKU` creates one.")
-    data = {"apiVersion": "kaito-shell/v1", "kind": "WorkspaceStatusList",
+        footer.append(f"Nothing KAITO runs in {where}. `deploy --name NAME --model MODEL --instance-type SKU` creates a "
+                      "workspace.")
+    data = {"apiVersion": "kaito-shell/v1", "kind": "StatusList",
             "items": [dict(record(r), **({"error": r["error"]} if "error" in r else {})) for r in rows]}
-    names = [f"workspace/{r['name']}" for r in rows if r.get("name") not in (None, "-")]
+    names = [f"{r['kind']}/{r['name']}" for r in rows if r.get("name") not in (None, "-")]
     result = Result.table(columns, rows, data, names=names, footer=footer)
-    result.exit_code = exit_code
+    result.exit_code = 1 if bad or gathered.exit_code else 0
     return result
 
 
-def one(inv: Invocation, gateway: Gateway, kind: str, name: str) -> Result:
-    """A single object: its summary, then findings (why) and next steps."""
-    namespace = inv.namespace
-    if kind != "workspace":
-        obj = gateway.get(kinds.BY_REF[kind], namespace, name)
-        pairs = [("Name", f"{kind}/{name}"), ("Namespace", namespace), ("Model", model_of(obj)),
-                 ("Instance type", instance_type_of(obj)), ("Progress", progress_line(obj)),
-                 ("Age", age(obj["metadata"].get("creationTimestamp")))]
-        if kind == "inferenceset":
-            status_ = obj.get("status") or {}
-            pairs.append(("Replicas", f"{status_.get('readyReplicas', 0)}/{(obj.get('spec') or {}).get('replicas', 1)} ready"))
-        return Result.details([Section("", pairs)], {"apiVersion": "kaito-shell/v1", "kind": "ObjectStatus",
-                                                     "ref": f"{kind}/{name}", "namespace": namespace,
-                                                     "progress": progress_line(obj)})
-    ws = gateway.get(kinds.WORKSPACE, namespace, name)
-    view = workspace_view.load(gateway, ws)
-    findings = diagnose.explain(ws, view.pods, view.events, inv.catalog(), view.secret_found, view.log_tail)
-    row = workspace_row(ws)
-    summary = Section("", [("Workspace", f"{name} (namespace {namespace})"), ("Model", row["model"]),
-                           ("Instance type", row["instance"]), ("Nodes", f"{row['nodes']} ready"),
-                           ("State", row["progress"]), ("Age", row["age"])])
+# ---- one object ----------------------------------------------------------------------------------------------
+
+def one(inv: Invocation, gateway: Gateway, ref: Any) -> Result:
+    """A single object: its summary, then findings (why) and next steps, and its pods."""
+    ref, obj = find_object(gateway, inv.namespace, ref)
+    known = evidence.gather(gateway, obj)
+    found = diagnose(known, inv.catalog())
+    v = view(obj)
+    pods = [Pod(p) for p in known.pods or []]
+    summary = Section("", _summary(v, found, pods))
     why = Section("Why", [(f.severity, f.summary + (f"\n      → {f.next_step}" if f.next_step else ""))
-                          for f in findings])
-    pods = [{"pod": p["metadata"]["name"], "ready": "yes" if diagnose.pod_ready(p) else "no",
-             "status": diagnose.pod_state(p), "restarts": diagnose.pod_restarts(p),
-             "node": p.get("spec", {}).get("nodeName") or "-"} for p in view.pods]
-    data = {"apiVersion": "kaito-shell/v1", "kind": "WorkspaceStatus", **record(row),
-            "findings": [f._asdict() for f in findings], "pods": pods}
+                          for f in found.findings])
+    pod_rows = [{"pod": p.name, "ready": "yes" if p.ready else "no", "status": p.state, "restarts": p.restarts,
+                 "node": p.node or "-"} for p in pods]
+    data = {"apiVersion": "kaito-shell/v1", "kind": "ObjectStatus", "ref": str(ref), "namespace": v.namespace,
+            **record(fields(v, known.pods, found)), "findings": [f._asdict() for f in found.findings],
+            "pods": pod_rows}
     result = Result.details([summary, why], data,
                             columns=[Column("pod", "pod"), Column("ready", "ready"), Column("status", "status"),
                                      Column("restarts", "restarts", justify="right"), Column("node", "node")],
-                            rows=pods)
-    result.exit_code = 1 if diagnose.is_failing(findings) else 0
+                            rows=pod_rows)
+    result.names = [str(ref)]
+    result.exit_code = 1 if found.bad else 0
     return result
 
+
+def _summary(v: KaitoObject, found: Diagnosis, pods: list[Pod]) -> list[tuple[str, str]]:
+    pairs = [(v.ref_kind.capitalize() if v.ref_kind != "ragengine" else "RAGEngine", f"{v.name} (namespace "
+                                                                                     f"{v.namespace})"),
+             ("Model" if not isinstance(v, RagEngine) else "Embedding", v.model),
+             ("Instance type", _instance(v))]
+    if isinstance(v, Workspace):
+        pairs.append(("Nodes", f"{_nodes(v)} ready"))
+        if v.parent_set:
+            pairs.append(("Replica of", f"inferenceset/{v.parent_set}"))
+    if isinstance(v, InferenceSet):
+        pairs.append(("Replicas", f"{v.ready_replicas}/{v.replicas} ready"))
+    if isinstance(v, RagEngine):
+        pairs.append(("LLM", f"{v.llm_url or 'none (retrieve-only)'}"
+                             + (f", context window {v.context_window}" if v.context_window else "")))
+    pairs += [("State", progress_line(v.obj, found.state)), ("Age", age(v.created))]
+    return pairs
+
+
+# ---- --watch -------------------------------------------------------------------------------------------------
 
 def _watch(inv: Invocation, ref: Any) -> Result:
     """Print the table (or one object's line) again whenever it changes, until Ctrl-C."""
     from kaito_shell.output.emit import emit
 
+    gateway = inv.gateway()
+    all_ns = bool(inv.values.get("all_namespaces"))
+    namespace = None if all_ns else inv.namespace
+    targets = [Target(kind, namespace) for kind in KAITO_KINDS] if ref is None else \
+        [Target(kinds.BY_REF[k], namespace, ref.name) for k in ("workspace", "inferenceset", "ragengine")
+         if not ref.explicit or k == ref.kind]
     previous: dict[str, str] = {}
     inv.env.stderr.write("watching; Ctrl-C stops\n")
     inv.env.stderr.flush()
     try:
-        while True:
-            current = listing(inv) if ref is None else one(inv, inv.gateway(), ref.kind, ref.name)
+        for _ in follow(gateway, targets, deadline=float("inf")):
+            current = listing(inv) if ref is None else one(inv, gateway, ref)
             rows = current.rows if ref is None else [current.data]
             changed = [r for r in rows if previous.get(_key(r)) != str(r.get("progress"))]
             if changed:
@@ -131,13 +212,14 @@ def _watch(inv: Invocation, ref: Any) -> Result:
                     current.footer = []
                     emit(current, inv.output, inv.env)
                 else:
-                    inv.env.stdout.write(f"{time.strftime('%H:%M:%S')}  {ref}: {current.data.get('progress')}\n")
+                    inv.env.stdout.write(f"{time.strftime('%H:%M:%S')}  {current.data['ref']}: "
+                                         f"{current.data.get('progress')}\n")
                     inv.env.stdout.flush()
                 previous.update({_key(r): str(r.get("progress")) for r in rows})
-            time.sleep(WATCH_POLL_SECONDS)
     except KeyboardInterrupt:
-        return Result.message("stopped watching")
+        pass
+    return Result.message("stopped watching")
 
 
-def _key(row: dict[str, Any]) -> str:
-    return f"{row.get('cluster')}/{row.get('namespace')}/{row.get('name')}"
+def _key(row_: dict[str, Any]) -> str:
+    return f"{row_.get('cluster')}/{row_.get('namespace')}/{row_.get('kind')}/{row_.get('name')}"

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kaito_shell.errors import KaitoError, NotAvailable, UsageError, ValidationError
+from kaito_shell.flows.ui import CHECK, CONFIRMED, RUN
 from kaito_shell.lang.ast import CommandNode
 from kaito_shell.output.result import Result
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from kaito_shell.env import Environment
     from kaito_shell.exec.session import Session
     from kaito_shell.kube.gateway import Gateway
-    from kaito_shell.services.fanout import Outcome
+    from kaito_shell.flows.fanout import Outcome
 
 Handler = Callable[["Invocation"], Result]
 
@@ -24,15 +25,25 @@ class Invocation:
     """Everything a handler may use: parsed values, the session, the environment, and spans."""
 
     def __init__(self, node: CommandNode, session: Session, env: Environment, *, planning: bool = False,
-                 dry_run_batch: bool = False) -> None:
+                 dry_run_batch: bool = False, mode: str = RUN) -> None:
         self.node = node
         self.session = session
-        self.env = env
+        self._env = env
         self.values: dict[str, Any] = node.values()
         self.args: dict[str, Any] = node.arg_values()
         self.planning = planning
         self.dry_run_batch = dry_run_batch
+        self._mode = mode
         self.warnings: list[str] = []
+
+    @property
+    def env(self) -> Environment:
+        return self._env
+
+    @property
+    def mode(self) -> str:
+        """RUN (preview, ask, apply), CHECK (a batch's pre-check: dry-run only) or CONFIRMED (the batch was confirmed)."""
+        return self._mode
 
     @property
     def namespace(self) -> str:
@@ -62,12 +73,13 @@ class Invocation:
     def across_clusters(self, call: Callable[[Gateway], Any]) -> list[Outcome]:
         """`call(gateway)` on every --cluster/--all-clusters context in parallel (a failing cluster is an Outcome
         with an error), or on the current cluster alone (its errors raise; the Outcome's context is None)."""
-        from kaito_shell.services.fanout import Outcome, fan_out
+        from kaito_shell.flows.fanout import Outcome, fan_out
 
         clusters = self.clusters()
         if clusters is None:
             return [Outcome(None, call(self.gateway()), None, 0.0)]
-        return fan_out(self.session, clusters, call, self.timeout)
+        return fan_out(lambda name: self.session.gateway(name, self.timeout), self.session.context_names(), clusters,
+                       call, self.timeout)
 
     @property
     def dry_run(self) -> bool:
@@ -95,11 +107,18 @@ class Invocation:
         """Go ahead? Yes when assumed; otherwise ask at the terminal (refusing without one), after `preface`."""
         from kaito_shell.output import interact
 
-        if self.assume_yes:
+        if self.assume_yes or self.mode == CONFIRMED:
             return True
         interact.refuse_without_terminal(self.env, action)
         self.preview.write(preface)
         return interact.ask(self.env, question, "yN") == "y"
+
+    def ask(self, action: str, question: str, choices: str) -> str:
+        """A question at the terminal (refused without one: the hint says --dry-run, then --yes)."""
+        from kaito_shell.output import interact
+
+        interact.refuse_without_terminal(self.env, action)
+        return interact.ask(self.env, question, choices)
 
 
 def resolve(target: str) -> Handler:
@@ -110,8 +129,8 @@ def resolve(target: str) -> Handler:
 
 
 def execute(node: CommandNode, session: Session, env: Environment, *, planning: bool = False,
-            dry_run_batch: bool = False) -> Result:
-    """Run (or, when planning, validate offline) one command and return its Result."""
+            dry_run_batch: bool = False, mode: str = RUN) -> Result:
+    """Run (or, when planning, validate offline; when checking, dry-run on the cluster) one command."""
     spec = node.spec
     if node.help:
         from kaito_shell.output.helptext import command_help
@@ -121,9 +140,11 @@ def execute(node: CommandNode, session: Session, env: Environment, *, planning: 
     _check_cluster_flags(node)
     if spec.unavailable:
         raise NotAvailable(f"'{spec.name}': {spec.unavailable}").at(node.source, node.path_span)
-    inv = Invocation(node, session, env, planning=planning, dry_run_batch=dry_run_batch)
+    inv = Invocation(node, session, env, planning=planning, dry_run_batch=dry_run_batch, mode=mode)
     if planning and not spec.planner and (spec.needs_cluster or spec.mutates):
         return Result.nothing()  # validated by parsing; it talks to the cluster only when it runs
+    if mode == CHECK and not (spec.changes_session or (spec.mutates and not inv.dry_run)):
+        return Result.nothing()  # a batch's pre-check dry-runs mutations and follows `use`; reads run later
     target = spec.planner if planning and spec.planner else spec.handler
     assert target, f"command {spec.name} has no handler"
     _fill_session_defaults(inv)
@@ -133,6 +154,9 @@ def execute(node: CommandNode, session: Session, env: Environment, *, planning: 
         raise _locate(err, node) from None
     except KaitoError as err:
         raise err.at(node.source, node.path_span) from None
+    finally:
+        if spec.mutates and mode != CHECK and not planning and not inv.dry_run:
+            session.after_mutation()
     result.notes = inv.warnings + result.notes
     return result
 
@@ -160,11 +184,20 @@ def _check_cluster_flags(node: CommandNode) -> None:
 
 
 def _fill_session_defaults(inv: Invocation) -> None:
-    """Positional args like `workspace/NAME` default to the session's current workspace."""
+    """Positional refs like `workspace/NAME` come from the positional, else --workspace NAME, else the session's
+    current workspace."""
     from kaito_shell.lang.values import ResourceRef
 
+    flagged = inv.values.get("workspace") if any("workspace" in a.ref_kinds for a in inv.node.spec.args) else None
     for arg in inv.node.spec.args:
-        if inv.args.get(arg.name) is not None:
+        given = inv.args.get(arg.name)
+        if flagged and "workspace" in arg.ref_kinds:
+            if given is not None and (given.name != flagged or given.kind != "workspace" and given.explicit):
+                raise UsageError(f"{given} and --workspace {flagged} name different objects",
+                                 hint="give the workspace once").at(inv.node.source, inv.node.flag_span("workspace"))
+            inv.args[arg.name] = ResourceRef("workspace", flagged, explicit=given is None or given.explicit)
+            continue
+        if given is not None:
             continue
         if arg.default_from_session == "workspace" and inv.session.workspace:
             inv.args[arg.name] = ResourceRef("workspace", inv.session.workspace)

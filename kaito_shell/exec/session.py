@@ -46,6 +46,17 @@ class Session:
         self._kubeconfig_info: KubeconfigInfo | None = None
         self._gateways: dict[str | None, Gateway] = {}
         self._gateway_lock = threading.Lock()
+        self._origin: Session | None = None  # set on a batch pre-check's fork: whose gateways it overlays
+
+    @property
+    def checking(self) -> bool:
+        """A batch's pre-check: gateways see the batch's planned changes and only dry-run."""
+        return self._origin is not None
+
+    def after_mutation(self) -> None:
+        """Completion must offer what exists now: read the live names again (the shell keeps them)."""
+        if self.live is not None:
+            self.live.refresh()
 
     def gateway(self, context: str | None = None, timeout: float | None = None) -> Gateway:
         """The gateway for a context (the session's by default), one per context, built lazily."""
@@ -55,7 +66,12 @@ class Session:
         with self._gateway_lock:
             gateway = self._gateways.get(name)
             if gateway is None or (timeout is not None and gateway.timeout != timeout):
-                gateway = Gateway(self.kubeconfig, name, timeout or self.timeout, self.environ)
+                if self._origin is not None:  # a pre-check: the real gateway, behind an overlay of planned changes
+                    from kaito_shell.flows.overlay import PlannedCluster
+
+                    gateway = PlannedCluster(self._origin.gateway(name, timeout))
+                else:
+                    gateway = Gateway(self.kubeconfig, name, timeout or self.timeout, self.environ)
                 self._gateways[name] = gateway
             return gateway
 
@@ -102,9 +118,14 @@ class Session:
         if self.live is not None:
             self.live.refresh_soon()
 
-    def fork(self) -> Session:
-        """An independent copy for planning a batch file (its `use` statements must not leak)."""
+    def fork(self, *, checking: bool = False) -> Session:
+        """An independent copy for planning (or, `checking`, pre-checking on the cluster) a batch: its `use`
+        statements must not leak, and a pre-check's gateways keep the batch's planned changes to themselves."""
         twin = copy.copy(self)
         twin.planned = dict(self.planned)
         twin.live = None
+        if checking:
+            twin._origin = self._origin or self
+            twin._gateways = {}
+            twin._gateway_lock = threading.Lock()
         return twin

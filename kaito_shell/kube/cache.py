@@ -5,12 +5,30 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from kaito_shell.kube import kinds
 
 if TYPE_CHECKING:
-    from kaito_shell.exec.session import Session
+    from kaito_shell.kube.gateway import Gateway
+    from kaito_shell.services.kubeconfig import KubeconfigInfo
+
+
+class Place(Protocol):
+    """Where names are read from: the session's kubeconfig, context, namespace and gateways."""
+
+    @property
+    def context(self) -> str | None: ...
+
+    @property
+    def namespace(self) -> str: ...
+
+    @property
+    def kubeconfig_info(self) -> KubeconfigInfo: ...
+
+    def loaded_kubeconfig(self) -> KubeconfigInfo | None: ...
+
+    def gateway(self, context: str | None = None, timeout: float | None = None) -> Gateway: ...
 
 KINDS = {**kinds.BY_REF, "secret": kinds.SECRET}
 
@@ -18,7 +36,7 @@ KINDS = {**kinds.BY_REF, "secret": kinds.SECRET}
 class LiveNames:
     """A snapshot of names per (context, namespace, kind); a daemon thread keeps it fresh."""
 
-    def __init__(self, session: Session, interval: float = 30.0) -> None:
+    def __init__(self, session: Place, interval: float = 30.0) -> None:
         self.session = session
         self.interval = interval
         self._names: dict[tuple[str | None, str, str], list[str]] = {}

@@ -68,7 +68,7 @@ class Gateway:
 
     # ---- the one request primitive ---------------------------------------------------------------------
     def _call(self, method: str, path: str, *, query: Mapping[str, Any] | None, body: Any, content_type: str,
-              accept: str, timeout: float | None) -> Any:
+              accept: str, timeout: float | tuple[float, float] | None) -> Any:
         """One HTTP exchange through the client (auth, TLS, timeout); the raw response, whatever its status."""
         client = self.client()
         params = [(k, v) for k, v in (query or {}).items() if v is not None]
@@ -78,11 +78,11 @@ class Gateway:
         try:
             return client.call_api(method, url, headers, payload, post, _request_timeout=timeout or self.timeout)
         except Exception as exc:
-            raise self._unreachable(exc, timeout or self.timeout) from None
+            raise self._unreachable(exc, timeout[0] if isinstance(timeout, tuple) else timeout or self.timeout) from None
 
     def request(self, method: str, path: str, *, query: Mapping[str, Any] | None = None, body: Any = None,
                 content_type: str = "application/json", accept: str = "application/json", stream: bool = False,
-                timeout: float | None = None, verb: str = "", what: str = "", namespace: str | None = None) -> Any:
+                timeout: float | tuple[float, float] | None = None, verb: str = "", what: str = "", namespace: str | None = None) -> Any:
         """Send one request; JSON in and out (text for logs, the raw response when streaming)."""
         response = self._call(method, path, query=query, body=body, content_type=content_type, accept=accept,
                               timeout=timeout)
@@ -164,9 +164,26 @@ class Gateway:
                                  query={"dryRun": "All" if dry_run else None, "fieldManager": FIELD_MANAGER},
                                  verb="patch", what=f"{kind.plural}/{name}", namespace=namespace))
 
-    def delete(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
+    def delete(self, kind: Kind, namespace: str | None, name: str, *, dry_run: bool = False) -> dict[str, Any]:
         return dict(self.request("DELETE", kind.path(namespace, name), body={"propagationPolicy": "Background"},
+                                 query={"dryRun": "All" if dry_run else None},
                                  verb="delete", what=f"{kind.plural}/{name}", namespace=namespace))
+
+    def watch(self, kind: Kind, namespace: str | None = None, *, name: str | None = None,
+              resource_version: str | None = None, timeout_seconds: int = 300) -> Iterator[dict[str, Any]]:
+        """Watch events (`{"type": …, "object": …}`) until the server ends the watch after `timeout_seconds` or the
+        caller closes the generator. Connecting is bounded by the gateway's timeout; reading, by the watch's length."""
+        query = {"watch": "true", "fieldSelector": f"metadata.name={name}" if name else None,
+                 "resourceVersion": resource_version, "timeoutSeconds": timeout_seconds, "allowWatchBookmarks": "true"}
+        raw = self.request("GET", kind.path(namespace), query=query, stream=True,
+                           timeout=(self.timeout, timeout_seconds + self.timeout), verb="watch", what=kind.plural,
+                           namespace=namespace)
+        try:
+            for line in _lines(raw):
+                if line.strip():
+                    yield json.loads(line)
+        finally:
+            raw.release_conn()
 
     def logs(self, namespace: str, pod: str, *, tail: int | None = None, since: int | None = None) -> str:
         return str(self.request("GET", POD.path(namespace, pod, "log"), accept="text/plain",
@@ -179,13 +196,9 @@ class Gateway:
         raw = self.request("GET", POD.path(namespace, pod, "log"), accept="text/plain", stream=True,
                            query={"follow": "true", "tailLines": tail, "sinceSeconds": since},
                            timeout=None, verb="get", what=f"pods/{pod}/log", namespace=namespace)
-        buffer = b""
         try:
-            for chunk in raw.stream(1024, decode_content=True):
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    yield line.decode(errors="replace")
+            for line in _lines(raw):
+                yield line.decode(errors="replace")
         finally:
             raw.release_conn()
 
@@ -209,3 +222,15 @@ class Gateway:
 
     def version(self) -> dict[str, Any]:
         return dict(self.request("GET", "/version"))
+
+
+def _lines(raw: Any) -> Iterator[bytes]:
+    """Lines of a streamed response body, as they arrive."""
+    buffer = b""
+    for chunk in raw.stream(1024, decode_content=True):
+        buffer += chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            yield line
+    if buffer:
+        yield buffer

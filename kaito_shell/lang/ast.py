@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from kaito_shell.lang.source import Source, Span
+from kaito_shell.source import Source, Span
 from kaito_shell.registry.spec import BOOL, MAP, CommandSpec, FlagSpec
 
 

@@ -6,8 +6,8 @@ from typing import NamedTuple
 
 from kaito_shell.errors import UsageError
 from kaito_shell.lang.ast import ArgNode, CommandNode, FlagNode, all_flags, flag_dest
-from kaito_shell.lang.source import Source, Span
-from kaito_shell.lang.suggest import did_you_mean
+from kaito_shell.source import Source, Span
+from kaito_shell.suggest import did_you_mean
 from kaito_shell.lang.tokenizer import Token, argv_source, split_statements, tokenize
 from kaito_shell.lang.values import ValueProblem, convert
 from kaito_shell.registry.spec import BOOL, CommandSpec, FlagSpec, Registry, find_flag

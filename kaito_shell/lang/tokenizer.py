@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from kaito_shell.errors import UsageError
-from kaito_shell.lang.source import Source, Span
+from kaito_shell.source import Source, Span
 
 WORD, SEP = "word", "sep"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from kaito_shell.lang.suggest import did_you_mean
+from kaito_shell.suggest import did_you_mean
 from kaito_shell.registry import spec as S
 
 TRUE_WORDS = ("true", "yes", "on", "1")
@@ -27,10 +27,12 @@ class ValueProblem(ValueError):
 
 
 class ResourceRef(NamedTuple):
-    """`workspace/NAME`-style reference to a KAITO object."""
+    """`workspace/NAME`-style reference to a KAITO object; `explicit` is False for a bare NAME (whose kind is then
+    the command's first allowed kind until it is looked up across the kinds)."""
 
     kind: str
     name: str
+    explicit: bool = True
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.name}"
@@ -112,7 +114,7 @@ def parse_ref(text: str, allowed: tuple[str, ...]) -> ResourceRef:
     if not slash:
         if not allowed:
             raise ValueProblem(f"'{text}' is not KIND/NAME", "write it like workspace/my-model")
-        return ResourceRef(allowed[0], text)
+        return ResourceRef(allowed[0], text, explicit=False)
     kind = ref_kind(kind_word)
     if kind is None or (allowed and kind not in allowed):
         kinds = allowed or tuple(REF_KINDS)

@@ -58,16 +58,19 @@ def edit_text(env: Environment, text: str, suffix: str = ".yaml") -> str:
 
 
 @contextlib.contextmanager
-def deferred_interrupt() -> Iterator[None]:
-    """Hold Ctrl-C until the block ends, so a sequence of API calls is never cut in half."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+def deferred_interrupt(reraise: bool = True) -> Iterator[list[int]]:
+    """Hold Ctrl-C until the block ends, so a sequence of API calls is never cut in half.
+
+    Yields the list of held signals; afterwards KeyboardInterrupt is raised if one came (unless `reraise` is
+    False: the caller then reports that the calls finished first)."""
     caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
     previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
     try:
-        yield
+        yield caught
     finally:
         signal.signal(signal.SIGINT, previous)
-    if caught:
+    if caught and reraise:
         raise KeyboardInterrupt

@@ -47,6 +47,8 @@ class Result:
         self.notes = notes or []
         self.footer = footer or []
         self.exit_code = exit_code
+        self.plan: list[Any] = []  # a batch pre-check's change sets (flows.apply.ChangeSet)
+        self.changed = False  # the command changed the cluster (verified: its calls succeeded)
 
     def __repr__(self) -> str:
         return f"Result({self.kind!r}, exit_code={self.exit_code})"

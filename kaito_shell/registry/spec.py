@@ -76,6 +76,8 @@ class CommandSpec(NamedTuple):
     "module:function" that validates (and renders) the command offline without side effects;
     batch files run every planner before anything executes.  unavailable: when set, the command
     is declared but its executor belongs to a later issue; it answers "not available yet" (exit 3).
+    changes_session: the command changes what later statements of a batch run against (`use`, `run`), so a
+    batch's cluster pre-check runs it too.
     """
 
     path: tuple[str, ...]
@@ -96,6 +98,7 @@ class CommandSpec(NamedTuple):
     hidden: bool = False
     extra_args: bool = False
     multi_cluster: bool = False
+    changes_session: bool = False
 
     @property
     def name(self) -> str:

@@ -61,8 +61,11 @@ MAX_MODEL_LEN = FlagSpec("max-model-len", "context length to size for (vLLM max-
                          INT, minimum=1, metavar="TOKENS")
 FEATURE_GATES = FlagSpec("feature-gates", "controller feature gates to validate against (default: chart defaults)",
                          MAP, repeatable=True, completer="feature_gate", metavar="GATE=BOOL,…")
-WORKSPACE_REF = ArgSpec("workspace", "workspace/NAME (defaults to the current workspace)", REF,
-                        completer="workspace", ref_kinds=("workspace", "inferenceset"), default_from_session="workspace")
+WORKSPACE_REF = ArgSpec("workspace", "NAME or workspace/NAME (defaults to the current workspace)", REF,
+                        completer="workspace", ref_kinds=("workspace",), default_from_session="workspace")
+SERVED_REF = ArgSpec("workspace", "NAME, workspace/NAME, inferenceset/NAME or ragengine/NAME (defaults to the current "
+                     "workspace)", REF, completer="resource", ref_kinds=("workspace", "inferenceset", "ragengine"),
+                     default_from_session="workspace")
 ANY_REF = ArgSpec("resource", "workspace/NAME, inferenceset/NAME or ragengine/NAME", REF, required=False,
                   completer="resource", ref_kinds=("workspace", "inferenceset", "ragengine"),
                   default_from_session="workspace")
@@ -81,10 +84,10 @@ DEPLOY_FLAGS = (
     MODEL,
     INSTANCE_TYPE,
     FlagSpec("runtime", "inference runtime", choices=("vllm", "transformers"), default="vllm", completer="runtime"),
-    FlagSpec("adapter", "LoRA adapter as NAME=IMAGE (at most 10)", KEYVALUE, repeatable=True,
-             metavar="NAME=IMAGE"),
-    FlagSpec("adapter-strength", "adapter strength as NAME=0..1 (Transformers runtime only)", MAP, repeatable=True,
-             metavar="NAME=S,…"),
+    FlagSpec("adapter", "LoRA adapter image, named after the image or as NAME=IMAGE (at most 10)", repeatable=True,
+             metavar="IMAGE|NAME=IMAGE"),
+    FlagSpec("adapter-strength", "adapter strength 0..1: S for the one adapter, else NAME=S,… (Transformers only)",
+             repeatable=True, metavar="S|NAME=S,…"),
     FlagSpec("model-access-secret", "Secret (key HF_TOKEN) for gated Hugging Face models", completer="secret",
              metavar="SECRET"),
     LABEL_SELECTOR,
@@ -321,14 +324,20 @@ COMMANDS = [
                 flags=(ALL_NAMESPACES,), needs_cluster=True, examples=("cost report -A",)),
 
     # ---- live operations (cluster) ----
-    CommandSpec(("status",), "workspaces and why they are (not) ready", "kaito_shell.commands.status:status",
-                args=(ANY_REF,), flags=(ALL_NAMESPACES, FlagSpec("watch", "keep watching (Ctrl-C stops)", BOOL, short="w")),
+    CommandSpec(("status",), "what KAITO runs (workspaces, inference sets, RAG engines) and why it is (not) ready",
+                "kaito_shell.commands.status:status",
+                args=(ANY_REF,), flags=(ALL_NAMESPACES, FlagSpec("all", "same as -A (the proposal's spelling)", BOOL,
+                                                                 into="all_namespaces"),
+                                        FlagSpec("watch", "keep watching (Ctrl-C stops)", BOOL, short="w")),
                 outputs=LIST_OUT, default_output="table", needs_cluster=True, multi_cluster=True,
-                description="One workspace gets a 'why' section built from its conditions, events and pods "
-                            "(GPU quota, pending nodes, image pulls, crash-loops despite InferenceReady, "
-                            "missing HF token secrets) with the next step.",
-                examples=("status", "status -A", "status workspace/phi4", "status --all-clusters",
-                          "status workspace/phi4 --watch")),
+                description="STATE is diagnosed from KAITO's conditions and the pods (and, for one object, /health): "
+                            "Ready only when it serves; Degraded when KAITO says Ready but pods crash-loop or /health "
+                            "fails; Failing when it will not become ready by itself (exit code 1 for both). One "
+                            "object gets a 'why' section built from its conditions, events and pods (GPU quota, "
+                            "pending nodes, image pulls, crash-loops despite InferenceReady, missing HF token "
+                            "secrets) with the next step. A bare NAME is looked up across the kinds.",
+                examples=("status", "status -A", "status phi4", "status ragengine/docs", "status --all-clusters",
+                          "status phi4 --watch")),
     CommandSpec(("get",), "KAITO objects: workspaces, inferencesets, ragengines (or one of them)",
                 "kaito_shell.commands.resources:get", args=(GET_REF,), flags=(ALL_NAMESPACES,), outputs=LIST_OUT,
                 default_output="table", needs_cluster=True, multi_cluster=True,
@@ -346,26 +355,28 @@ COMMANDS = [
                 "kaito_shell.commands.resources:scale", args=(REQUIRED_REF,),
                 flags=(FlagSpec("replicas", "replica count", INT, minimum=0, required=True), YES),
                 outputs=CHANGE_OUT, mutates=True, needs_cluster=True, examples=("scale inferenceset/qwen --replicas 3",)),
-    CommandSpec(("logs",), "logs of a workspace's pods", "kaito_shell.commands.logs:logs", args=(WORKSPACE_REF,),
+    CommandSpec(("logs",), "logs of a workspace's pods", "kaito_shell.commands.logs:logs", args=(SERVED_REF,),
                 flags=(FlagSpec("follow", "stream new lines (Ctrl-C stops)", BOOL, short="f"),
                        FlagSpec("tail", "last N lines per pod", INT, minimum=0),
                        FlagSpec("since", "only newer than this (e.g. 1h)", DURATION)),
                 needs_cluster=True, examples=("logs workspace/phi4 --tail 20", "logs phi4 --follow --since 10m")),
     CommandSpec(("endpoint",), "service URL, API-server proxy URL and an example curl",
-                "kaito_shell.commands.endpoint:endpoint", args=(WORKSPACE_REF,), outputs=TABLE_OUT,
+                "kaito_shell.commands.endpoint:endpoint", args=(SERVED_REF,), outputs=TABLE_OUT,
                 default_output="table", needs_cluster=True, examples=("endpoint workspace/phi4",)),
-    CommandSpec(("monitor",), "live view of a workspace (status, pods, metrics)", args=(WORKSPACE_REF,),
+    CommandSpec(("monitor",), "live view of a workspace (status, pods, metrics)", args=(SERVED_REF,),
                 unavailable=METRICS_CLIENT),
-    CommandSpec(("metrics",), "vLLM and KAITO metrics of a workspace", args=(WORKSPACE_REF,),
+    CommandSpec(("metrics",), "vLLM and KAITO metrics of a workspace", args=(SERVED_REF,),
                 flags=(FlagSpec("raw", "print the Prometheus text", BOOL),), outputs=TABLE_OUT,
                 unavailable=METRICS_CLIENT),
-    CommandSpec(("health", "check"), "check workspaces end to end (conditions, pods, service, /health, /v1/models)",
+    CommandSpec(("health", "check"), "check KAITO objects end to end (conditions, pods, service, /health, /v1/models)",
                 "kaito_shell.commands.health:check", outputs=HEALTH_OUT, default_output="table",
-                flags=(FlagSpec("workspace", "workspace name", completer="workspace"),
-                       FlagSpec("all", "every workspace in the namespace (-A: everywhere)", BOOL), ALL_NAMESPACES,
-                       FlagSpec("detailed", "also events, nodes and the model download", BOOL)),
+                args=(ArgSpec("resource", "NAME, workspace/NAME, inferenceset/NAME or ragengine/NAME", REF,
+                              required=False, completer="resource", ref_kinds=("workspace", "inferenceset",
+                                                                              "ragengine")),),
+                flags=(FlagSpec("all", "every object in the namespace (-A: everywhere)", BOOL), ALL_NAMESPACES,
+                       FlagSpec("detailed", "also events and GPU nodes", BOOL)),
                 needs_cluster=True, multi_cluster=True,
-                examples=("health check --workspace phi4", "health check --all -A -o report")),
+                examples=("health check phi4", "health check ragengine/docs", "health check --all -A -o report")),
     CommandSpec(("alerts", "list"), "active alerts about workspaces", outputs=TABLE_OUT, unavailable=METRICS_CLIENT),
     CommandSpec(("features", "list"), "KAITO feature gates: chart defaults, and the cluster's values when connected",
                 "kaito_shell.commands.features:list_gates", outputs=LIST_OUT, default_output="table",
@@ -387,7 +398,8 @@ COMMANDS = [
                 examples=("adapters list workspace/phi3",)),
     CommandSpec(("adapters", "add"), "add an adapter to a workspace (preview + confirm)",
                 "kaito_shell.commands.adapters:add", args=(WORKSPACE_REF,),
-                flags=(FlagSpec("adapter", "NAME=IMAGE", KEYVALUE, required=True, metavar="NAME=IMAGE"),
+                flags=(FlagSpec("adapter", "the adapter image, named after the image or as NAME=IMAGE", required=True,
+                                metavar="IMAGE|NAME=IMAGE"),
                        FlagSpec("strength", "adapter strength 0..1 (Transformers runtime only)"), YES),
                 outputs=CHANGE_OUT, mutates=True, needs_cluster=True,
                 examples=("adapters add workspace/phi3 --adapter sql=myacr.azurecr.io/sql-lora:1",)),
@@ -414,21 +426,21 @@ COMMANDS = [
     # ---- session and shell verbs ----
     CommandSpec(("use", "context"), "switch the kube context", "kaito_shell.commands.session:use_context",
                 args=(ArgSpec("name", "kube context", completer="context"),), aliases=("ctx",),
-                examples=("use context prod-eastus",)),
+                examples=("use context prod-eastus",), changes_session=True),
     CommandSpec(("use", "namespace"), "switch the namespace", "kaito_shell.commands.session:use_namespace",
                 args=(ArgSpec("name", "namespace", completer="namespace"),), aliases=("ns",),
-                examples=("use namespace team-a", "use ns default")),
+                examples=("use namespace team-a", "use ns default"), changes_session=True),
     CommandSpec(("use", "workspace"), "set the current workspace (the default for status, logs, …)",
                 "kaito_shell.commands.session:use_workspace",
                 args=(ArgSpec("name", "workspace name", completer="workspace"),), aliases=("ws",),
-                examples=("use workspace phi4",)),
+                examples=("use workspace phi4",), changes_session=True),
     CommandSpec(("context",), "show the session context and the kube contexts of the kubeconfig",
                 "kaito_shell.commands.session:show_context", outputs=LIST_OUT, default_output="table"),
     CommandSpec(("run",), "run a .kaito batch file (validated whole before anything runs)",
                 "kaito_shell.commands.session:run_file",
                 (FlagSpec("dry-run", "print every manifest as one YAML stream; change nothing", BOOL), YES),
                 args=(ArgSpec("file", "the .kaito file", completer="file"),),
-                examples=("run staging.kaito --dry-run", "run rollout.kaito --yes")),
+                examples=("run staging.kaito --dry-run", "run rollout.kaito --yes"), changes_session=True),
     CommandSpec(("help",), "list commands, or explain one", "kaito_shell.commands.help:help_command",
                 extra_args=True, examples=("help", "help deploy", "help models estimate")),
     CommandSpec(("history",), "show the shell history (secrets redacted)", "kaito_shell.commands.session:history",
@@ -440,4 +452,16 @@ COMMANDS = [
                 aliases=("quit",), shell_only=True),
 ]
 
-REGISTRY = Registry(commands=COMMANDS, groups=GROUPS, global_flags=GLOBAL_FLAGS)
+WORKSPACE_FLAG = FlagSpec("workspace", "the workspace (same as the positional NAME or workspace/NAME)",
+                          completer="workspace", metavar="NAME")
+
+
+def _accepts_workspace_flag(spec: CommandSpec) -> CommandSpec:
+    """Every command that takes a workspace positionally also takes it as --workspace NAME."""
+    takes = any("workspace" in arg.ref_kinds for arg in spec.args)
+    if not takes or spec.flag("workspace") is not None:
+        return spec
+    return spec._replace(flags=(*spec.flags, WORKSPACE_FLAG))
+
+
+REGISTRY = Registry(commands=[_accepts_workspace_flag(c) for c in COMMANDS], groups=GROUPS, global_flags=GLOBAL_FLAGS)

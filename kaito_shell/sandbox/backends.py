@@ -54,7 +54,21 @@ class Backends:
         labels = request.service["metadata"].get("labels") or {}
         if "kaito.sh/workspace" in labels:
             return self._workspace(request, labels["kaito.sh/workspace"])
+        if "kaito.sh/ragengine" in labels:
+            return self._ragengine(request, labels["kaito.sh/ragengine"])
         return _json(503, {"detail": f"no endpoints available for service \"{request.service['metadata']['name']}\""})
+
+    def _ragengine(self, request: Request, name: str) -> Reply:
+        """The RAG service's health endpoint (FastAPI's answer shape), served while its pod is ready."""
+        pod_type = by_kind("Pod")
+        assert pod_type is not None
+        pods = [p for p in self.store.select(pod_type, request.namespace)[0]
+                if (p["metadata"].get("labels") or {}).get("kaito.sh/ragengine") == name]
+        if not any(pod_ready(p) for p in pods):
+            return _json(503, {"detail": "no ready endpoints: the RAG service pod is not ready"})
+        if (request.path.rstrip("/") or "/") == "/health":
+            return _json(200, {"status": "Healthy", "detail": None})
+        return _json(404, {"detail": "Not Found"})
 
     def _workspace(self, request: Request, name: str) -> Reply:
         ws_type, pod_type = by_kind("Workspace"), by_kind("Pod")

@@ -6,7 +6,7 @@ from typing import Any
 
 from kaito_shell.catalog.types import Model
 from kaito_shell.errors import ValidationError
-from kaito_shell.lang.suggest import did_you_mean
+from kaito_shell.suggest import did_you_mean
 
 INFERENCE_KEYS = ("vllm", "max_probe_steps", "kv_cache_cpu_memory_utilization")
 TRAINING_SECTIONS = ("ModelConfig", "QuantizationConfig", "LoraConfig", "TrainingArguments", "DatasetConfig",

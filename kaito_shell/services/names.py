@@ -60,6 +60,13 @@ def image_problem(ref: str) -> str | None:
     return None
 
 
+def image_basename(ref: str) -> str:
+    """The last path component of an image reference, without tag or digest (`a.io/x/sql-lora:v1` → `sql-lora`)."""
+    path = ref.split("@", 1)[0]
+    last = path.rsplit("/", 1)[-1]
+    return last.split(":", 1)[0]
+
+
 def url_problem(url: str) -> str | None:
     """KAITO's data-URL rule: http(s), and not localhost, private, link-local or metadata hosts."""
     import ipaddress

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from kaito_shell.catalog.store import Catalog
 from kaito_shell.catalog.types import Model, Sku
 from kaito_shell.errors import ValidationError
-from kaito_shell.lang.suggest import did_you_mean
+from kaito_shell.suggest import did_you_mean
 from kaito_shell.services import estimator, names
 
 MAX_ADAPTERS = 10
@@ -258,6 +258,41 @@ class Adapter(NamedTuple):
     name: str
     image: str
     strength: str | None = None
+
+
+def adapter_source(text: str, flag: str = "adapter", index: int | None = None) -> tuple[str, str]:
+    """`--adapter NAME=IMAGE`, or `--adapter IMAGE` named after the image (`myacr.io/sql-lora:v1` → `sql-lora`)."""
+    name, eq, image = text.partition("=")
+    if eq:
+        if not name.strip() or not image.strip():
+            raise ValidationError(f"'{text}' is not NAME=IMAGE", flag=flag, value_index=index,
+                                  hint="write --adapter NAME=IMAGE, or just the image")
+        return name.strip(), image.strip()
+    problem = names.image_problem(text)
+    if problem:
+        raise ValidationError(problem, flag=flag, value_index=index,
+                              hint="adapters come from images (files under /data); URLs are not allowed")
+    return names.image_basename(text), text
+
+
+def adapter_strengths(given: list[str], adapter_names: list[str], flag: str = "adapter-strength") -> dict[str, str]:
+    """`--adapter-strength 0.8` (one adapter) or `--adapter-strength NAME=0.8[,NAME2=0.5]` (any number)."""
+    strengths: dict[str, str] = {}
+    for index, text in enumerate(given):
+        if "=" not in text:
+            if len(adapter_names) != 1:
+                raise ValidationError(f"--adapter-strength {text} names no adapter, and {len(adapter_names)} are given",
+                                      flag=flag, value_index=index,
+                                      hint="write NAME=STRENGTH, e.g. --adapter-strength "
+                                           f"{(adapter_names or ['my-adapter'])[0]}={text}")
+            strengths[adapter_names[0]] = text
+            continue
+        for part in text.split(","):
+            name, _, value = part.partition("=")
+            if not name.strip() or not value.strip():
+                raise ValidationError(f"'{part}' is not NAME=STRENGTH", flag=flag, value_index=index)
+            strengths[name.strip()] = value.strip()
+    return strengths
 
 
 def adapters(pairs: list[tuple[str, str]], strengths: dict[str, str], runtime: str) -> list[Adapter]:

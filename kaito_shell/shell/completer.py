@@ -15,7 +15,7 @@ from prompt_toolkit.document import Document
 
 from kaito_shell.lang.ast import all_flags
 from kaito_shell.lang.parser import match_path
-from kaito_shell.lang.source import Source
+from kaito_shell.source import Source
 from kaito_shell.lang.tokenizer import SEP, Unterminated, tokenize
 from kaito_shell.lang.values import ref_kind
 from kaito_shell.registry.spec import BOOL, CommandSpec, FlagSpec, Registry, find_flag

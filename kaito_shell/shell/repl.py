@@ -102,7 +102,7 @@ class Shell:
     def _history(self, path: Any) -> Any:
         if path is False:
             return InMemoryHistory()
-        from kaito_shell.shell.history import make_history
+        from kaito_shell.exec.history import make_history
 
         try:
             return make_history(path)
@@ -173,8 +173,9 @@ class Shell:
 
     def handle(self, text: str) -> int:
         """Run one submitted line (possibly several statements); returns the last exit code."""
-        from kaito_shell.exec.batch import run_nodes
+        from kaito_shell.exec.batch import run_batch, run_nodes
         from kaito_shell.output.emit import emit_error, emit_internal_error
+        from kaito_shell.source import Source
 
         try:
             nodes = parse_text(text, REGISTRY)
@@ -182,7 +183,12 @@ class Shell:
             emit_error(err, self.env)
             return err.exit_code
         try:
+            if len(nodes) > 1:  # several statements on one line are a batch: checked whole, confirmed once
+                return run_batch(Source(text, "<input>"), self.session, self.env)
             return run_nodes(nodes, self.session, self.env)
+        except KaitoError as err:
+            emit_error(err, self.env)
+            return err.exit_code
         except KeyboardInterrupt:
             self.env.stderr.write("interrupted\n")
             return 130
@@ -192,7 +198,7 @@ class Shell:
 
     def run(self, *, over_early_prompt: bool = False) -> int:
         """Read and run lines until `exit` or Ctrl-D; the first prompt may be drawn over an early paint."""
-        from kaito_shell.app.cli import long_lived_gc
+        from kaito_shell.runtime import long_lived_gc
 
         long_lived_gc()
         if over_early_prompt:

@@ -1,0 +1,1 @@
+"""Cluster workflows that talk and wait: apply (preview, diff, confirm), follow, wait, fan-out."""

@@ -1,0 +1,268 @@
+"""Changing a cluster the safe way, for every mutation (deploy, tune, rag deploy, adapters, scale, features, delete).
+
+stage: read the live objects and send every change as a server-side dry-run (KAITO's webhook judges it) →
+ChangeSet (what would be created, changed, deleted or left alone, with diffs) → preview → one confirmation
+([y/N], or [y/N/e] with $EDITOR for manifests) → commit, in order, reporting exactly what was applied when a call
+fails half-way. A batch stages every statement first (mode CHECK) and confirms once (mode CONFIRMED).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
+
+from kaito_shell.errors import KaitoError, RuntimeFailure, UsageError
+from kaito_shell.flows.ui import CHECK, CONFIRMED, Operator
+from kaito_shell.kube.errors import KubeError
+from kaito_shell.kube.gateway import Gateway
+from kaito_shell.kube.kinds import Kind, kind_of
+from kaito_shell.output.result import Result
+from kaito_shell.services.diff import colour, normalize, unified
+
+CREATE, UPDATE, UNCHANGED, DELETE = "create", "update", "unchanged", "delete"
+DONE = {CREATE: "created", UPDATE: "configured", UNCHANGED: "unchanged", DELETE: "deleted"}
+WILL = {CREATE: "will be created", UPDATE: "will be changed", UNCHANGED: "is unchanged", DELETE: "will be deleted"}
+WOULD = {CREATE: "would be created", UPDATE: "would change", UNCHANGED: "unchanged", DELETE: "would be deleted"}
+STAGED, UNCHANGED_ALL, CANCELLED, APPLIED = "staged", "unchanged", "cancelled", "applied"
+
+
+class Change(NamedTuple):
+    """One object's change: what it is, the diff against the live object, and the call that makes it."""
+
+    ref: str
+    namespace: str | None
+    action: str
+    diff: str = ""
+    detail: str = ""
+    call: Callable[[], Any] | None = None
+
+
+class ChangeSet(NamedTuple):
+    """Everything one command would change on one cluster, as the server's dry-run answered."""
+
+    context: str
+    changes: list[Change]
+    facts: list[str]
+    documents: list[dict[str, Any]]
+
+    @property
+    def pending(self) -> list[Change]:
+        return [c for c in self.changes if c.action != UNCHANGED]
+
+
+class Outcome(NamedTuple):
+    """How carrying out a ChangeSet ended: staged (batch pre-check), unchanged, cancelled or applied."""
+
+    changes: ChangeSet
+    status: str
+    interrupted: bool = False
+
+
+class ServerRejected(RuntimeFailure):
+    """The API server (or KAITO's webhook) refused a dry-run: the cluster said no, nothing was applied (exit 1)."""
+
+
+class PartialApply(RuntimeFailure):
+    """A call failed after earlier calls of the same command had changed the cluster."""
+
+    def __init__(self, applied: list[Change], failed: Change, rest: list[Change], cause: KaitoError) -> None:
+        done = ", ".join(f"{c.ref} {DONE[c.action]}" for c in applied)
+        missing = ", ".join(c.ref for c in [failed, *rest])
+        super().__init__(f"{failed.ref} failed: {cause.message}; already applied: {done}; not applied: {missing}",
+                         hint="fix the cause and run the command again: what was applied then reports unchanged")
+        self.applied = applied
+        self.failed = failed
+        self.rest = rest
+        self.cause = cause
+
+
+def _rejected(err: KubeError, what: str) -> KaitoError:
+    if err.code in (400, 403, 404, 409, 422):
+        return ServerRejected(f"the cluster rejected {what}: {err.message}",
+                              hint=(err.hint + "; " if err.hint and err.code in (403, 404) else "") +
+                              "nothing was applied")
+    return err
+
+
+# ---- staging -------------------------------------------------------------------------------------------------
+
+def stage_documents(gateway: Gateway, documents: list[dict[str, Any]], facts: Iterable[str] = ()) -> ChangeSet:
+    """Dry-run every manifest (server-side apply) and compare with the live object."""
+    changes = []
+    for doc in documents:
+        kind, meta = kind_of(doc), doc["metadata"]
+        ref = f"{kind.kind.lower()}/{meta['name']}"
+        try:
+            live = gateway.find(kind, meta.get("namespace"), meta["name"])
+            preview = gateway.apply(doc, dry_run=True)
+        except KubeError as err:
+            raise _rejected(err, ref) from None
+        if live is None:
+            action, diff = CREATE, unified(None, preview, meta["name"])
+        elif normalize(live) == normalize(preview):
+            action, diff = UNCHANGED, ""
+        else:
+            action, diff = UPDATE, unified(live, preview, meta["name"])
+        changes.append(Change(ref, meta.get("namespace"), action, diff, call=_applier(gateway, doc)))
+    return ChangeSet(str(gateway.context), changes, list(facts), list(documents))
+
+
+def _applier(gateway: Gateway, doc: dict[str, Any]) -> Callable[[], Any]:
+    return lambda: gateway.apply(doc)
+
+
+def stage_delete(gateway: Gateway, kind: Kind, namespace: str | None, name: str, detail: str) -> ChangeSet:
+    """Dry-run the deletion (RBAC and admission judge it) of an object that exists."""
+    ref = f"{kind.kind.lower()}/{name}"
+    try:
+        gateway.delete(kind, namespace, name, dry_run=True)
+    except KubeError as err:
+        raise _rejected(err, f"deleting {ref}") from None
+    change = Change(ref, namespace, DELETE, detail=detail, call=lambda: gateway.delete(kind, namespace, name))
+    return ChangeSet(str(gateway.context), [change], [], [])
+
+
+def stage_patch(gateway: Gateway, kind: Kind, namespace: str | None, name: str, body: Any, *, json_patch: bool = False,
+                sub: str | None = None, detail: str = "") -> ChangeSet:
+    """Dry-run a merge patch (or JSON patch) and diff the live object against the server's answer."""
+    ref = f"{kind.kind.lower()}/{name}"
+
+    def send(dry_run: bool) -> dict[str, Any]:
+        if json_patch:
+            return gateway.json_patch(kind, namespace, name, body, dry_run=dry_run)
+        return gateway.merge_patch(kind, namespace, name, body, sub=sub, dry_run=dry_run)
+
+    try:
+        live = gateway.get(kind, namespace, name) if sub is None else None
+        preview = send(True)
+    except KubeError as err:
+        raise _rejected(err, ref) from None
+    diff = unified(live, preview, name) if live is not None else ""
+    action = UNCHANGED if live is not None and not diff else UPDATE
+    return ChangeSet(str(gateway.context), [Change(ref, namespace, action, diff, detail, lambda: send(False))], [], [])
+
+
+# ---- committing ----------------------------------------------------------------------------------------------
+
+def commit(changes: ChangeSet) -> list[Change]:
+    """Make the pending calls in order; a failure after the first one says exactly what was and was not applied."""
+    done: list[Change] = []
+    pending = changes.pending
+    for index, change in enumerate(pending):
+        assert change.call is not None
+        try:
+            change.call()
+        except KaitoError as err:
+            if not done:
+                raise _rejected(err, change.ref) if isinstance(err, KubeError) else err from None
+            raise PartialApply(done, change, pending[index + 1 :], err) from None
+        done.append(change)
+    return done
+
+
+def carry_out(op: Operator, gateway: Gateway, stage: Callable[[Gateway], ChangeSet],
+              report: Callable[[Outcome], Result], *, action: str, question: str) -> Result:
+    """Stage, then (by the operator's mode) stop, or preview + confirm + commit; `report` words what happened."""
+    from kaito_shell.output import interact
+
+    changes = stage(gateway)
+    if op.mode == CHECK:
+        return staged_result(changes)
+    while changes.pending and op.mode != CONFIRMED:
+        preview(op, changes)
+        if op.assume_yes:
+            break
+        answer = op.ask(action, question.format(context=changes.context), "yNe" if changes.documents else "yN")
+        if answer == "y":
+            break
+        if answer == "n":
+            return Result.cancelled("nothing was applied")
+        changes = stage_documents(gateway, edit_documents(op, changes.documents), changes.facts)
+    if not changes.pending:
+        return report(Outcome(changes, UNCHANGED_ALL))
+    with interact.deferred_interrupt(reraise=False) as held:
+        commit(changes)
+    result = report(Outcome(changes, APPLIED, interrupted=bool(held)))
+    result.changed = True
+    return result
+
+
+def staged_result(changes: ChangeSet) -> Result:
+    """A batch pre-check's answer for one statement: the change set, for the batch to summarise and confirm."""
+    result = Result.message("\n".join(f"{c.ref} {WILL[c.action]}" for c in changes.changes))
+    result.plan = [changes]
+    return result
+
+
+def applied_result(outcome: Outcome) -> Result:
+    """What deploy, tune, rag deploy and adapters report: a line per object, and an ApplyResult record."""
+    changes = outcome.changes
+    applied = outcome.status == APPLIED
+    lines = [f"{c.ref} {DONE[c.action] if applied else 'unchanged'}" for c in changes.changes]
+    if outcome.interrupted:
+        lines.append("(Ctrl-C was held until the calls above finished)")
+    result = Result.message("\n".join(lines), data={
+        "apiVersion": "kaito-shell/v1", "kind": "ApplyResult", "context": changes.context, "applied": applied,
+        "items": [{"ref": c.ref, "namespace": c.namespace, "action": c.action} for c in changes.changes]})
+    result.names = [c.ref for c in changes.changes]
+    return result
+
+
+# ---- previews and edits --------------------------------------------------------------------------------------
+
+def preview(op: Operator, changes: ChangeSet) -> None:
+    """The YAML of what changes (paged when long, never with --yes), the diffs, and a line per object."""
+    from kaito_shell.output.emit import page
+    from kaito_shell.output.formatters import render
+
+    env, out = op.env, op.preview
+    to_stdout = out is env.stdout
+    color = env.color if to_stdout else env.stderr_color
+    documents = [d for d, c in zip(changes.documents, changes.changes) if c.action != UNCHANGED]
+    text = render(Result.manifests(documents, changes.facts), "yaml", color=color) if changes.documents else \
+        "".join(f"# {fact}\n" for fact in changes.facts)
+    for change in changes.changes:
+        if change.detail:
+            text += f"{change.detail}\n"
+        if change.action == UPDATE and change.diff:
+            text += colour(change.diff) if color else change.diff
+        text += f"# {change.ref} {WILL[change.action]}{' (diff above)' if change.diff and change.action == UPDATE else ''}\n"
+    if to_stdout and not op.assume_yes:
+        page(text, env)
+    else:
+        out.write(text)
+        out.flush()
+
+
+def edit_documents(op: Operator, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The documents as edited in $EDITOR; a broken edit is reopened (with the edits kept) until it is fixed
+    or the person gives up."""
+    from kaito_shell.output import interact, yamlio
+
+    text = yamlio.dump_all(documents)
+    while True:
+        text = interact.edit_text(op.env, text)
+        try:
+            return _parse_edit(text)
+        except UsageError as err:
+            op.env.stderr.write(f"error: {err.message}\n")
+            if interact.ask(op.env, "Edit again (your changes are kept)?", "Yn") != "y":
+                raise UsageError(f"{err.message}; nothing was applied") from None
+
+
+def _parse_edit(text: str) -> list[dict[str, Any]]:
+    from kaito_shell.output import yamlio
+    from kaito_shell.services import schema
+
+    try:
+        edited = [d for d in yamlio.load_all(text) if d]
+    except yamlio.YAMLError as exc:
+        raise UsageError(f"the edited YAML does not parse: {str(exc).splitlines()[0]}") from None
+    for doc in edited:
+        if not isinstance(doc, dict) or "kind" not in doc or "metadata" not in doc:
+            raise UsageError("every edited document needs apiVersion, kind and metadata")
+        if str(doc.get("apiVersion", "")).startswith("kaito.sh/"):
+            problems = schema.validate(doc)
+            if problems:
+                raise UsageError(f"{doc['kind']}/{doc['metadata'].get('name')}: {problems[0]}")
+    return edited

@@ -1,0 +1,87 @@
+"""Gather what explains a KAITO object's state from the cluster: its pods, events, model Secret, last log lines
+and a /health probe through its Service; `diagnose` turns them into findings and a state."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from kaito_shell.kube import kinds
+from kaito_shell.kube.errors import KubeError
+from kaito_shell.kube.gateway import Gateway
+from kaito_shell.services.diagnose import READY, Evidence, kaito_state
+from kaito_shell.services.objects import CREATED_BY, POD_SELECTORS, SERVICE_PORT, KaitoObject, Pod, Workspace, view
+
+
+def pods_of(gateway: Gateway, obj: KaitoObject) -> list[dict[str, Any]]:
+    """The pods KAITO runs for a workspace, InferenceSet or RAG engine (by the labels it puts on them)."""
+    return gateway.list(kinds.POD, obj.namespace, label_selector=obj.pod_selector)
+
+
+def events_of(gateway: Gateway, obj: dict[str, Any]) -> list[dict[str, Any]]:
+    meta = obj["metadata"]
+    found = gateway.list(kinds.EVENT, meta["namespace"], field_selector=f"involvedObject.name={meta['name']}")
+    return sorted(found, key=lambda e: e.get("lastTimestamp") or "")
+
+
+def served_model(body: bytes) -> str | None:
+    """The first model id in an OpenAI `/v1/models` answer, or None when the body is not one."""
+    try:
+        return str(json.loads(body)["data"][0]["id"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def probe_health(gateway: Gateway, obj: KaitoObject) -> int:
+    """The HTTP status of GET /health through the object's Service (0 when the proxy call itself failed)."""
+    try:
+        status, _ = gateway.proxy(obj.namespace, obj.service_name, SERVICE_PORT, "/health")
+    except KubeError:
+        return 0
+    return status
+
+
+def gather(gateway: Gateway, obj: dict[str, Any], *, logs: bool = True, probe: bool = True) -> Evidence:
+    """Everything about one object: pods, events, the model Secret, last log lines and (when KAITO says it is
+    ready) a /health probe."""
+    v = view(obj)
+    pods = pods_of(gateway, v)
+    events = events_of(gateway, obj)
+    secret_found: bool | None = None
+    secret = v.model_access_secret if isinstance(v, Workspace) else None
+    if secret:
+        try:
+            secret_found = gateway.find(kinds.SECRET, v.namespace, secret) is not None
+        except KubeError:  # not allowed to read secrets: unknown, not missing
+            secret_found = None
+    tail: list[str] = []
+    if logs:
+        troubled = next((Pod(p) for p in pods if Pod(p).problem), None)
+        if troubled is not None:
+            try:
+                tail = gateway.logs(v.namespace, troubled.name, tail=5).splitlines()
+            except KubeError:
+                tail = []
+    health = None
+    if probe and v.has_service and _claims_ready(v):
+        health = probe_health(gateway, v)
+    return Evidence(obj, pods, events, secret_found, tail, health)
+
+
+def _claims_ready(obj: KaitoObject) -> bool:
+    return kaito_state(obj) == READY
+
+
+def pods_by_owner(gateway: Gateway, namespace: str | None) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """Every KAITO pod of a namespace (None: all), keyed by (kind, namespace, owner name): two list calls."""
+    grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for selector in (POD_SELECTORS["workspace"], POD_SELECTORS["ragengine"]):
+        for pod in gateway.list(kinds.POD, namespace, label_selector=selector):
+            labels = Pod(pod).labels
+            ns = pod["metadata"].get("namespace", "")
+            for kind, label in (("workspace", POD_SELECTORS["workspace"]), ("inferenceset", CREATED_BY),
+                                ("ragengine", POD_SELECTORS["ragengine"])):
+                if label in labels:
+                    grouped[(kind, ns, labels[label])].append(pod)
+    return grouped
