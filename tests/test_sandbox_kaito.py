@@ -43,12 +43,15 @@ def workspace(**changes):
     ({"resource__labelSelector": None}, 422, "labelSelector"),
     ({"inference__preset__name": "phi-5"}, 400, 'admission webhook "validation.workspace.kaito.sh" denied the request'),
     ({"inference__preset__name": "phi-2"}, 400, "deprecated"),
-    ({"resource__instanceType": "m5.large"}, 400, "the instance type m5.large is not supported"),
-    ({"resource__instanceType": None}, 400, "instanceType is required"),
+    ({"resource__instanceType": "m5.large"}, 400,
+     "invalid value: Unsupported instance type m5.large. Supported SKUs: [Standard_NV36ads_A10_v5 "),
+    ({"resource__instanceType": None}, 400, "missing field(s): spec.instanceType is required when node "
+                                             "auto-provisioning is enabled, spec.resource.instanceType"),
     ({"inference__adapters": [{"source": {"name": "a", "image": "x.io/a:1"}, "strength": "0.5"}]}, 400,
      "vLLM does not support adapter strength"),
     ({"tuning": {"preset": {"name": "phi-4"}, "method": "lora", "input": {"urls": ["https://x.io/d"]},
-                 "output": {"image": "x.io/o:1", "imagePushSecret": "s"}}}, 400, "expected exactly one, got both"),
+                 "output": {"image": "x.io/o:1", "imagePushSecret": "s"}}}, 400,
+     "Either Inference or Tuning must be specified, but not both: spec"),
 ])
 def test_webhook_and_schema_rules(api, changes, code, text):
     status, message = rejected(api, workspace(**changes))
@@ -59,8 +62,15 @@ def test_transformers_memory_check_and_bypass(api):
     body = workspace(inference__preset__name="phi-4", resource__instanceType="Standard_NV36ads_A10_v5")
     body["metadata"]["annotations"] = {"kaito.sh/runtime": "transformers"}
     status, message = rejected(api, body)
-    assert status == 400 and "insufficient total GPU memory" in message
+    assert status == 400 and "invalid value: Insufficient total GPU memory: Instance type Standard_NV36ads_A10_v5 " \
+                             "has a total of 24Gi, but preset phi-4 requires at least 29323889213440m: " \
+                             "resource.instanceType" in message
+    assert "Multi-node distributed inference is not supported with Huggingface Transformers runtime: " in message
     body["metadata"]["annotations"]["kaito.sh/bypass-resource-checks"] = "true"
+    status, message = rejected(api, body)  # the bypass silences the memory check only, never the multi-node one
+    assert "Insufficient" not in message and "Multi-node distributed inference is not supported" in message
+    body["inference"]["preset"]["name"] = "phi-3-mini-4k-instruct"
+    body["resource"]["instanceType"] = "Standard_NC24ads_A100_v4"
     assert create(api, body)["metadata"]["name"] == "phi4"
 
 
@@ -92,28 +102,35 @@ def test_immutable_fields(api):
     with pytest.raises(ApiException) as info:
         co.patch_namespaced_custom_object(GROUP, VERSION, "default", "workspaces", "phi4",
                                           {"inference": {"preset": {"name": "phi-4"}}})
-    assert info.value.status == 400 and "inference.preset is immutable" in json.loads(info.value.body)["message"]
+    assert info.value.status == 400 and "field is immutable: inference.preset" in json.loads(info.value.body)["message"]
 
 
 def test_tuning_rules(api):
     tuning = {"preset": {"name": "phi-4"}, "method": "dora", "input": {"urls": ["https://x.io/d"]},
               "output": {"volumeSource": {"emptyDir": {}}}}
     status, message = rejected(api, workspace(inference=None, tuning=tuning))
-    assert status == 400 and "invalid tuning method" in message
+    assert status == 400 and "invalid value: dora: tuning.Method" in message
     tuning.update(method="lora", input={"urls": ["http://localhost/d"]})
-    assert "localhost" in rejected(api, workspace(inference=None, tuning=tuning))[1]
+    assert "invalid value: data source URL must not target a local or metadata endpoint: tuning.Input.URLs" in \
+        rejected(api, workspace(inference=None, tuning=tuning))[1]
 
 
-def test_byo_mode_comes_from_the_controller_gates(api, sandbox):
-    from kaito_shell.sandbox.controller import CONTROLLER_NS, controller_deployment
+def test_byo_mode_comes_from_the_node_provisioner_not_the_gate(api, sandbox):
+    """KAITO overwrites disableNodeAutoProvisioning from --node-provisioner at start-up: the gate alone changes
+    nothing; --node-provisioner=byo makes instanceType forbidden."""
+    from kaito_shell.sandbox.controller import controller_deployment
     from kaito_shell.sandbox.resources import by_kind
 
-    deployment = controller_deployment({**sandbox.gates(), "disableNodeAutoProvisioning": True})
-    deployment["metadata"]["resourceVersion"] = None
-    sandbox.store.update(by_kind("Deployment"), deployment, check_version=False)
-    status, message = rejected(api, workspace())
-    assert status == 400 and "must be empty" in message
-    assert CONTROLLER_NS == "kaito-workspace"
+    def install(provisioner: str, gate: bool) -> None:
+        deployment = controller_deployment({**sandbox.gates(), "disableNodeAutoProvisioning": gate}, provisioner)
+        sandbox.store.update(by_kind("Deployment"), deployment, check_version=False)
+
+    install("azure-gpu-provisioner", True)
+    assert create(api, workspace())["metadata"]["name"] == "phi4"
+    install("byo", False)
+    status, message = rejected(api, workspace(metadata__name="other"))
+    assert status == 400 and "invalid value: instanceType must be empty when node auto-provisioning is disabled " \
+                             "(BYO scenario): spec.resource.instanceType" in message
 
 
 def test_inference_workspace_lifecycle(api, sandbox):
@@ -182,13 +199,19 @@ def test_ragengine_gets_a_service(api):
     assert client.CoreV1Api(api).read_namespaced_service("docs", "default").spec.ports[0].port == 80
 
 
+def waiting_reason(pods):
+    """The first pod's waiting reason (None while it runs or has no container status yet)."""
+    statuses = pods[0].status.container_statuses if pods else None
+    waiting = statuses[0].state.waiting if statuses else None
+    return waiting.reason if waiting else None
+
+
 @pytest.mark.parametrize("scenario,check", [
     ("no-gpu-quota", lambda ws, pods: any(c["type"] == "ResourceReady" and "QuotaExceeded" in c["message"]
-                                          for c in ws["status"]["conditions"]) and not pods),
-    ("image-pull-failure", lambda ws, pods: pods and pods[0].status.container_statuses[0].state.waiting.reason
-     == "ImagePullBackOff"),
-    ("crash-loop", lambda ws, pods: ws["status"].get("state") == "Ready" and pods
-     and pods[0].status.container_statuses[0].state.waiting.reason == "CrashLoopBackOff"),
+                                          for c in ws.get("status", {}).get("conditions", [])) and not pods),
+    ("image-pull-failure", lambda ws, pods: waiting_reason(pods) == "ImagePullBackOff"),
+    ("crash-loop", lambda ws, pods: ws.get("status", {}).get("state") == "Ready"
+     and waiting_reason(pods) == "CrashLoopBackOff"),
 ])
 def test_failure_scenarios(api, scenario, check):
     body = workspace()

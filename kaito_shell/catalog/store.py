@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from kaito_shell.catalog.types import (
@@ -147,3 +147,10 @@ def load_catalog() -> Catalog:
 def loaded_catalog() -> Catalog | None:
     """The catalog if already loaded, else None (for completion, which must never do I/O)."""
     return _cached
+
+
+@lru_cache(maxsize=1)
+def crd_schemas() -> dict[str, dict[str, Any]]:
+    """KAITO v0.12.0's CRD openAPIV3Schemas keyed by 'Kind/version' (Workspace/v1beta1, RAGEngine/v1alpha1, …)."""
+    with open(os.path.join(DATA_DIR, "crd_schemas.json"), encoding="utf-8") as fh:
+        return dict(json.load(fh))

@@ -12,7 +12,7 @@ from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.suggest import did_you_mean
 from kaito_shell.output.result import Column, Result, Section
-from kaito_shell.services import gates
+from kaito_shell.catalog import gates
 
 CONTROLLER = ("kaito-workspace", "kaito-workspace")
 

@@ -16,7 +16,7 @@ from kaito_shell.flows.resolve import find_object
 from kaito_shell.output.result import Column, Result, Section
 from kaito_shell.services.diagnose import diagnose, progress_line
 from kaito_shell.services.objects import InferenceSet, Pod, Workspace, view
-from kaito_shell.services.timefmt import age
+from kaito_shell.timefmt import age
 
 KAITO_KINDS = (kinds.WORKSPACE, kinds.INFERENCESET, kinds.RAGENGINE)
 

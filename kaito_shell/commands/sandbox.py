@@ -6,6 +6,7 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
+from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.output.result import Result
 
@@ -22,13 +23,26 @@ def serve(inv: Invocation) -> Result:
 
     long_lived_gc()
     v = inv.values
-    sandbox = Sandbox(v["port"], instant=bool(v["instant"]), speed=float(v["speed"]), scenario=v["scenario"]).start()
+    byo = v["node_provisioner"] == "byo"
+    if v["gpu_nodes"] and not byo:
+        raise ValidationError("--gpu-nodes makes BYO nodes: it needs --node-provisioner byo (with auto-provisioning "
+                              "KAITO creates the GPU nodes itself)", flag="gpu-nodes")
+    sku = inv.catalog().sku(v["instance_type"])
+    if sku is None:
+        raise ValidationError(f"no GPU facts for {v['instance_type']}, so its nodes cannot be labelled",
+                              flag="instance-type", hint="`models estimate --model M` lists KAITO's SKUs")
+    sandbox = Sandbox(v["port"], instant=bool(v["instant"]), speed=float(v["speed"]), scenario=v["scenario"],
+                      node_provisioner=v["node_provisioner"], gpu_nodes=v["gpu_nodes"],
+                      instance_type=sku.instance_type).start()
     path = sandbox.write_kubeconfig(str(inv.env.resolve(v["kubeconfig_out"])))
     env = inv.env
     env.stdout.write(f"KAITO sandbox serving at {sandbox.url}\n"
                      f"  kubeconfig: {path} (contexts: sandbox = admin, sandbox-viewer = read-only)\n"
                      f"  try:  KUBECONFIG={path} kubectl get workspaces -A\n"
                      f"        kaito --kubeconfig {path}\n"
+                     f"  node provisioner: {v['node_provisioner']}"
+                     + (f"; {v['gpu_nodes']} GPU node(s) of {sku.instance_type} labelled pool=gpu "
+                        "(deploy … --label-selector pool=gpu, no --instance-type)" if byo else "") + "\n"
                      f"  scenario for new workspaces: {v['scenario']}; Ctrl-C stops\n")
     env.stdout.flush()
     stop = threading.Event()

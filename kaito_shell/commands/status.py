@@ -19,7 +19,7 @@ from kaito_shell.kube.gateway import Gateway
 from kaito_shell.output.result import Column, Result, Section
 from kaito_shell.services.diagnose import BAD_STATES, Diagnosis, Evidence, diagnose, progress_line
 from kaito_shell.services.objects import InferenceSet, KaitoObject, Pod, RagEngine, Workspace, view
-from kaito_shell.services.timefmt import age
+from kaito_shell.timefmt import age
 
 KAITO_KINDS = (kinds.WORKSPACE, kinds.INFERENCESET, kinds.RAGENGINE)
 KIND_ORDER = {"inferenceset": 0, "workspace": 1, "ragengine": 2}

@@ -89,22 +89,68 @@ def _rejected(err: KubeError, what: str) -> KaitoError:
 def stage_documents(gateway: Gateway, documents: list[dict[str, Any]], facts: Iterable[str] = ()) -> ChangeSet:
     """Dry-run every manifest (server-side apply) and compare with the live object."""
     changes = []
+    planned_configmaps = set()
     for doc in documents:
         kind, meta = kind_of(doc), doc["metadata"]
         ref = f"{kind.kind.lower()}/{meta['name']}"
+        detail = ""
         try:
             live = gateway.find(kind, meta.get("namespace"), meta["name"])
-            preview = gateway.apply(doc, dry_run=True)
+            try:
+                preview = gateway.apply(doc, dry_run=True)
+            except KubeError as err:
+                config = _config_reference(doc)
+                if config not in planned_configmaps or "not found" not in err.message or config not in err.message:
+                    raise
+                # KAITO's webhook looks the ConfigMap up, and it exists only once this change set creates it:
+                # judge everything else now; the webhook sees the reference when the workspace is applied after it
+                preview = gateway.apply(_set_config(doc, None), dry_run=True)
+                preview = _set_config(preview, config)
+                detail = f"# KAITO checks configmap/{config} when {ref} is applied (right after the ConfigMap)"
         except KubeError as err:
             raise _rejected(err, ref) from None
+        if kind.kind == "ConfigMap" and live is None:
+            planned_configmaps.add(meta["name"])
         if live is None:
             action, diff = CREATE, unified(None, preview, meta["name"])
         elif normalize(live) == normalize(preview):
             action, diff = UNCHANGED, ""
         else:
             action, diff = UPDATE, unified(live, preview, meta["name"])
-        changes.append(Change(ref, meta.get("namespace"), action, diff, call=_applier(gateway, doc)))
+        changes.append(Change(ref, meta.get("namespace"), action, diff, detail, call=_applier(gateway, doc)))
     return ChangeSet(str(gateway.context), changes, list(facts), list(documents))
+
+
+CONFIG_PATHS = {"Workspace": (("inference", "config"), ("tuning", "config")),
+                "InferenceSet": (("spec", "template", "inference", "config"),)}
+
+
+def _config_reference(doc: dict[str, Any]) -> str | None:
+    """The ConfigMap an inference or tuning spec names (`config:`), if any."""
+    for path in CONFIG_PATHS.get(doc.get("kind", ""), ()):
+        node: Any = doc
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, str) and node:
+            return node
+    return None
+
+
+def _set_config(doc: dict[str, Any], name: str | None) -> dict[str, Any]:
+    """A copy of `doc` with its `config:` reference set to `name` (None removes it)."""
+    import copy
+
+    copied = copy.deepcopy(doc)
+    for path in CONFIG_PATHS.get(doc.get("kind", ""), ()):
+        node: Any = copied
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and (path[-1] in node or name is not None and node):
+            if name is None:
+                node.pop(path[-1], None)
+            else:
+                node[path[-1]] = name
+    return copied
 
 
 def _applier(gateway: Gateway, doc: dict[str, Any]) -> Callable[[], Any]:

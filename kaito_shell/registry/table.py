@@ -76,6 +76,7 @@ REQUIRED_REF = ArgSpec("resource", "workspace/NAME, inferenceset/NAME or ragengi
 GET_REF = ArgSpec("resource", "a kind (workspaces, inferencesets, ragengines) or KIND/NAME", required=False,
                   completer="resource")
 ALL_NAMESPACES = FlagSpec("all-namespaces", "every namespace", BOOL, short="A")
+NODE_PROVISIONERS = ("azure-gpu-provisioner", "karpenter", "byo")
 SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "stuck-delete")
 HEALTH_OUT = ("table", "wide", "json", "yaml", "report")
 
@@ -419,9 +420,16 @@ COMMANDS = [
                           default="sandbox.kubeconfig"),
                  FlagSpec("scenario", "failure to simulate for new workspaces", choices=SCENARIOS, default="none"),
                  FlagSpec("instant", "skip the simulated provisioning delays", BOOL),
-                 FlagSpec("speed", "simulated clock speed (2 = twice as fast)", FLOAT, minimum=0.01, default=1.0)),
+                 FlagSpec("speed", "simulated clock speed (2 = twice as fast)", FLOAT, minimum=0.01, default=1.0),
+                 FlagSpec("node-provisioner", "KAITO's install mode: auto-provisioned GPU nodes, or your own (byo)",
+                          choices=NODE_PROVISIONERS, default="azure-gpu-provisioner"),
+                 FlagSpec("gpu-nodes", "with --node-provisioner byo: GPU nodes to create up front (labelled pool=gpu)",
+                          INT, minimum=0, default=0),
+                 FlagSpec("instance-type", "the VM size of those GPU nodes (their NVIDIA labels follow it)",
+                          completer="sku", metavar="SKU", default="Standard_NC24ads_A100_v4")),
                 examples=("sandbox serve --kubeconfig-out /tmp/sandbox.kubeconfig",
-                          "sandbox serve --scenario no-gpu-quota --port 6443")),
+                          "sandbox serve --scenario no-gpu-quota --port 6443",
+                          "sandbox serve --node-provisioner byo --gpu-nodes 2 --instance-type Standard_NC48ads_A100_v4")),
 
     # ---- session and shell verbs ----
     CommandSpec(("use", "context"), "switch the kube context", "kaito_shell.commands.session:use_context",

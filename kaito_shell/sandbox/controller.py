@@ -20,7 +20,8 @@ from kaito_shell.sandbox.logs import LogBook
 from kaito_shell.sandbox.resources import by_kind
 from kaito_shell.sandbox.store import Store, WatchEvent, now_rfc3339
 from kaito_shell.sandbox.workloads import Workloads, apply_defaults
-from kaito_shell.services import estimator, gates
+from kaito_shell.catalog import gates
+from kaito_shell.sandbox import estimator
 
 SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "stuck-delete")
 SCENARIO_ANNOTATION = "sandbox.kaito.sh/scenario"
@@ -30,6 +31,7 @@ RAGENGINE_FINALIZER = "ragengine.finalizer.kaito.sh"
 CREATED_BY = "inferenceset.kaito.sh/created-by"
 DELAYS = {"nodes": 3.0, "pods": 2.0, "ready": 5.0, "tune": 8.0}
 CONTROLLER_NS = "kaito-workspace"
+RAG_NS = "kaito-ragengine"
 CONTROLLER_IMAGE = "mcr.microsoft.com/aks/kaito/workspace:0.12.0"
 RAG_IMAGE = "mcr.microsoft.com/aks/kaito/kaito-rag-service:0.12.0"
 
@@ -45,9 +47,10 @@ class Clock:
         return self.instant or (time.time() - since) * self.speed >= seconds
 
 
-def controller_deployment(values: dict[str, bool]) -> dict[str, Any]:
-    """The `kaito-workspace` Deployment as the chart renders it, gates as `--feature-gates=k=v,…` (sorted)."""
-    args = [gates.format_flag(values), "--node-provisioner=azure-gpu-provisioner"]
+def controller_deployment(values: dict[str, bool], provisioner: str = gates.DEFAULT_PROVISIONER) -> dict[str, Any]:
+    """The `kaito-workspace` Deployment as the chart renders it: `--feature-gates=k=v,…` (sorted) and
+    `--node-provisioner` (Helm value nodeProvisioner)."""
+    args = [gates.format_flag(values), f"{gates.PROVISIONER_FLAG}{provisioner}"]
     return apply_defaults("Deployment", {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "kaito-workspace", "namespace": CONTROLLER_NS,
@@ -71,9 +74,11 @@ def controller_pod(node: str) -> dict[str, Any]:
 
 
 def read_gates(deployment: dict[str, Any] | None) -> dict[str, bool]:
-    """Feature gates from the controller Deployment's args (binary defaults when the flag is absent)."""
+    """The gates the controller runs with: its --feature-gates (binary defaults when absent), with
+    disableNodeAutoProvisioning set by --node-provisioner as KAITO does at start-up."""
     defaults = gates.defaults(load_catalog())
-    return defaults if deployment is None else gates.from_deployment(deployment, defaults)[0]
+    given = defaults if deployment is None else gates.from_deployment(deployment, defaults)[0]
+    return gates.effective(given, gates.node_provisioner(deployment))
 
 
 def condition(type_: str, status: bool | None, reason: str, message: str = "", generation: int = 1) -> dict[str, Any]:
@@ -121,6 +126,24 @@ def node_addresses(name: str) -> list[dict[str, str]]:
     """A node's InternalIP (stable per name, in AKS's default node subnet) and Hostname."""
     return [{"type": "InternalIP", "address": f"10.224.0.{int(_short(name), 16) % 250 + 4}"},
             {"type": "Hostname", "address": name}]
+
+
+def gpu_node(name: str, sku: Any, labels: dict[str, str]) -> dict[str, Any]:
+    """A Ready GPU node of an instance type, with the labels GPU Feature Discovery puts on NVIDIA nodes."""
+    node_labels = {**labels, "kubernetes.io/hostname": name}
+    capacity = {"cpu": "24", "memory": "220Gi", "pods": "110"}
+    if sku is not None:
+        node_labels.update({
+            "node.kubernetes.io/instance-type": sku.instance_type,
+            "nvidia.com/gpu.product": sku.gpu_model.replace(" ", "-"),
+            "nvidia.com/gpu.count": str(sku.gpu_count),
+            "nvidia.com/gpu.memory": str(int(sku.gpu_mem_gib_per_gpu * 1024)),
+        })
+        capacity["nvidia.com/gpu"] = str(sku.gpu_count)
+    return {"metadata": {"name": name, "labels": node_labels},
+            "spec": {"taints": [{"key": "sku", "value": "gpu", "effect": "NoSchedule"}]},
+            "status": {"capacity": capacity, "allocatable": capacity, "conditions": [node_ready_condition()],
+                       "nodeInfo": node_info(name), "addresses": node_addresses(name)}}
 
 
 def _short(*parts: str) -> str:
@@ -313,15 +336,18 @@ class Controller:
         scenario = self._scenario(ws)
         sku = (ws.get("resource") or {}).get("instanceType") or "BYO"
         gen = meta.get("generation", 1)
+        byo = self._byo()
         if not status.get("conditions"):
             status["state"] = "Pending"
-            set_conditions(status, condition("ResourceReady", False, "CreatingNodeClaims",
+            set_conditions(status, condition("ResourceReady", False, "NodeNotReady" if byo else "CreatingNodeClaims",
+                                             f"waiting for {nodes} BYO node(s)" if byo else
                                              f"creating {nodes} node(s) of {sku}", gen),
                            condition("WorkspaceSucceeded", False, "workspacePending", "", gen))
             self._save("Workspace", ws, before)
-            self.event(ws, "ProvisioningNodes", f"creating {nodes} GPU node(s) of instance type {sku}")
+            if not byo:
+                self.event(ws, "ProvisioningNodes", f"creating {nodes} GPU node(s) of instance type {sku}")
             return True
-        if scenario == "no-gpu-quota":
+        if scenario == "no-gpu-quota" and not byo:
             set_conditions(status, condition(
                 "ResourceReady", False, "NodeClaimNotReady",
                 f"failed to create nodeClaim for {sku}: QuotaExceeded: insufficient regional quota for the {sku} "
@@ -331,11 +357,20 @@ class Controller:
             return changed
         if not self.clock.due(born, DELAYS["nodes"]):
             return self._save("Workspace", ws, before)
-        node_names = self._nodes(ws, nodes)
+        if byo:
+            node_names = [n["metadata"]["name"] for n in self._matching_nodes(ws)][:nodes]
+            if len(node_names) < nodes or not nodes:
+                set_conditions(status, condition("NodesReady", False, "NodeNotReady", "Not enough Nodes are ready", gen),
+                               condition("ResourceReady", False, "workspaceResourceStatusNotReady",
+                                         "node status condition not ready", gen))
+                return self._save("Workspace", ws, before)
+            ready_nodes = condition("NodesReady", True, "NodesReady", "Enough Nodes are ready", gen)
+        else:
+            node_names = self._nodes(ws, nodes)
+            ready_nodes = condition("NodeClaimReady", True, "NodeClaimsReady", "", gen)
         status["workerNodes"] = node_names
         set_conditions(status, condition("ResourceReady", True, "workspaceResourceStatusSuccess",
-                                         "workspace resource is ready", gen),
-                       condition("NodeClaimReady", True, "NodeClaimsReady", "", gen))
+                                         "workspace resource is ready", gen), ready_nodes)
         if tuning:
             return self._tuning_stage(ws, before, born) or self._save("Workspace", ws, before)
         pods = self._inference_workload(ws, nodes)
@@ -373,18 +408,67 @@ class Controller:
                            f"{meta['name']}-0", "Warning")
         return changed
 
+    def _byo(self) -> bool:
+        """KAITO's install mode, as the controller Deployment's --node-provisioner sets it."""
+        deployment = self.store.get(self._rtype("Deployment"), CONTROLLER_NS, "kaito-workspace")
+        return read_gates(deployment).get("disableNodeAutoProvisioning", False)
+
+    def _matching_nodes(self, ws: dict[str, Any]) -> list[dict[str, Any]]:
+        """Ready nodes matching the workspace's matchLabels (reserved keys left out), as KAITO lists BYO nodes."""
+        wanted = {k: v for k, v in ((ws.get("resource") or {}).get("labelSelector") or {}).get("matchLabels", {}).items()
+                  if not k.startswith(("kaito.sh/", "karpenter.kaito.sh/"))}
+        found = []
+        for node in self.store.select(self._rtype("Node"))[0]:
+            labels = node["metadata"].get("labels") or {}
+            ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                        for c in (node.get("status") or {}).get("conditions") or [])
+            if ready and not node["metadata"].get("deletionTimestamp") and \
+                    all(labels.get(k) == v for k, v in wanted.items()):
+                found.append(node)
+        return found
+
+    def _max_model_len(self, ws: dict[str, Any]) -> int:
+        """vllm.max-model-len of the workspace's inference ConfigMap, else the estimator's 2048."""
+        import yaml
+
+        name = (ws.get("inference") or {}).get("config")
+        configmap = self.store.get(self._rtype("ConfigMap"), ws["metadata"]["namespace"], name) if name else None
+        try:
+            doc = yaml.safe_load(((configmap or {}).get("data") or {}).get("inference_config.yaml") or "") or {}
+            value = (doc.get("vllm") or {}).get("max-model-len")
+        except (yaml.YAMLError, AttributeError):
+            value = None
+        return value if isinstance(value, int) and not isinstance(value, bool) else estimator.DEFAULT_MAX_MODEL_LEN
+
     def _target_nodes(self, ws: dict[str, Any]) -> int:
+        """status.targetNodeCount: set once by the estimator (GPU facts from the SKU, or from the first matching
+        node's NVIDIA labels with BYO nodes); Transformers and tuning use resource.count."""
+        status = ws.get("status") or {}
+        if status.get("targetNodeCount"):
+            return int(status["targetNodeCount"])
         resource = ws.get("resource") or {}
+        count = int(resource.get("count") or 1)
         if "tuning" in ws:
             return 1
         annotations = ws["metadata"].get("annotations") or {}
-        preset = ((ws.get("inference") or {}).get("preset") or {}).get("name", "")
-        catalog = load_catalog()
-        model, sku = catalog.model(preset), catalog.sku(resource.get("instanceType") or "")
-        if annotations.get("kaito.sh/runtime") == "transformers" or model is None or sku is None:
-            return int(resource.get("count") or 1)
-        est = estimator.estimate(model, sku)
-        return est.nodes or 1
+        model = load_catalog().model(((ws.get("inference") or {}).get("preset") or {}).get("name", ""))
+        if annotations.get("kaito.sh/runtime") == "transformers" or model is None:
+            return count
+        if self._byo():
+            nodes = self._matching_nodes(ws)
+            labels = nodes[0]["metadata"].get("labels") or {} if nodes else {}
+            try:
+                gpus = int(labels["nvidia.com/gpu.count"])
+                node_bytes: float = round(int(labels["nvidia.com/gpu.memory"]) / 1024) * gpus * estimator.GIB
+            except (KeyError, ValueError):
+                return 0  # KAITO: "no ready nodes found, unable to determine GPU configuration"
+        else:
+            sku = load_catalog().sku(resource.get("instanceType") or "")
+            if sku is None:
+                return count
+            gpus, node_bytes = sku.gpu_count, sku.gpu_mem_gib_total * estimator.GIB
+        return estimator.target_nodes(model.weights_gib * estimator.GIB, model.bytes_per_token, gpus, node_bytes,
+                                      self._max_model_len(ws)) or 1
 
     def _nodes(self, ws: dict[str, Any], count: int) -> list[str]:
         meta = ws["metadata"]
@@ -394,25 +478,9 @@ class Controller:
         names = []
         for i in range(count):
             name = f"aks-gpu-{_short(meta['uid'])}-{i}"
-            node_labels = {**labels, "kubernetes.io/hostname": name, "kaito.sh/workspace": meta["name"],
-                           "kaito.sh/workspacenamespace": meta["namespace"], "kaito.sh/owner": f"{meta['namespace']}/{meta['name']}",
-                           "karpenter.sh/nodepool": "kaito"}
-            capacity = {"cpu": "24", "memory": "220Gi", "pods": "110"}
-            if sku is not None:
-                node_labels.update({
-                    "node.kubernetes.io/instance-type": sku.instance_type,
-                    "nvidia.com/gpu.product": sku.gpu_model.replace(" ", "-"),
-                    "nvidia.com/gpu.count": str(sku.gpu_count),
-                    "nvidia.com/gpu.memory": str(int(sku.gpu_mem_gib_per_gpu * 1024)),
-                })
-                capacity["nvidia.com/gpu"] = str(sku.gpu_count)
-            self._ensure("Node", {
-                "metadata": {"name": name, "labels": node_labels},
-                "spec": {"taints": [{"key": "sku", "value": "gpu", "effect": "NoSchedule"}]},
-                "status": {"capacity": capacity, "allocatable": capacity,
-                           "conditions": [node_ready_condition()],
-                           "nodeInfo": node_info(name), "addresses": node_addresses(name)},
-            })
+            owned = {**labels, "kaito.sh/workspace": meta["name"], "kaito.sh/workspacenamespace": meta["namespace"],
+                     "kaito.sh/owner": f"{meta['namespace']}/{meta['name']}", "karpenter.sh/nodepool": "kaito"}
+            self._ensure("Node", gpu_node(name, sku, owned))
             names.append(name)
         if names:
             self.event(ws, "NodesReady", f"{len(names)} GPU node(s) ready: {', '.join(names)}")

@@ -26,12 +26,12 @@ def kubeconfig_document(url: str, ca_pem: bytes, namespace: str = "default") -> 
 
 def write_kubeconfig(path: str, url: str, ca_pem: bytes, namespace: str = "default") -> str:
     """Write (mode 0600: it holds tokens) and return the path."""
-    from kaito_shell.output import yamlio
+    import yaml
 
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
-        fh.write(yamlio.dump(kubeconfig_document(url, ca_pem, namespace)))
+        fh.write(yaml.safe_dump(kubeconfig_document(url, ca_pem, namespace), sort_keys=False))
     os.chmod(path, 0o600)
     return path

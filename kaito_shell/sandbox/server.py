@@ -17,14 +17,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from kaito_shell.sandbox import admission, auth, openapi, resources
+from kaito_shell.catalog import gates
+from kaito_shell.sandbox import admission, auth, openapi, resources, webhook
 from kaito_shell.sandbox.backends import Backends, Request
 from kaito_shell.sandbox.controller import (
     CONTROLLER_NS,
+    RAG_NS,
     Clock,
     Controller,
     controller_deployment,
     controller_pod,
+    gpu_node,
     node_addresses,
     node_info,
     node_ready_condition,
@@ -37,12 +40,12 @@ from kaito_shell.sandbox.resources import ResourceType, by_kind
 from kaito_shell.sandbox.selectors import SelectorError, field_selector, label_selector
 from kaito_shell.sandbox.store import Gone, Store, now_rfc3339
 from kaito_shell.sandbox.tables import to_table, wants_table
-from kaito_shell.services import gates
 
 SERVER_VERSION = {"major": "1", "minor": "36", "gitVersion": "v1.36.0-kaito-sandbox", "gitCommit": "sandbox",
                   "gitTreeState": "clean", "buildDate": "2026-11-01T00:00:00Z", "goVersion": "go1.25.3",
                   "compiler": "gc", "platform": "linux/amd64"}
 MAX_WATCH_SECONDS = 1800
+BYO_NODE_LABELS = {"pool": "gpu"}  # what `sandbox serve --node-provisioner byo` labels its GPU nodes with
 MERGE, JSON_PATCH, STRATEGIC, APPLY = ("application/merge-patch+json", "application/json-patch+json",
                                        "application/strategic-merge-patch+json", "application/apply-patch+yaml")
 
@@ -154,9 +157,9 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(415, f"the body of the request was in an unknown format: {exc}") from None
         try:
             if yaml_ok:
-                from kaito_shell.output import yamlio
+                import yaml
 
-                return yamlio.load(raw.decode() or "{}")
+                return yaml.load(raw.decode() or "{}", Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
             return json.loads(raw or b"{}")
         except ValueError as exc:
             raise ApiError(400, f"the request body is not valid: {exc}") from None
@@ -382,7 +385,7 @@ class Handler(BaseHTTPRequestHandler):
             if self.sandbox.store.get(ns_type, None, str(target.namespace)) is None:
                 raise ApiError(404, f'namespaces "{target.namespace}" not found',
                                details={"name": target.namespace, "kind": "namespaces"})
-        return admission.admit(target.rtype, obj, old, self.sandbox.gates(), target.version,
+        return admission.admit(target.rtype, obj, old, target.version, self.sandbox.webhook_context(),
                                field_validation=self._field_validation)
 
     def _prepare(self, target: Target, obj: Any) -> dict[str, Any]:
@@ -642,7 +645,12 @@ class TLSServer(ThreadingHTTPServer):
 class Sandbox:
     """An API server plus simulated KAITO controller; `with Sandbox(instant=True) as sb:` in tests."""
 
-    def __init__(self, port: int = 0, *, instant: bool = False, speed: float = 1.0, scenario: str = "none") -> None:
+    def __init__(self, port: int = 0, *, instant: bool = False, speed: float = 1.0, scenario: str = "none",
+                 node_provisioner: str = gates.DEFAULT_PROVISIONER, gpu_nodes: int = 0,
+                 instance_type: str = "Standard_NC24ads_A100_v4") -> None:
+        self.node_provisioner = node_provisioner
+        self.gpu_nodes = gpu_nodes
+        self.instance_type = instance_type
         self.store = Store()
         self.logs = LogBook()
         self.clock = Clock(instant=instant, speed=speed)
@@ -659,16 +667,21 @@ class Sandbox:
         ns_type, deploy_type, cm_type = by_kind("Namespace"), by_kind("Deployment"), by_kind("ConfigMap")
         node_type = by_kind("Node")
         assert ns_type and deploy_type and cm_type and node_type
-        for ns in ("default", "kube-system", "kube-public", CONTROLLER_NS):
+        for ns in ("default", "kube-system", "kube-public", CONTROLLER_NS, RAG_NS):
             self.store.create(ns_type, {"metadata": {"name": ns}, "spec": {"finalizers": ["kubernetes"]},
                                         "status": {"phase": "Active"}})
         from kaito_shell.catalog.store import load_catalog
 
-        self.store.create(deploy_type, controller_deployment(gates.defaults(load_catalog())))
+        byo = self.node_provisioner == gates.BYO
+        chart_gates = dict(gates.defaults(load_catalog()), disableNodeAutoProvisioning=byo)
+        self.store.create(deploy_type, controller_deployment(chart_gates, self.node_provisioner))
         for template in load_catalog().data.templates:
-            if template.name != "guardrails":
-                self.store.create(cm_type, {"metadata": {"name": template.configmap, "namespace": CONTROLLER_NS},
-                                            "data": {template.key: template.content}})
+            namespace = RAG_NS if template.name == "guardrails" else CONTROLLER_NS
+            self.store.create(cm_type, {"metadata": {"name": template.configmap, "namespace": namespace},
+                                        "data": {template.key: template.content}})
+        sku = load_catalog().sku(self.instance_type)
+        for i in range(self.gpu_nodes):
+            self.store.create(node_type, gpu_node(f"byo-gpu-{i}", sku, dict(BYO_NODE_LABELS)))
         self.store.create(node_type, {"metadata": {"name": "sandbox-system-0", "labels": {
             "kubernetes.io/hostname": "sandbox-system-0", "node.kubernetes.io/instance-type": "Standard_D8s_v5"}},
             "status": {"conditions": [node_ready_condition()],
@@ -680,9 +693,27 @@ class Sandbox:
         self.controller.workloads.sync()
 
     def gates(self) -> dict[str, bool]:
+        """The gates KAITO's controller runs with (--node-provisioner=byo turns disableNodeAutoProvisioning on)."""
         deploy_type = by_kind("Deployment")
         assert deploy_type is not None
         return read_gates(self.store.get(deploy_type, CONTROLLER_NS, "kaito-workspace"))
+
+    def webhook_context(self) -> webhook.Context:
+        """What KAITO's webhook reads from the cluster: its mode and gates, the nodes, the ConfigMaps."""
+        from kaito_shell.catalog.store import load_catalog
+
+        node_type, cm_type = by_kind("Node"), by_kind("ConfigMap")
+        assert node_type is not None and cm_type is not None
+        store = self.store
+
+        def nodes(labels: dict[str, str]) -> list[dict[str, Any]]:
+            return [n for n in store.select(node_type)[0]
+                    if all((n["metadata"].get("labels") or {}).get(k) == v for k, v in labels.items())]
+
+        gates_now = self.gates()
+        return webhook.Context(byo=gates_now.get("disableNodeAutoProvisioning", False), gates=gates_now,
+                               catalog=load_catalog(), nodes=nodes,
+                               configmap=lambda ns, name: store.get(cm_type, ns, name))
 
     @property
     def port(self) -> int:
@@ -727,4 +758,4 @@ class Sandbox:
         return write_kubeconfig(path, self.url, self.identity.cert_pem, namespace)
 
 
-__all__ = ["Sandbox", "now_rfc3339"]
+__all__ = ["BYO_NODE_LABELS", "Sandbox", "now_rfc3339"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from kaito_shell.sandbox.resources import ResourceType
-from kaito_shell.services.timefmt import age, parse_rfc3339
+from kaito_shell.timefmt import age, parse_rfc3339
 
 COLUMNS_FILE = Path(__file__).resolve().parent.parent / "catalog" / "data" / "crd_columns.json"
 _FILTER = re.compile(r'^(\w+)\[\?\(@\.(\w+)==["\']([^"\']*)["\']\)\]$')

@@ -26,8 +26,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+# Kinds whose Go type has a non-pointer status: the API server always serves `status: {}` (never no status at all).
+STATUS_KINDS = frozenset({"Pod", "Service", "Node", "Namespace", "Deployment", "StatefulSet", "Job",
+                          "PersistentVolumeClaim"})
+
+
 def apply_defaults(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
-    """Fill the apps/v1 spec defaults the API server sets (in place; returns obj)."""
+    """Fill the apps/v1 spec defaults the API server sets, and the empty status it serves (in place; returns obj)."""
+    if kind in STATUS_KINDS:
+        obj.setdefault("status", {})
     defaults = DEFAULTS.get(kind)
     if defaults is not None:
         spec = obj.setdefault("spec", {})

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from kaito_shell.catalog.store import Catalog
 from kaito_shell.services.objects import InferenceSet, KaitoObject, Pod, RagEngine, Workspace, view
-from kaito_shell.services.timefmt import age
+from kaito_shell.timefmt import age
 
 OK, INFO, WARN, FAIL = "ok", "info", "warning", "failing"
 READY, PENDING, DEGRADED, FAILING, DELETING = "Ready", "Pending", "Degraded", "Failing", "Deleting"

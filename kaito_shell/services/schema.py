@@ -6,19 +6,11 @@ them silently, which is how hand-written manifests lose settings.
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parent.parent / "catalog" / "data" / "crd_schemas.json"
+from kaito_shell.catalog.store import crd_schemas
+
 ROOT_FIELDS = ("apiVersion", "kind", "metadata")
-
-
-@lru_cache(maxsize=1)
-def crd_schemas() -> dict[str, dict[str, Any]]:
-    """openAPIV3Schema keyed by 'Kind/version' (Workspace/v1beta1, RAGEngine/v1alpha1, …)."""
-    return dict(json.loads(DATA.read_text()))
 
 
 def schema_for(obj: dict[str, Any]) -> dict[str, Any] | None:

@@ -35,3 +35,24 @@ def from_deployment(deployment: dict[str, Any], defaults: Mapping[str, bool]) ->
                         gates[key] = value.strip().lower() == "true"
                 return gates, ci, ai
     return gates, 0, None
+
+
+PROVISIONER_FLAG = "--node-provisioner="
+DEFAULT_PROVISIONER = "azure-gpu-provisioner"
+BYO = "byo"
+
+
+def node_provisioner(deployment: dict[str, Any] | None) -> str:
+    """The controller's `--node-provisioner` (azure-gpu-provisioner when absent, as in the binary)."""
+    containers = (((deployment or {}).get("spec") or {}).get("template") or {}).get("spec", {}).get("containers", [])
+    for container in containers:
+        for arg in container.get("args") or []:
+            if arg.startswith(PROVISIONER_FLAG):
+                return str(arg[len(PROVISIONER_FLAG):])
+    return DEFAULT_PROVISIONER
+
+
+def effective(gates: Mapping[str, bool], provisioner: str) -> dict[str, bool]:
+    """The gates the controller runs with: `--node-provisioner` overrides disableNodeAutoProvisioning at start-up
+    (byo forces it on, every other provisioner off), so the gate alone never switches KAITO to BYO nodes."""
+    return {**gates, "disableNodeAutoProvisioning": provisioner == BYO}
