@@ -83,8 +83,8 @@ def _fleet_kubeconfig(path: Path, sandbox: Any, dead_port: int, count: int = 10)
 def _fan_out_in_process(kubeconfig: str, timeout: float, runs: int) -> list[float]:
     """The fan-out itself (process start and the kubernetes import excluded), fresh clients each run."""
     from kaito_shell.exec.session import Session
-    from kaito_shell.kube import kinds
     from kaito_shell.flows.fanout import fan_out
+    from kaito_shell.kube import kinds
 
     samples = []
     for _ in range(runs):

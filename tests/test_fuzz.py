@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from kaito_shell.app.cli import run
 from kaito_shell.errors import KaitoError
 from kaito_shell.lang.parser import parse_text
-from kaito_shell.source import Span
 from kaito_shell.registry.table import REGISTRY
+from kaito_shell.source import Span
 
 LONG_RUNNING = {"serve"}  # `sandbox serve` runs until Ctrl-C
 WORDS = sorted(({w for c in REGISTRY.commands for w in c.path} | {a for c in REGISTRY.commands for a in c.aliases})

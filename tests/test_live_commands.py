@@ -223,7 +223,8 @@ def test_use_namespace_in_a_batch_file(kcli, tmp_path, sandbox):
 
     (tmp_path / "f.kaito").write_text("use namespace team-a\n" + " ".join(DEPLOY) + " --yes\nstatus -o name\n")
     missing = kcli("run", "f.kaito")
-    assert missing.code == 1 and 'namespaces "team-a" not found' in missing.err
+    assert missing.code == 1 and "f.kaito:1:1: error: no namespace team-a (context sandbox)" in missing.err
+    assert "nothing was applied" in missing.err and kcli("get", "-A", "-o", "name").out == ""
     api = config.new_client_from_config(config_file=sandbox.kubeconfig, context="sandbox")
     client.CoreV1Api(api).create_namespace({"metadata": {"name": "team-a"}})
     ok = kcli("run", "f.kaito")

@@ -70,14 +70,26 @@ def test_runtime(cli):
     assert plain.code == 0
 
 
-def test_estimate_lists_fitting_skus_sorted_by_price(cli):
-    data = json.loads(cli("models", "estimate", "--model", "phi-4", "-o", "json").out)
-    prices = [i["pricePerHourUSD"] for i in data["items"] if i["pricePerHourUSD"] is not None]
-    assert prices == sorted(prices) and all(i["fits"] for i in data["items"])
-    a100 = next(i for i in data["items"] if i["instanceType"] == "Standard_NC24ads_A100_v4")
+def test_estimate_lists_usable_fits_single_node_first_then_by_price(cli):
+    result = cli("models", "estimate", "--model", "phi-4", "-o", "json")
+    data = json.loads(result.out)
+    items = data["items"]
+    assert all(i["fits"] and i["usable"] and i["gpuModel"].startswith("NVIDIA") for i in items)
+    single = [i for i in items if i["nodes"] == 1]
+    assert items[: len(single)] == single  # one-node sizes come first
+    for group in (single, items[len(single):]):
+        prices = [i["pricePerHourUSD"] for i in group if i["pricePerHourUSD"] is not None]
+        assert prices == sorted(prices)
+    a100 = next(i for i in items if i["instanceType"] == "Standard_NC24ads_A100_v4")
     assert a100["nodes"] == 1 and a100["pricePerHourUSD"] == 3.673
-    trn = next(i for i in data["items"] if i["instanceType"] == "trn1.2xlarge")
-    assert trn["pricePerHourUSD"] is None and "no price known" in trn["priceSource"]
+    assert not any(i["instanceType"].startswith(("trn1", "inf2", "g4ad")) for i in items)
+    table = cli("models", "estimate", "--model", "phi-4")
+    assert "AMD, Trainium or Inferentia size(s) left out" in table.out
+    everything = json.loads(cli("models", "estimate", "--model", "phi-4", "--all", "-o", "json").out)["items"]
+    trn = next(i for i in everything if i["instanceType"] == "trn1.2xlarge")
+    assert not trn["usable"] and not trn["fits"] and trn["pricePerHourUSD"] is None
+    marked = cli("models", "estimate", "--model", "phi-4", "--all")
+    assert any("trn1.2xlarge" in line and "not usable: AWS Trainium" in line for line in marked.out.splitlines())
 
 
 def test_estimate_one_sku_with_replicas_and_context(cli):
@@ -97,8 +109,21 @@ def test_cost_estimate(cli):
     spot = json.loads(cli("cost", "estimate", "--model", "phi-4", "--instance-type", "Standard_NC40ads_H100_v5",
                           "--spot", "-o", "json").out)
     assert spot["hourlyUSD"] is None
-    unpriced = cli("cost", "estimate", "--model", "phi-4", "--instance-type", "trn1.2xlarge")
+    unpriced = cli("cost", "estimate", "--model", "phi-4", "--instance-type", "Standard_NC8_A16")
     assert unpriced.code == 0 and "unknown" in unpriced.out and "no price known" in unpriced.out
+    amd = cli("cost", "estimate", "--model", "phi-4", "--instance-type", "trn1.2xlarge")
+    assert amd.code == 2 and "not usable: AWS Trainium" in amd.err
+
+
+def test_cost_estimate_with_spot_picks_the_cheapest_spot_price(cli, catalog):
+    from kaito_shell.services import estimator
+
+    model = catalog.model("phi-4")
+    spot = {s.instance_type: s.price.spot_usd_per_hour_max * estimator.estimate(model, s).nodes
+            for s in catalog.skus if s.price and s.price.spot_usd_per_hour_max and s.gpu_model.startswith("NVIDIA")
+            and estimator.estimate(model, s).nodes == 1}
+    data = json.loads(cli("cost", "estimate", "--model", "phi-4", "--spot", "-o", "json").out)
+    assert data["instanceType"] == min(spot, key=spot.get) and data["hourlyUSD"] == pytest.approx(min(spot.values()))
 
 
 def test_config_templates_and_validate(cli, tmp_path):

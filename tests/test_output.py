@@ -3,11 +3,11 @@
 from conftest import make_env
 
 from kaito_shell.errors import UsageError
-from kaito_shell.source import Source, Span
 from kaito_shell.output.emit import _pager_command, emit
 from kaito_shell.output.errors import format_error
 from kaito_shell.output.formatters import render
 from kaito_shell.output.result import Column, Result, Section
+from kaito_shell.source import Source, Span
 
 TABLE = Result.table([Column("name", "name"), Column("size", "size", justify="right"), Column("x", "extra", wide=True)],
                      [{"name": "a", "size": 1.5, "x": True}, {"name": "bb", "size": None, "x": False}],

@@ -3,8 +3,8 @@ import stat
 
 import pytest
 
-from kaito_shell.redact import contains_secret, redact
 from kaito_shell.exec.history import make_history, read_entries
+from kaito_shell.redact import contains_secret, redact
 
 
 @pytest.mark.parametrize("secret", [

@@ -12,7 +12,7 @@ from kaito_shell.registry.table import REGISTRY
 
 KNOWN_COMPLETERS = {"model", "tunable_model", "sku", "runtime", "method", "feature_gate", "template", "file",
                     "workspace", "ragengine", "namespace", "context", "secret", "resource", "output", "family",
-                    "config_key", "config_kind"}
+                    "config_key", "config_kind", "node_label"}
 SEED_FAMILIES = {"deploy", "tune", "rag", "models", "config", "monitor", "metrics", "health", "logs", "alerts", "cost",
                  "features", "adapters", "auth", "status", "scale", "use", "context", "help", "history", "exit"}
 

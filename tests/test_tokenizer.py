@@ -1,8 +1,8 @@
 import pytest
 
 from kaito_shell.errors import UsageError
-from kaito_shell.source import Source
 from kaito_shell.lang.tokenizer import SEP, WORD, Unterminated, argv_source, split_statements, tokenize
+from kaito_shell.source import Source
 
 
 def words(text: str) -> list[str]:

@@ -144,8 +144,8 @@ def _run_text(argv: list[str], env: Environment) -> int:
     from kaito_shell.errors import UsageError
     from kaito_shell.exec.batch import run_batch
     from kaito_shell.lang.parser import parse_globals
-    from kaito_shell.source import Source
     from kaito_shell.registry.table import REGISTRY
+    from kaito_shell.source import Source
 
     at = argv.index("-c")
     if at + 1 >= len(argv):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
-from kaito_shell.suggest import did_you_mean
 from kaito_shell.output.result import Column, Result
 from kaito_shell.services import configs, render
+from kaito_shell.suggest import did_you_mean
 
 
 def list_templates(inv: Invocation) -> Result:

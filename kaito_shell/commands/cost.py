@@ -6,7 +6,7 @@ from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.lang.values import format_duration
 from kaito_shell.output.result import Result, Section
-from kaito_shell.services import estimator, rules
+from kaito_shell.services import estimator, fit, rules
 from kaito_shell.services.cost import NodeCost, money, price_source
 from kaito_shell.services.facts import gpu_shape
 
@@ -20,38 +20,46 @@ def estimate(inv: Invocation) -> Result:
                               flag="model", hint="`models list` shows the curated models")
     max_len = v["max_model_len"] or estimator.DEFAULT_MAX_MODEL_LEN
     rules.check_max_model_len(model, max_len)
+    spot = bool(v["spot"])
     if v["instance_type"]:
         sku = rules.resolve_sku(catalog, v["instance_type"], rules.Gates({}), inv.warnings, fit_model=model)
         if sku is None:
             raise ValidationError(f"no GPU facts for {v['instance_type']}, so its cost cannot be estimated",
                                   flag="instance-type")
-        est = estimator.estimate(model, sku, max_len)
-        if est.nodes is None:
+        chosen = fit.size(model, sku, max_len, spot=spot)
+        if chosen.problem:
+            raise ValidationError(f"{sku.instance_type}: {chosen.problem}", flag="instance-type",
+                                  hint="`models estimate` lists the sizes that fit")
+        if chosen.nodes is None:
             raise ValidationError(f"{model.name} cannot fit on {sku.instance_type} at max-model-len {max_len}",
                                   flag="instance-type", hint="`models estimate` lists SKUs that fit")
     else:
-        best = rules.cheapest_fit(catalog, model, max_len) or rules.cheapest_fit(catalog, model, max_len, False)
-        if best is None:
-            raise ValidationError(f"no priced SKU fits {model.name} at max-model-len {max_len}", flag="model")
-        est, sku = best, best.sku
-    assert est.nodes is not None
-    cost = NodeCost(sku, est.nodes, v["replicas"], spot=v["spot"])
+        found = fit.cheapest(catalog, model, max_len, spot=spot) or \
+            fit.cheapest(catalog, model, max_len, single_node=False, spot=spot)
+        if found is None:
+            what = "with a known spot price " if spot else ""
+            raise ValidationError(f"no priced SKU {what}fits {model.name} at max-model-len {max_len}", flag="model",
+                                  hint="drop --spot to compare on-demand prices" if spot else None)
+        chosen, sku = found, found.sku
+    assert chosen.nodes is not None
+    cost = NodeCost(sku, chosen.nodes, v["replicas"], spot=spot)
     seconds = v["duration"]
-    rate_kind = "spot (upper bound)" if v["spot"] else "on demand"
-    if v["spot"] and sku.price is not None and sku.price.spot_usd_per_hour_max is None:
+    rate_kind = "spot (upper bound)" if spot else "on demand"
+    if spot and sku.price is not None and sku.price.spot_usd_per_hour_max is None:
         inv.warn(f"no real spot price is known for {sku.instance_type}")
     pairs = [
         ("Model", f"{model.name} (max-model-len {max_len})"),
         ("Instance type", f"{sku.instance_type}: {gpu_shape(sku)}" + ("" if v["instance_type"] else
-                                                                       " — cheapest priced SKU that fits")),
-        ("Nodes", f"{est.nodes} per replica × {v['replicas']} replica(s) = {cost.node_count}"),
+                                                                       f" — cheapest priced SKU that fits "
+                                                                       f"({'spot' if spot else 'on demand'})")),
+        ("Nodes", f"{chosen.nodes} per replica × {v['replicas']} replica(s) = {cost.node_count}"),
         ("Rate", f"{money(cost.unit_rate)}/h per node, {rate_kind}"),
         ("Hourly", f"{money(cost.hourly)}/h"),
         (f"Total for {format_duration(seconds)}", money(cost.total(seconds))),
         ("Price source", price_source(sku)),
     ]
     data = {"apiVersion": "kaito-shell/v1", "kind": "CostEstimate", "model": model.name, "instanceType": sku.instance_type,
-            "maxModelLen": max_len, "nodesPerReplica": est.nodes, "replicas": v["replicas"], "spot": v["spot"],
+            "maxModelLen": max_len, "nodesPerReplica": chosen.nodes, "replicas": v["replicas"], "spot": v["spot"],
             "durationSeconds": seconds, "ratePerNodeHourUSD": cost.unit_rate, "hourlyUSD": cost.hourly,
             "totalUSD": cost.total(seconds), "priceSource": price_source(sku)}
     return Result.details([Section("", pairs)], data)

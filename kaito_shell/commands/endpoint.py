@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from kaito_shell.exec.executor import Invocation
-from kaito_shell.kube import kinds
-from kaito_shell.output.result import Result, Section
 from kaito_shell.flows import evidence
 from kaito_shell.flows.resolve import find_object
+from kaito_shell.kube import kinds
+from kaito_shell.output.result import Result, Section
 from kaito_shell.services.objects import SERVICE_PORT, InferenceSet, RagEngine, view
 
 
@@ -19,7 +19,7 @@ def endpoint(inv: Invocation) -> Result:
     v = view(obj)
     service = gateway.find(kinds.SERVICE, ns, v.service_name)
     if service is None:
-        where = (f"its replicas serve it: `status -o wide` lists them, `endpoint workspace/REPLICA` shows one"
+        where = ("its replicas serve it: `status -o wide` lists them, `endpoint workspace/REPLICA` shows one"
                  if isinstance(v, InferenceSet) else f"KAITO creates `{v.service_name}` once its nodes are ready; "
                  f"`status {ref}` shows progress")
         result = Result.message(f"{ref} has no Service {v.service_name} ({where})")

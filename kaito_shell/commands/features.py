@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from kaito_shell.catalog import gates
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.kube import kinds
 from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
-from kaito_shell.suggest import did_you_mean
 from kaito_shell.output.result import Column, Result, Section
-from kaito_shell.catalog import gates
+from kaito_shell.suggest import did_you_mean
 
 CONTROLLER = ("kaito-workspace", "kaito-workspace")
 

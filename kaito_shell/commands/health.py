@@ -21,7 +21,6 @@ from kaito_shell.services.objects import (
     InferenceSet,
     KaitoObject,
     Pod,
-    RagEngine,
     Workspace,
     view,
 )

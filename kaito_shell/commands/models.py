@@ -9,7 +9,7 @@ from kaito_shell.catalog.types import Model, Sku
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.output.result import Column, Result, Section
-from kaito_shell.services import estimator, rules
+from kaito_shell.services import estimator, fit, rules
 from kaito_shell.services.cost import NodeCost, money, price_source
 from kaito_shell.services.facts import gpu_shape
 
@@ -116,10 +116,9 @@ def describe(inv: Invocation) -> Result:
                        f"{model.tuning_gpu_mem_gib:g} GiB)" if model.tuning_methods else "not supported"),
         ]),
     ]
-    best = rules.cheapest_fit(catalog, model, estimator.DEFAULT_MAX_MODEL_LEN, single_node=False)
-    if best is not None and best.nodes is not None:
-        cost = NodeCost(best.sku, best.nodes, 1, spot=False)
-        sections[2].pairs.append(("Cheapest fit", f"{best.nodes} × {best.sku.instance_type} at {money(cost.hourly)}/h "
+    best = fit.cheapest(catalog, model, estimator.DEFAULT_MAX_MODEL_LEN, single_node=False)
+    if best is not None:
+        sections[2].pairs.append(("Cheapest fit", f"{best.nodes} × {best.sku.instance_type} at {money(best.hourly)}/h "
                                                   f"(max-model-len {estimator.DEFAULT_MAX_MODEL_LEN}; `models estimate` lists all)"))
     data: dict[str, Any] = {**_catalog_header(catalog, "Model"), **model_record(model)}
     if inv.values["show_runtime_params"]:
@@ -227,39 +226,43 @@ def estimate(inv: Invocation) -> Result:
     replicas = v["replicas"]
     if v["instance_type"]:
         sku = rules.resolve_sku(catalog, v["instance_type"], rules.Gates({}), inv.warnings, fit_model=model)
-        skus = [sku] if sku else []
+        sized = [fit.size(model, sku, max_len)] if sku else []
     else:
-        skus = [s for s in catalog.skus if not v["cloud"] or s.cloud == v["cloud"]]
-    items, rows = [], []
-    for sku in skus:
-        est = estimator.estimate(model, sku, max_len)
-        if not est.fits and not v["all"] and not v["instance_type"]:
-            continue
-        cost = NodeCost(sku, est.nodes or 0, replicas, spot=False)
-        items.append({
-            "instanceType": sku.instance_type, "cloud": sku.cloud, "gpuModel": sku.gpu_model,
-            "gpusPerNode": sku.gpu_count, "gpuMemGiBPerGPU": sku.gpu_mem_gib_per_gpu, "fits": est.fits,
-            "nodes": est.nodes, "gpus": est.gpus, "replicas": replicas,
-            "pricePerHourUSD": round(cost.hourly, 4) if est.fits and cost.hourly is not None else None,
-            "priceSource": price_source(sku),
-        })
-    items.sort(key=lambda i: (not i["fits"], i["pricePerHourUSD"] is None, i["pricePerHourUSD"] or 0, i["nodes"] or 0))
-    for i in items:
-        rows.append({"sku": i["instanceType"], "cloud": i["cloud"], "gpu": f"{i['gpusPerNode']} × {i['gpuModel']}",
-                     "mem": f"{i['gpuMemGiBPerGPU']:g}", "nodes": i["nodes"] if i["fits"] else "no fit",
-                     "gpus": i["gpus"], "price": money(i["pricePerHourUSD"]) if i["fits"] else "-",
-                     "source": i["priceSource"]})
+        sized = [f for f in fit.ranked(catalog, model, max_len, cloud=v["cloud"]) if f.fits or v["all"]]
+    hidden = 0 if v["all"] or v["instance_type"] else \
+        sum(1 for s in catalog.skus if fit.unusable(s) and (not v["cloud"] or s.cloud == v["cloud"]))
+    items = [_estimate_item(f, replicas) for f in sized]
+    rows = [{"sku": i["instanceType"], "cloud": i["cloud"], "gpu": f"{i['gpusPerNode']} × {i['gpuModel']}",
+             "mem": f"{i['gpuMemGiBPerGPU']:g}", "nodes": i["nodes"] if i["fits"] else f.label(),
+             "gpus": i["gpus"] if i["fits"] else "-", "price": money(i["pricePerHourUSD"]) if i["fits"] else "-",
+             "source": i["priceSource"]} for i, f in zip(items, sized, strict=True)]
     columns = [Column("sku", "instance type"), Column("cloud", "cloud"), Column("gpu", "gpus/node"),
                Column("mem", "GiB/GPU", justify="right"), Column("nodes", "nodes", justify="right"),
                Column("gpus", "GPUs", justify="right"),
                Column("price", "$/h" + (f" ×{replicas}" if replicas > 1 else ""), justify="right"),
                Column("source", "price source", wide=True)]
-    footer = _cheapest_lines(items) + [f"{model.name}: {model.weights_gib:g} GiB weights, {model.bytes_per_token} bytes/token; "
-              f"max-model-len {max_len}; KAITO's vLLM node estimator (gpu-memory-utilization 0.84).",
-              "prices: " + catalog.data.provenance.prices_note + "; '-' or 'unknown' means no bundled price."]
+    footer = _cheapest_lines(items) + [f"{model.name}: {model.weights_gib:g} GiB weights, {model.bytes_per_token} "
+                                       f"bytes/token; max-model-len {max_len}; KAITO's vLLM node estimator "
+                                       "(gpu-memory-utilization 0.84).",
+                                       "prices: " + catalog.data.provenance.prices_note +
+                                       "; '-' or 'unknown' means no bundled price."]
+    if hidden:
+        footer.append(f"{hidden} AMD, Trainium or Inferentia size(s) left out: KAITO's images need NVIDIA CUDA GPUs "
+                      "(--all lists them, marked)")
     data = {"apiVersion": API_VERSION, "kind": "Estimate", "model": model.name, "maxModelLen": max_len,
             "replicas": replicas, "items": items}
     return Result.table(columns, rows, data, names=[f"instancetype/{i['instanceType']}" for i in items], footer=footer)
+
+
+def _estimate_item(sized: fit.SkuFit, replicas: int) -> dict[str, Any]:
+    sku = sized.sku
+    cost = NodeCost(sku, sized.nodes or 0, replicas, spot=False)
+    return {"instanceType": sku.instance_type, "cloud": sku.cloud, "gpuModel": sku.gpu_model,
+            "gpusPerNode": sku.gpu_count, "gpuMemGiBPerGPU": sku.gpu_mem_gib_per_gpu, "fits": sized.fits,
+            "usable": sized.problem is None, "nodes": sized.nodes, "gpus": (sized.nodes or 0) * sku.gpu_count or None,
+            "replicas": replicas,
+            "pricePerHourUSD": round(cost.hourly, 4) if sized.fits and cost.hourly is not None else None,
+            "priceSource": price_source(sku)}
 
 
 def _cheapest_lines(items: list[dict[str, Any]]) -> list[str]:
@@ -269,8 +272,9 @@ def _cheapest_lines(items: list[dict[str, Any]]) -> list[str]:
     lines = []
     if single:
         lines.append(f"cheapest on one node: {single['instanceType']} ({money(single['pricePerHourUSD'])}/h)")
-    if priced and priced[0] is not single:
-        first = priced[0]
+    first = min(priced, key=lambda i: i["pricePerHourUSD"]) if priced else None
+    if first is not None and first is not single and (single is None or first["pricePerHourUSD"] <
+                                                       single["pricePerHourUSD"]):
         lines.append(f"cheapest overall: {first['nodes']} × {first['instanceType']} ({money(first['pricePerHourUSD'])}/h; "
-                     "multi-node needs `deploy --distributed`)")
+                     "KAITO runs it across the nodes with Ray)")
     return lines

@@ -7,12 +7,12 @@ from typing import Any
 
 from kaito_shell.errors import UsageError
 from kaito_shell.exec.executor import Invocation
-from kaito_shell.kube import kinds
-from kaito_shell.kube.gateway import Gateway
-from kaito_shell.lang.values import ValueProblem, parse_ref, ref_kind
 from kaito_shell.flows import evidence
 from kaito_shell.flows.fanout import gather
 from kaito_shell.flows.resolve import find_object
+from kaito_shell.kube import kinds
+from kaito_shell.kube.gateway import Gateway
+from kaito_shell.lang.values import ValueProblem, parse_ref, ref_kind
 from kaito_shell.output.result import Column, Result, Section
 from kaito_shell.services.diagnose import diagnose, progress_line
 from kaito_shell.services.objects import InferenceSet, Pod, Workspace, view

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from kaito_shell import KAITO_TARGET, __version__
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
+from kaito_shell.kube import kinds
 from kaito_shell.output.result import Column, Result, Section
 from kaito_shell.services import names
+
+if TYPE_CHECKING:
+    from kaito_shell.kube.gateway import Gateway
 
 
 def use_context(inv: Invocation) -> Result:
@@ -26,14 +33,46 @@ def use_context(inv: Invocation) -> Result:
 
 def use_namespace(inv: Invocation) -> Result:
     name = _label_arg(inv, "namespace")
+    _check_exists(inv, lambda gw: gw.find(kinds.NAMESPACE, None, name) is not None,
+                  lambda gw: [n["metadata"]["name"] for n in gw.list(kinds.NAMESPACE)], f"namespace {name}", name)
     inv.session.use_namespace(name)
     return _switched(inv, f"namespace is now {name}")
 
 
 def use_workspace(inv: Invocation) -> Result:
+    from kaito_shell.flows.resolve import ALL_KINDS
+
     name = _label_arg(inv, "workspace")
+    namespace = inv.namespace
+    _check_exists(inv, lambda gw: any(gw.find(kinds.BY_REF[k], namespace, name) for k in ALL_KINDS),
+                  lambda gw: [o["metadata"]["name"] for k in ALL_KINDS for o in gw.list(kinds.BY_REF[k], namespace)],
+                  f"workspace {name} in namespace {namespace}", name)
     inv.session.workspace = name
     return _switched(inv, f"current workspace is now {name}")
+
+
+def _check_exists(inv: Invocation, exists: Callable[[Gateway], bool], known: Callable[[Gateway], list[str]],
+                  what: str, name: str) -> None:
+    """When a cluster answers, `use` refuses what is not there (with the closest name); offline it warns."""
+    from kaito_shell.kube.errors import KubeError
+
+    if inv.planning:
+        return
+    if not inv.session.kubeconfig_info.contexts:
+        inv.warn(f"{what} is not checked: no cluster in the kubeconfig")
+        return
+    try:
+        gateway = inv.gateway()
+        if exists(gateway):
+            return
+        names = known(gateway)
+    except KubeError as err:
+        inv.warn(f"could not check that {what} exists: {err.message}")
+        return
+    from kaito_shell.suggest import did_you_mean
+
+    raise KubeError(f"no {what} (context {gateway.context})", code=404, reason="NotFound",
+                    hint=did_you_mean(name, names) or (f"it has: {', '.join(sorted(names)[:8])}" if names else None))
 
 
 def _label_arg(inv: Invocation, what: str) -> str:

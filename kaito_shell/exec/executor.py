@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from kaito_shell.catalog.store import Catalog
     from kaito_shell.env import Environment
     from kaito_shell.exec.session import Session
-    from kaito_shell.kube.gateway import Gateway
     from kaito_shell.flows.fanout import Outcome
+    from kaito_shell.kube.gateway import Gateway
 
 Handler = Callable[["Invocation"], Result]
 

@@ -100,7 +100,8 @@ def stage_documents(gateway: Gateway, documents: list[dict[str, Any]], facts: It
                 preview = gateway.apply(doc, dry_run=True)
             except KubeError as err:
                 config = _config_reference(doc)
-                if config not in planned_configmaps or "not found" not in err.message or config not in err.message:
+                if config is None or config not in planned_configmaps or "not found" not in err.message \
+                        or config not in err.message:
                     raise
                 # KAITO's webhook looks the ConfigMap up, and it exists only once this change set creates it:
                 # judge everything else now; the webhook sees the reference when the workspace is applied after it
@@ -264,9 +265,11 @@ def preview(op: Operator, changes: ChangeSet) -> None:
     env, out = op.env, op.preview
     to_stdout = out is env.stdout
     color = env.color if to_stdout else env.stderr_color
-    documents = [d for d, c in zip(changes.documents, changes.changes) if c.action != UNCHANGED]
-    text = render(Result.manifests(documents, changes.facts), "yaml", color=color) if changes.documents else \
-        "".join(f"# {fact}\n" for fact in changes.facts)
+    if changes.documents:
+        documents = [d for d, c in zip(changes.documents, changes.changes, strict=True) if c.action != UNCHANGED]
+        text = render(Result.manifests(documents, changes.facts), "yaml", color=color)
+    else:
+        text = "".join(f"# {fact}\n" for fact in changes.facts)
     for change in changes.changes:
         if change.detail:
             text += f"{change.detail}\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kaito_shell.kube import kinds
 
@@ -67,8 +67,8 @@ class LiveNames:
         context = session.context
         if kind == "context":
             return [c.name for c in info.contexts]
-        if kind == "namespace":
-            return self._names.get((context, "", "namespace"), [])
+        if kind in ("namespace", "node_label"):
+            return self._names.get((context, "", kind), [])
         if kind == "resource":
             return [f"{k}/{n}" for k in kinds.BY_REF
                     for n in self._names.get((context, session.namespace, k), [])]
@@ -82,12 +82,16 @@ class LiveNames:
         context, namespace = session.context, session.namespace
         gateway = session.gateway(context)
         try:
-            fresh = {(context, "", "namespace"): sorted(n["metadata"]["name"] for n in gateway.list(kinds.NAMESPACE))}
+            fresh = {(context, "", "namespace"): _existing(gateway.list(kinds.NAMESPACE))}
             for key, kind in KINDS.items():
                 try:
-                    fresh[(context, namespace, key)] = sorted(o["metadata"]["name"] for o in gateway.list(kind, namespace))
+                    fresh[(context, namespace, key)] = _existing(gateway.list(kind, namespace))
                 except Exception:  # a forbidden kind (secrets for viewers) just has no names
                     fresh[(context, namespace, key)] = []
+            try:
+                fresh[(context, "", "node_label")] = _gpu_node_labels(gateway.list(kinds.NODE))
+            except Exception:  # not allowed to list nodes: no label suggestions
+                fresh[(context, "", "node_label")] = []
             self._names.update(fresh)
             self.last_error = None
         except Exception as exc:  # unreachable cluster: keep the old snapshot
@@ -101,3 +105,25 @@ class LiveNames:
             self._wake.wait(self.interval)
             self._wake.clear()
             time.sleep(0.05)
+
+
+def _existing(objects: list[dict[str, Any]]) -> list[str]:
+    """Names of the objects that are not being deleted (completion offers what will still be there)."""
+    return sorted(o["metadata"]["name"] for o in objects if not o["metadata"].get("deletionTimestamp"))
+
+
+NOISY_LABEL_PREFIXES = ("kubernetes.io/", "beta.kubernetes.io/", "node.kubernetes.io/", "kaito.sh/", "karpenter.",
+                        "nvidia.com/", "topology.kubernetes.io/", "feature.node.kubernetes.io/")
+
+
+def _gpu_node_labels(nodes: list[dict[str, Any]]) -> list[str]:
+    """`key=value` labels of the GPU nodes (the ones BYO label selectors pick), most useful first."""
+    found: set[str] = set()
+    for node in nodes:
+        labels = node["metadata"].get("labels") or {}
+        if "nvidia.com/gpu.product" not in labels:
+            continue
+        found.update(f"{k}={v}" for k, v in labels.items() if not k.startswith(NOISY_LABEL_PREFIXES))
+        if "node.kubernetes.io/instance-type" in labels:
+            found.add(f"node.kubernetes.io/instance-type={labels['node.kubernetes.io/instance-type']}")
+    return sorted(found)

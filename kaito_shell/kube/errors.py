@@ -39,9 +39,15 @@ def from_status(code: int, body: bytes, verb: str, what: str, namespace: str | N
         return KubeError(message, code=code, reason=reason, status=status,
                          hint=f"you may not {verb} {what}{where}; `auth check` lists what this context may do")
     if code == 404:
+        details = status.get("details") or {}
+        if details.get("kind") == "namespaces":
+            return KubeError(message, code=code, reason=reason, status=status,
+                             hint=f"create it (kubectl create namespace {details.get('name', 'NAME')}) or switch to one "
+                                  "that exists: use namespace NAME")
         kind = what.split("/")[0] if what else ""
+        listable = kind.split(".")[0] in ("workspaces", "inferencesets", "ragengines")
         return KubeError(message, code=code, reason=reason, status=status,
-                         hint=f"`get {kind}` lists what exists{where}" if kind else None)
+                         hint=f"`get {kind}` lists what exists{where}" if listable else None)
     if code == 409:
         hint = "it already exists: re-run `deploy` to update it" if reason == "AlreadyExists" else \
             "it changed meanwhile: run the command again"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from kaito_shell.source import Source, Span
 from kaito_shell.registry.spec import BOOL, MAP, CommandSpec, FlagSpec
+from kaito_shell.source import Source, Span
 
 
 class FlagNode(NamedTuple):

@@ -6,11 +6,11 @@ from typing import NamedTuple
 
 from kaito_shell.errors import UsageError
 from kaito_shell.lang.ast import ArgNode, CommandNode, FlagNode, all_flags, flag_dest
-from kaito_shell.source import Source, Span
-from kaito_shell.suggest import did_you_mean
 from kaito_shell.lang.tokenizer import Token, argv_source, split_statements, tokenize
 from kaito_shell.lang.values import ValueProblem, convert
 from kaito_shell.registry.spec import BOOL, CommandSpec, FlagSpec, Registry, find_flag
+from kaito_shell.source import Source, Span
+from kaito_shell.suggest import did_you_mean
 
 HELP_WORDS = ("--help", "-h")
 
@@ -181,9 +181,7 @@ class _StatementParser:
         """Parse the flag at tokens[i] into `into`; returns tokens consumed (0 = not this scope's flag)."""
         tok = tokens[i]
         text = tok.value
-        name, has_eq, inline = (text[2:].partition("=") if text.startswith("--") else (text[1:2], bool(text[2:]), text[2:]))
-        if not text.startswith("--") and inline.startswith("="):
-            inline = inline[1:]
+        name, has_eq, inline = flag_parts(text)
         flag = self._lookup(name, spec)
         if flag is None:
             return 0
@@ -219,6 +217,15 @@ class _StatementParser:
         for arg in node.spec.args:
             if arg.required and arg.name not in given_args and not arg.default_from_session:
                 raise self.error(f"'{node.spec.name}' needs {arg.name}", self.end, arg.help)
+
+
+def flag_parts(text: str) -> tuple[str, bool, str]:
+    """`--name=v` → ("name", True, "v"); `--name` → ("name", False, ""); `-ojson` / `-o=json` → ("o", True, "json")."""
+    if text.startswith("--"):
+        name, eq, inline = text[2:].partition("=")
+        return name, bool(eq), inline
+    inline = text[2:]
+    return text[1:2], bool(inline), inline[1:] if inline.startswith("=") else inline
 
 
 def parse_globals(argv: list[str], registry: Registry) -> dict[str, object] | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from kaito_shell.suggest import did_you_mean
 from kaito_shell.registry import spec as S
+from kaito_shell.suggest import did_you_mean
 
 TRUE_WORDS = ("true", "yes", "on", "1")
 FALSE_WORDS = ("false", "no", "off", "0")
@@ -72,8 +72,11 @@ def parse_duration(text: str) -> int:
             number = ""
         else:
             raise problem
-    if number or total <= 0:
+    if number:
         raise problem
+    if total <= 0:
+        raise ValueProblem(f"'{text}' is no time at all: a duration must be longer than 0",
+                           "write how long, like 30m, 8h or 2d")
     return int(total)
 
 

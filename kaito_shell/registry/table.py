@@ -51,7 +51,8 @@ MODEL_OPT = FlagSpec("model", "model: Hugging Face id or legacy alias", complete
 INSTANCE_TYPE = FlagSpec("instance-type", "GPU VM size (KAITO SKU, case-insensitive)", completer="sku", metavar="SKU")
 NAME = FlagSpec("name", "resource name (DNS-1123 label: lower-case letters, digits, '-')", required=True,
                 completer="workspace", metavar="NAME")
-LABEL_SELECTOR = FlagSpec("label-selector", "node label selector (matchLabels); default apps=NAME", MAP, metavar="K=V,…")
+LABEL_SELECTOR = FlagSpec("label-selector", "node label selector (matchLabels); default apps=NAME; with your own GPU "
+                          "nodes (BYO), the labels that pick them", MAP, metavar="K=V,…", completer="node_label")
 DRY_RUN = FlagSpec("dry-run", "render and validate, print the manifests, change nothing (offline; with --cluster "
                    "also a server-side dry-run per cluster)", BOOL)
 YES = FlagSpec("yes", "apply without asking (for scripts and CI)", BOOL, short="y")

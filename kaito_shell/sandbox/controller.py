@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from kaito_shell.catalog import gates
 from kaito_shell.catalog.store import load_catalog
+from kaito_shell.sandbox import estimator
 from kaito_shell.sandbox.logs import LogBook
 from kaito_shell.sandbox.resources import by_kind
 from kaito_shell.sandbox.store import Store, WatchEvent, now_rfc3339
 from kaito_shell.sandbox.workloads import Workloads, apply_defaults
-from kaito_shell.catalog import gates
-from kaito_shell.sandbox import estimator
 
 SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "stuck-delete")
 SCENARIO_ANNOTATION = "sandbox.kaito.sh/scenario"

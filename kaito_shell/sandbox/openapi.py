@@ -13,8 +13,8 @@ import json
 from functools import cache
 from typing import Any
 
-from kaito_shell.sandbox.resources import RESOURCES, ResourceType, versions_of
 from kaito_shell.catalog.store import crd_schemas
+from kaito_shell.sandbox.resources import RESOURCES, ResourceType, versions_of
 
 GVK = "x-kubernetes-group-version-kind"
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"

@@ -11,8 +11,8 @@ from typing import NamedTuple
 from kaito_shell.catalog.store import Catalog
 from kaito_shell.catalog.types import Model, Sku
 from kaito_shell.errors import ValidationError
+from kaito_shell.services import estimator, fit, names
 from kaito_shell.suggest import did_you_mean
-from kaito_shell.services import estimator, names
 
 MAX_ADAPTERS = 10
 RESERVED_LABEL_KEYS = frozenset({
@@ -125,27 +125,10 @@ def _edit_distance(a: str, b: str) -> int:
 def _sku_advice(catalog: Catalog, model: Model | None, cloud: str | None = None) -> str:
     if model is None:
         return "e.g. --instance-type Standard_NC24ads_A100_v4; `models estimate` lists the SKUs"
-    best = cheapest_fit(catalog, model, estimator.DEFAULT_MAX_MODEL_LEN, cloud=cloud)
+    best = fit.cheapest(catalog, model, estimator.DEFAULT_MAX_MODEL_LEN, cloud=cloud)
     if best is None:
         return f"`models estimate --model {model.name}` lists the SKUs"
     return f"e.g. --instance-type {best.sku.instance_type} (cheapest priced SKU that fits on one node)"
-
-
-def cheapest_fit(catalog: Catalog, model: Model, max_model_len: int, single_node: bool = True,
-                 cloud: str | None = None) -> estimator.Estimate | None:
-    """The priced SKU (of `cloud`, if given) with the lowest hourly cost that fits (on one node unless told otherwise)."""
-    best: tuple[float, estimator.Estimate] | None = None
-    for sku in catalog.skus:
-        if sku.price is None or (cloud and sku.cloud != cloud):
-            continue
-        est = estimator.estimate(model, sku, max_model_len)
-        if not est.fits or (single_node and est.nodes != 1):
-            continue
-        assert est.nodes is not None
-        cost = sku.price.on_demand_usd_per_hour * est.nodes
-        if best is None or cost < best[0]:
-            best = (cost, est)
-    return best[1] if best else None
 
 
 def resolve_gates(catalog: Catalog, given: dict[str, str], flag: str = "feature-gates") -> Gates:
@@ -235,7 +218,7 @@ def assess_fit(catalog: Catalog, model: Model, sku: Sku, runtime: str, max_model
 
 
 def _bigger_hint(catalog: Catalog, model: Model, max_model_len: int, cloud: str | None = None) -> str:
-    best = cheapest_fit(catalog, model, max_model_len, cloud=cloud) or cheapest_fit(catalog, model, max_model_len)
+    best = fit.cheapest(catalog, model, max_model_len, cloud=cloud) or fit.cheapest(catalog, model, max_model_len)
     if best is None:
         return f"see `models estimate --model {model.name}`"
     return f"use --instance-type {best.sku.instance_type} (fits on one node)"

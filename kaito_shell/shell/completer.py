@@ -7,21 +7,22 @@ directory, as any shell does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
 from kaito_shell.lang.ast import all_flags
-from kaito_shell.lang.parser import match_path
-from kaito_shell.source import Source
+from kaito_shell.lang.expect import COMMAND, FLAG, NOTHING, VALUE, Expectation, expect
 from kaito_shell.lang.tokenizer import SEP, Unterminated, tokenize
 from kaito_shell.lang.values import ref_kind
 from kaito_shell.registry.spec import BOOL, CommandSpec, FlagSpec, Registry, find_flag
+from kaito_shell.source import Source
 
 if TYPE_CHECKING:
     from kaito_shell.catalog.store import Catalog
+    from kaito_shell.catalog.types import Sku
     from kaito_shell.exec.session import Session
 
 
@@ -51,7 +52,8 @@ def split_for_completion(text: str) -> tuple[list[str], str]:
 
 
 def rank(candidates: Iterable[Candidate], typed: str) -> list[Candidate]:
-    """Prefix matches first, then substring, then fuzzy (letters in order); case-insensitive."""
+    """Prefix matches only, when any candidate starts with what was typed (so a unique prefix completes in place);
+    otherwise substring, then fuzzy (letters in order) matches. Case-insensitive; the given order is kept."""
     needle = typed.lower()
     prefix, inner, fuzzy = [], [], []
     for cand in candidates:
@@ -62,7 +64,7 @@ def rank(candidates: Iterable[Candidate], typed: str) -> list[Candidate]:
             inner.append(cand)
         elif _subsequence(needle, hay):
             fuzzy.append(cand)
-    return prefix + inner + fuzzy
+    return prefix or inner + fuzzy
 
 
 def _subsequence(needle: str, hay: str) -> bool:
@@ -79,14 +81,15 @@ class ValueSources:
         self.session = session
         self.live_names = live_names or (lambda kind: [])
 
-    def for_completer(self, name: str | None) -> list[Candidate]:
+    def for_completer(self, name: str | None, given: Mapping[str, str] | None = None) -> list[Candidate]:
+        """Candidates of one value completer; `given` (the flags written so far) ranks SKUs by fit for --model."""
         if name is None:
             return []
         catalog = self.catalog()
         if name in ("model", "tunable_model") and catalog is not None:
             return _models(catalog, tunable=name == "tunable_model")
         if name == "sku" and catalog is not None:
-            return _skus(catalog)
+            return _skus(catalog, (given or {}).get("model"), (given or {}).get("max_model_len"))
         if name == "template" and catalog is not None:
             return [Candidate(t.name, t.purpose) for t in catalog.data.templates]
         if name == "feature_gate" and catalog is not None:
@@ -98,7 +101,7 @@ class ValueSources:
             return [Candidate(k + "=", d) for k, d in CONFIG_KEYS]
         if name == "context":
             return self._contexts()
-        if name in ("workspace", "ragengine", "namespace", "secret", "resource"):
+        if name in ("workspace", "ragengine", "namespace", "secret", "resource", "node_label"):
             return self._live(name)
         return []
 
@@ -110,11 +113,8 @@ class ValueSources:
                 for c in info.contexts]
 
     def _live(self, kind: str) -> list[Candidate]:
-        names = list(self.live_names(kind))
-        if kind in ("workspace", "resource") and self.session is not None:
-            names += [p.name for p in self.session.planned.values()]
-        unique = list(dict.fromkeys(names))
-        return [Candidate(n, kind) for n in unique]
+        """Names that exist in the cluster now (the live snapshot; never planned or dry-run-only names)."""
+        return [Candidate(n, kind) for n in dict.fromkeys(self.live_names(kind))]
 
 
 CONFIG_KEYS = (
@@ -140,12 +140,20 @@ def _models(catalog: Catalog, tunable: bool) -> list[Candidate]:
     return out
 
 
-def _skus(catalog: Catalog) -> list[Candidate]:
-    out = []
-    for s in catalog.skus:
-        price = f" · ${s.price.on_demand_usd_per_hour:.2f}/h" if s.price else ""
-        out.append(Candidate(s.instance_type, f"{s.cloud} · {s.gpu_count} × {s.gpu_model} {s.gpu_mem_gib_per_gpu:g} GiB{price}"))
-    return out
+def _skus(catalog: Catalog, model_name: str | None = None, max_len: str | None = None) -> list[Candidate]:
+    """Every SKU; with a model chosen, the ones that fit first (cheapest first), marked with nodes and $/h."""
+    model = catalog.model(model_name) if model_name else None
+    if model is None:
+        return [Candidate(s.instance_type, f"{_shape(s)}" + (f" · ${s.price.on_demand_usd_per_hour:.2f}/h"
+                                                              if s.price else "")) for s in catalog.skus]
+    from kaito_shell.services import fit
+
+    length = int(max_len) if max_len and max_len.isdigit() else 2048
+    return [Candidate(f.sku.instance_type, f"{f.label()} · {_shape(f.sku)}") for f in fit.ranked(catalog, model, length)]
+
+
+def _shape(sku: Sku) -> str:
+    return f"{sku.cloud} · {sku.gpu_count} × {sku.gpu_model} {sku.gpu_mem_gib_per_gpu:g} GiB"
 
 
 class KaitoCompleter(Completer):
@@ -162,48 +170,38 @@ class KaitoCompleter(Completer):
             yield Completion(cand.text, start_position=-len(current), display_meta=cand.meta)
 
     def candidates(self, words: list[str], current: str) -> list[Candidate]:
-        """Suggestions for `current` after `words` (also used by benchmarks and tests)."""
-        leading = [w for w in words if not w.startswith("-")]
-        match = match_path(leading, self.registry)
-        if match.command is None or (match.consumed == len(leading) and not words and current):
-            return self._command_words(match.path, current)
-        spec = match.command
-        if spec.path == ("help",):
-            return self._command_words(match_path(leading[1:], self.registry).path, current)
-        if match.consumed == len(leading) and not current.startswith("-") and self.registry.children(match.path) \
-                and not _has_flags(words):
-            subwords = self._command_words(match.path, current)
-            if subwords:
-                return subwords
-        if "=" in current and current.startswith("-"):
+        """Suggestions for `current` after `words`: the parser's walk says what may come (also used by tests)."""
+        exp = expect(words, self.registry)
+        if exp.kind == COMMAND and not current.startswith("-"):
+            return self._command_words(exp.path, current)
+        if exp.kind == NOTHING:
+            return []
+        if exp.kind == VALUE and exp.flag is not None:
+            return self._values(exp.flag, current, exp)
+        if current.startswith("-") and "=" in current:
             name, _, value = current.partition("=")
-            flag = _find_flag(spec, self.registry, name)
-            prefix = name + "="
-            return [Candidate(prefix + c.text, c.meta) for c in self._values(flag, value)] if flag else []
-        previous = _pending_flag(spec, self.registry, words)
-        if previous is not None and previous.name == "output" and spec.outputs:
-            return rank([Candidate(f) for f in spec.outputs], current)
-        if previous is not None:
-            return self._values(previous, current)
-        if current.startswith("-") or not spec.args or _positionals_done(spec, words, self.registry):
-            return self._flags(spec, words, current)
-        arg = spec.args[min(_positional_count(spec, words, self.registry), len(spec.args) - 1)]
-        values = self._arg_values(arg.completer, arg.ref_kinds, current)
-        return values or self._flags(spec, words, current)
+            flag = _find_flag(exp.spec, self.registry, name)
+            return [Candidate(f"{name}={c.text}", c.meta) for c in self._values(flag, value, exp)] if flag else []
+        if current.startswith("-") or exp.kind in (FLAG, COMMAND):
+            return self._flags(exp, current)
+        assert exp.arg is not None
+        return self._arg_values(exp.arg.completer, exp.arg.ref_kinds, current) or self._flags(exp, current)
 
     def _command_words(self, prefix: tuple[str, ...], current: str) -> list[Candidate]:
         words = [Candidate(w, self.registry.summary_of(prefix + (w,))) for w in self.registry.children(prefix)]
         return rank(words, current)
 
-    def _flags(self, spec: CommandSpec, words: list[str], current: str) -> list[Candidate]:
-        used = set(words)
-        flags = [f for f in all_flags(spec.flags) if f.repeatable or f"--{f.name}" not in used]
-        out = [Candidate(f"--{f.name}", f.help) for f in flags]
+    def _flags(self, exp: Expectation, current: str) -> list[Candidate]:
+        """The command's flags not given yet (repeatable ones always), then, once a `-` is typed, the globals."""
+        own = [f for f in all_flags(exp.spec.flags) if f.repeatable or f.name not in exp.used] if exp.spec else []
+        out = [Candidate(f"--{f.name}", f.help) for f in own]
         if current.startswith("-"):
-            out += [Candidate(f"--{f.name}", f.help) for f in self.registry.global_flags]
+            out += [Candidate(f"--{f.name}", f.help) for f in self.registry.global_flags if f.name not in exp.used]
         return rank(out, current)
 
-    def _values(self, flag: FlagSpec, typed: str) -> list[Candidate]:
+    def _values(self, flag: FlagSpec, typed: str, exp: Expectation) -> list[Candidate]:
+        if flag.name == "output" and exp.spec is not None and exp.spec.outputs:
+            return rank([Candidate(f) for f in exp.spec.outputs], typed)
         if flag.choices:
             return rank([Candidate(c) for c in flag.choices], typed)
         if flag.kind == BOOL:
@@ -213,11 +211,14 @@ class KaitoCompleter(Completer):
         if flag.kind == "map" and flag.completer:
             head, _, segment = typed.rpartition(",")
             lead = head + "," if head else ""
+            if flag.completer == "node_label":  # whole key=value pairs of the cluster's GPU nodes
+                return [Candidate(lead + c.text, "GPU node label") for c in rank(self.sources.for_completer(
+                    flag.completer), segment)]
             key, eq, value = segment.partition("=")
             if eq:
                 return [Candidate(lead + key + "=" + c.text) for c in rank([Candidate("true"), Candidate("false")], value)]
             return [Candidate(lead + c.text + "=", c.meta) for c in rank(self.sources.for_completer(flag.completer), key)]
-        return rank(self.sources.for_completer(flag.completer), typed)
+        return rank(self.sources.for_completer(flag.completer, exp.given), typed)
 
     def _arg_values(self, completer: str | None, ref_kinds: tuple[str, ...], typed: str) -> list[Candidate]:
         if completer == "file":
@@ -243,38 +244,6 @@ class KaitoCompleter(Completer):
         return found
 
 
-def _has_flags(words: list[str]) -> bool:
-    return any(w.startswith("-") for w in words)
-
-
-def _find_flag(spec: CommandSpec, registry: Registry, token: str) -> FlagSpec | None:
+def _find_flag(spec: CommandSpec | None, registry: Registry, token: str) -> FlagSpec | None:
     name = token.lstrip("-")
-    return find_flag(all_flags(spec.flags), name) or registry.global_flag(name)
-
-
-def _pending_flag(spec: CommandSpec, registry: Registry, words: list[str]) -> FlagSpec | None:
-    """The value-taking flag just before the cursor (`--model <TAB>`), if any."""
-    if not words or not words[-1].startswith("-") or "=" in words[-1]:
-        return None
-    flag = _find_flag(spec, registry, words[-1])
-    return flag if flag is not None and flag.kind != BOOL else None
-
-
-def _positional_count(spec: CommandSpec, words: list[str], registry: Registry) -> int:
-    count, skip = 0, False
-    path_len = len(spec.path)
-    for word in words[path_len:]:
-        if skip:
-            skip = False
-            continue
-        if word.startswith("-"):
-            flag = _find_flag(spec, registry, word.split("=", 1)[0])
-            skip = flag is not None and flag.kind != BOOL and "=" not in word
-            continue
-        count += 1
-    return count
-
-
-def _positionals_done(spec: CommandSpec, words: list[str], registry: Registry) -> bool:
-    return not spec.extra_args and _positional_count(spec, words, registry) >= len(spec.args)
-
+    return (find_flag(all_flags(spec.flags), name) if spec else None) or registry.global_flag(name)
