@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kaito_shell.errors import KaitoError, NotAvailable, UsageError, ValidationError
+from kaito_shell.errors import KaitoError, NotAvailable, UsageError
 from kaito_shell.flows.ui import CHECK, CONFIRMED, RUN
 from kaito_shell.lang.ast import CommandNode
 from kaito_shell.output.result import Result
@@ -150,10 +150,8 @@ def execute(node: CommandNode, session: Session, env: Environment, *, planning: 
     _fill_session_defaults(inv)
     try:
         result = resolve(target)(inv)
-    except ValidationError as err:
-        raise _locate(err, node) from None
     except KaitoError as err:
-        raise err.at(node.source, node.path_span) from None
+        raise _locate(err, node) from None
     finally:
         if spec.mutates and mode != CHECK and not planning and not inv.dry_run:
             session.after_mutation()
@@ -207,11 +205,12 @@ def _fill_session_defaults(inv: Invocation) -> None:
                 inv.node.source, inv.node.path_span)
 
 
-def _locate(err: ValidationError, node: CommandNode) -> ValidationError:
-    """Point a validation error at the flag (or argument) it is about, else at the command."""
+def _locate(err: KaitoError, node: CommandNode) -> KaitoError:
+    """Point an error at the flag (or argument) it is about (`err.flag`, when it knows), else at the command."""
     span = None
-    if err.flag:
-        dest = err.flag.replace("-", "_").replace(".", "_")
-        span = node.flag_span(dest, err.value_index) or node.arg_span(err.flag)
+    flag = getattr(err, "flag", None)
+    if flag:
+        dest = flag.replace("-", "_").replace(".", "_")
+        span = node.flag_span(dest, getattr(err, "value_index", None)) or node.arg_span(flag)
     err.at(node.source, span or node.path_span)
     return err

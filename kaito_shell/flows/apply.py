@@ -59,7 +59,20 @@ class Outcome(NamedTuple):
 
 
 class ServerRejected(RuntimeFailure):
-    """The API server (or KAITO's webhook) refused a dry-run: the cluster said no, nothing was applied (exit 1)."""
+    """The API server (or KAITO's webhook) refused a dry-run: the cluster said no, nothing was applied (exit 1).
+
+    `flag` names the command-line flag behind the field the cluster complained about, so the caret points at it."""
+
+    FIELD_FLAGS = (("instanceType", "instance-type"), ("labelSelector", "label-selector"), ("presetName", "model"),
+                   ("preset", "model"), ("adapter", "adapter"), ("max-model-len", "max-model-len"),
+                   ("Method", "method"), ("Input", "input"), ("Output", "output"), ("contextWindowSize",
+                                                                                   "context-window"))
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.flag = next((flag for field, flag in self.FIELD_FLAGS if f".{field}" in message or f" {field}" in message),
+                         None)
+        self.value_index: int | None = None
 
 
 class PartialApply(RuntimeFailure):

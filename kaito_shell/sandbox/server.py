@@ -242,6 +242,8 @@ class Handler(BaseHTTPRequestHandler):
                                     "status": {"userInfo": {"username": user.name, "groups": list(user.groups)}}})
         dry_run = _dry_run(query)
         self._field_validation = _field_validation(query)
+        if not dry_run and method != "GET":
+            self.sandbox.fault_for(method, target)
         if method == "GET" and target.name is None:
             if _flag(query, "watch"):
                 return self._watch(target, query)
@@ -648,6 +650,7 @@ class Sandbox:
     def __init__(self, port: int = 0, *, instant: bool = False, speed: float = 1.0, scenario: str = "none",
                  node_provisioner: str = gates.DEFAULT_PROVISIONER, gpu_nodes: int = 0,
                  instance_type: str = "Standard_NC24ads_A100_v4") -> None:
+        self._faults: list[tuple[str, str, str, ApiError]] = []
         self.node_provisioner = node_provisioner
         self.gpu_nodes = gpu_nodes
         self.instance_type = instance_type
@@ -697,6 +700,18 @@ class Sandbox:
         deploy_type = by_kind("Deployment")
         assert deploy_type is not None
         return read_gates(self.store.get(deploy_type, CONTROLLER_NS, "kaito-workspace"))
+
+    def refuse_next(self, method: str, plural: str, name: str, code: int = 500,
+                    message: str = "etcdserver: request timed out") -> None:
+        """Make the next real (not dry-run) `method` on `plural`/`name` fail (tests: a race after a batch's check)."""
+        self._faults.append((method, plural, name, ApiError(code, message)))
+
+    def fault_for(self, method: str, target: Target) -> None:
+        """Raise the first injected fault that matches this request (and forget it)."""
+        for index, (m, plural, name, error) in enumerate(self._faults):
+            if m == method and plural == target.rtype.plural and name == target.name:
+                del self._faults[index]
+                raise error
 
     def webhook_context(self) -> webhook.Context:
         """What KAITO's webhook reads from the cluster: its mode and gates, the nodes, the ConfigMaps."""
