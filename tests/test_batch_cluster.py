@@ -24,7 +24,7 @@ def test_an_immutable_change_late_in_a_file_stops_the_whole_file_before_anything
     (tmp_path / "f.kaito").write_text(f"{deploy('alpha')}\n{deploy('beta')}\n{deploy('phi4', A100_X2)}\n")
     result = kcli("run", "f.kaito", "--yes")
     assert result.code == 1, result.err
-    assert "f.kaito:3:1: error: the cluster rejected workspace/phi4" in result.err
+    assert "f.kaito:3:64: error: the cluster rejected workspace/phi4" in result.err  # at --instance-type
     assert "instanceType cannot be changed once set" in result.err and "nothing was applied" in result.err
     assert names(kcli) == {"phi4"}  # alpha and beta were not created
 
@@ -35,7 +35,7 @@ def test_every_failure_is_reported_with_its_location(kcli, tmp_path):
                                       "delete workspace/missing --yes\nscale inferenceset/nope --replicas 2\n")
     result = kcli("run", "f.kaito", "--yes")
     assert result.code == 1 and "3 error(s); nothing was applied" in result.err
-    assert "f.kaito:1:1:" in result.err and "f.kaito:3:1:" in result.err and "f.kaito:4:1:" in result.err
+    assert "f.kaito:1:64:" in result.err and "f.kaito:3:1:" in result.err and "f.kaito:4:1:" in result.err
     assert names(kcli) == {"phi4"}
 
 
