@@ -31,7 +31,8 @@ def test_exit_codes(cli):
     assert cli("metrics", "workspace/x").code == 3
     no_cluster = cli("status")
     assert no_cluster.code == 1 and "no kubeconfig found" in no_cluster.err and "kaito --sandbox" in no_cluster.err
-    assert cli("models", "validate", "--model", "phi-4", "--instance-type", "Standard_NV36ads_A10_v5").code == 1
+    assert cli("models", "validate", "--model", "phi-4", "--instance-type", "Standard_NV36ads_A10_v5", "--runtime",
+               "transformers").code == 1
 
 
 EXAMPLE_VALUES = {"int": "1", "float": "1", "keyvalue": "a=b", "map": "a=b", "duration": "1h"}

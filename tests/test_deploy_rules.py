@@ -19,8 +19,8 @@ def run_line(cli, line):
      "Standard_NC24ads_A100_v4", "Standard_NC6s_v3"),
     ("deploy --name x --model phi-4 --instance-type Standard_NC24ads_A100 --dry-run", "unknown instance type",
      "did you mean Standard_NC24ads_A100_v4?", "Standard_NC24ads_A100"),
-    ("deploy --name x --model phi-4 --instance-type Standard_NV36ads_A10_v5 --dry-run", "needs 2 × Standard_NV36ads_A10_v5",
-     "--distributed", "Standard_NV36ads_A10_v5"),
+    ("deploy --name x --model phi-4 --runtime transformers --instance-type Standard_NV36ads_A10_v5 --dry-run",
+     "KAITO refuses multi-node inference with the Transformers runtime", "--runtime vllm", "Standard_NV36ads_A10_v5"),
     (BASE + "--model phi-4-mini-instruct --runtime transformers", "does not support inference with Huggingface",
      "--runtime vllm", "transformers"),
     (BASE + "--model phi-4 --adapter a=img/a:1 --adapter-strength a=0.5", "vLLM does not support adapter strength",
@@ -35,7 +35,8 @@ def run_line(cli, line):
     (BASE + "--model phi-4 --feature-gates vLM=true", "unknown feature gate 'vLM'", "did you mean vLLM?", "vLM=true"),
     (BASE + "--model phi-4 --label-selector kaito.sh/workspace=x", "only keys KAITO reserves", "apps=phi4",
      "kaito.sh/workspace=x"),
-    ("deploy --name x --model phi-4 --dry-run", "--instance-type is required", "Standard_NC24ads_A100_v4", "deploy"),
+    ("deploy --name x --model phi-4 --dry-run", "say where it runs: --instance-type SKU when KAITO provisions the GPU "
+     "nodes, or --label-selector K=V for your own GPU nodes", "Standard_NC24ads_A100_v4", "deploy"),
     ("deploy --name x --model phi-4 --instance-type Standard_NV36ads_A10_v5 --distributed --nodes 1 --dry-run",
      "more than --nodes 1", "raise --nodes to 2", "1"),
 ])
@@ -64,10 +65,24 @@ def test_duplicate_and_invalid_adapters(cli):
     assert "not an image reference" in run_line(cli, BASE + "--model phi-4 --adapter a=https://x.io/a").err
 
 
-def test_bypass_turns_fit_errors_into_warnings(cli):
-    result = run_line(cli, "deploy --name x --model phi-4 --instance-type Standard_NV36ads_A10_v5 "
+def test_a_model_too_big_for_one_node_runs_across_nodes_as_kaito_does(cli):
+    result = run_line(cli, "deploy --name x --model phi-4 --instance-type Standard_NV36ads_A10_v5 --dry-run")
+    assert result.code == 0, result.err
+    assert "warning: multi-node: microsoft/phi-4 runs on 2 × Standard_NV36ads_A10_v5 per replica (2 GPUs" in result.err
+    assert "# nodes: 2 nodes of Standard_NV36ads_A10_v5" in result.out and "pipeline-parallel 2 across 2 nodes" in result.out
+    assert "# cost: $6.40/h" in result.out
+    assert run_line(cli, "deploy --name x --model phi-4 --instance-type Standard_NV36ads_A10_v5 --distributed "
+                         "--dry-run").code == 0  # the proposal's spelling stays accepted
+    too_few = run_line(cli, "deploy --name x --model phi-4 --instance-type Standard_NV36ads_A10_v5 --nodes 1 --dry-run")
+    assert too_few.code == 2 and "needs at least 2 × Standard_NV36ads_A10_v5 nodes" in too_few.err
+
+
+def test_bypass_lets_an_azure_size_outside_kaitos_table_through(cli):
+    refused = run_line(cli, "deploy --name x --model phi-4 --instance-type Standard_NC24ads_A100_v5 --dry-run")
+    assert refused.code == 2 and "did you mean Standard_NC24ads_A100_v4?" in refused.err
+    result = run_line(cli, "deploy --name x --model phi-4 --instance-type Standard_NC24ads_A100_v5 "
                            "--bypass-resource-checks --dry-run")
-    assert result.code == 0 and "warning: " in result.err and "bypassed" in result.err
+    assert result.code == 0 and "is not in KAITO's SKU table" in result.err
     assert "kaito.sh/bypass-resource-checks: 'true'" in result.out
 
 
@@ -82,7 +97,7 @@ def test_byo_nodes_need_an_empty_instance_type(cli):
     result = run_line(cli, BASE + "--model phi-4 --feature-gates disableNodeAutoProvisioning=true")
     assert result.code == 2 and "must be empty" in result.err
     ok = run_line(cli, "deploy --name x --model phi-4 --feature-gates disableNodeAutoProvisioning=true --dry-run")
-    assert ok.code == 0 and "instanceType" not in ok.out and "BYO nodes" in ok.err
+    assert ok.code == 0 and "instanceType" not in ok.out and "your own GPU nodes (BYO)" in ok.err
 
 
 def test_hugging_face_id_outside_the_catalog_is_best_effort(cli):

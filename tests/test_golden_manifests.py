@@ -28,6 +28,10 @@ CASES = {
                             "--max-model-len 16384 --dry-run",
     "deploy-distributed": "deploy --name llama70 --model llama-3.3-70b-instruct --instance-type Standard_NC24ads_A100_v4 "
                           "--model-access-secret hf-token --distributed --nodes 3 --dry-run",
+    "deploy-kaito-example-multi-node": "deploy --name workspace-llama-3-3-70b-instruct --model llama-3.3-70b-instruct "
+                                       "--instance-type Standard_NC48ads_A100_v4 --model-access-secret hf-token "
+                                       "--max-model-len 16384 --dry-run",
+    "deploy-byo": "deploy --name phi4 --model phi-4 --label-selector pool=gpu --dry-run",
     "tune-qlora-urls": "tune --name phi3-tune --model phi-3-mini-128k-instruct --method qlora "
                        "--input https://example.com/a.parquet --input https://example.com/b.parquet "
                        "--output myacr.azurecr.io/phi3-adapter:0.1 --output-push-secret acr-push "

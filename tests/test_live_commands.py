@@ -241,3 +241,92 @@ def test_mutations_print_only_a_record_with_machine_output(kcli):
                     "changed": True}
     deleted = kcli("delete", "workspace/phi4", "--yes", "-o", "name")
     assert deleted.code == 0 and deleted.out == "workspace/phi4\n"
+
+
+def test_every_mutation_prints_names_with_o_name(kcli):
+    runs = [
+        (DEPLOY + ["--yes", "-o", "name"], "workspace/phi4\n"),
+        (["deploy", "--name", "qwen", "--model", "qwen2.5-coder-7b-instruct", "--instance-type",
+          "Standard_NC24ads_A100_v4", "--replicas", "1", "--yes", "-o", "name"], "inferenceset/qwen\n"),
+        (["tune", "--name", "t1", "--model", "phi-4-mini-instruct", "--method", "lora", "--input",
+          "https://example.com/d.parquet", "--output", "pvc://out", "--instance-type", "Standard_NC24ads_A100_v4",
+          "--epochs", "1", "--yes", "-o", "name"], "configmap/t1-tuning-config\nworkspace/t1\n"),
+        (["rag", "deploy", "--name", "docs", "--yes", "-o", "name"], "ragengine/docs\n"),
+        (["adapters", "add", "phi4", "--adapter", "myacr.azurecr.io/sql:1", "--yes", "-o", "name"], "workspace/phi4\n"),
+        (["scale", "qwen", "--replicas", "2", "--yes", "-o", "name"], "inferenceset/qwen\n"),
+        (["features", "enable", "enableMIG", "--yes", "-o", "name"], "featuregate/enableMIG\n"),
+        (["delete", "ragengine/docs", "--yes", "-o", "name"], "ragengine/docs\n"),
+        (DEPLOY + ["--dry-run", "-o", "name"], "workspace/phi4\n"),
+    ]
+    for argv, expected in runs:
+        result = kcli(*argv)
+        assert (result.code, result.out) == (0, expected), (argv, result.err)
+
+
+def test_a_workspace_is_named_positionally_as_a_ref_or_with_workspace(kcli):
+    kcli(*DEPLOY, "--yes", "--wait")
+    for command in (["status"], ["describe"], ["endpoint"], ["logs", "--tail", "1"], ["adapters", "list"],
+                    ["health", "check"], ["get"]):
+        outputs = set()
+        forms = (["phi4"], ["workspace/phi4"], ["--workspace", "phi4"]) if command != ["get"] else \
+            (["workspace/phi4"], ["ws/phi4"])
+        for form in forms:
+            result = kcli(*command, *form, "-o", "json") if command[0] not in ("logs",) else kcli(*command, *form)
+            assert result.code == 0, (command, form, result.err)
+            outputs.add(result.out.replace('"age": "1s"', '"age": "0s"'))
+        assert len(outputs) == 1, command
+    both = kcli("status", "other", "--workspace", "phi4")
+    assert both.code == 2 and "name different objects" in both.err
+
+
+def test_a_bare_name_is_looked_up_across_kinds(kcli):
+    kcli(*DEPLOY, "--yes")
+    kcli("rag", "deploy", "--name", "docs", "--yes", "--wait")
+    rag = kcli("status", "docs")
+    assert rag.code == 0 and "RAGEngine:" in rag.out and "ok:  Ready: serving" in rag.out
+    assert "ragengine   docs" in kcli("status").out
+    kcli("rag", "deploy", "--name", "phi4", "--yes")
+    ambiguous = kcli("status", "phi4")
+    assert ambiguous.code == 2 and "'phi4' names a workspace and a ragengine" in ambiguous.err
+    assert "say which: workspace/phi4 or ragengine/phi4" in ambiguous.err
+    missing = kcli("status", "phy4")
+    assert missing.code == 1 and "no workspace, inferenceset or ragengine named phy4" in missing.err
+    assert "did you mean phi4?" in missing.err
+
+
+def test_status_cost_health_and_logs_cover_every_kind(kcli):
+    kcli(*DEPLOY, "--yes", "--wait")
+    kcli("deploy", "--name", "qwen", "--model", "qwen2.5-coder-7b-instruct", "--instance-type",
+         "Standard_NC24ads_A100_v4", "--replicas", "1", "--yes", "--wait")
+    kcli("rag", "deploy", "--name", "docs", "--instance-type", "Standard_NC24ads_A100_v4", "--yes", "--wait")
+    kcli("tune", "--name", "t1", "--model", "phi-4-mini-instruct", "--method", "lora", "--input",
+         "https://example.com/d.parquet", "--output", "pvc://out", "--instance-type", "Standard_NC24ads_A100_v4",
+         "--yes", "--wait")
+    items = json.loads(kcli("status", "-o", "json").out)["items"]
+    kinds = {(i["kind"], i["name"]) for i in items}
+    assert {("workspace", "phi4"), ("inferenceset", "qwen"), ("ragengine", "docs"), ("workspace", "t1")} <= kinds
+    assert next(i for i in items if i["name"] == "t1")["state"] == "Succeeded"
+    assert all(i["state"] in ("Ready", "Succeeded") for i in items)
+    report = json.loads(kcli("cost", "report", "-o", "json").out)
+    rag = next(i for i in report["items"] if i["kind"] == "ragengine")
+    assert rag["nodes"] == 1 and rag["hourly"] == "$3.67"
+    assert report["totalHourlyUSD"] == round(3.673 * 4, 4)  # phi4, qwen's replica, docs, t1
+    health = kcli("health", "check", "ragengine/docs")
+    assert health.code == 0 and any(line.split()[1:4] == ["GET", "/health", "pass"] for line in health.out.splitlines())
+    logs = kcli("logs", "docs", "--tail", "1")
+    assert logs.code == 0 and "Uvicorn running" in logs.out
+
+
+def test_a_crash_looping_workspace_is_degraded_everywhere(kcli, sandbox):
+    sandbox.controller.scenario = "crash-loop"
+    waited = kcli(*DEPLOY, "--yes", "--wait")
+    assert waited.code == 1 and "workspace/phi4 is Degraded: pod phi4-0 is crash-looping" in waited.out
+    assert "although InferenceReady is True (KAITO #931)" in waited.out
+    table = kcli("status")
+    assert table.code == 1 and table.out.splitlines()[1].split()[6] == "Degraded"
+    assert "workspace/phi4 is Degraded: pod phi4-0 is crash-looping" in table.out
+    assert json.loads(kcli("get", "workspace/phi4", "-o", "json").out)["status"]["state"] == "Ready"  # KAITO's view
+    assert "Degraded" in kcli("get").out
+    one = kcli("status", "phi4")
+    assert one.code == 1 and "Degraded" in one.out
+    assert kcli("health", "check", "phi4").code == 1

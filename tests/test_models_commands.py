@@ -50,8 +50,13 @@ def test_validate_reports_checks_and_exit_codes(cli):
     ok = cli("models", "validate", "--model", "phi-4", "--instance-type", "Standard_NC24ads_A100_v4", "-o", "json")
     data = json.loads(ok.out)
     assert ok.code == 0 and data["valid"] and data["nodes"] == 1
-    bad = cli("models", "validate", "--model", "phi-4", "--instance-type", "Standard_NV36ads_A10_v5")
-    assert bad.code == 1 and "FAIL" in bad.out and "--distributed" in bad.out
+    spread = cli("models", "validate", "--model", "phi-4", "--instance-type", "Standard_NV36ads_A10_v5")
+    assert spread.code == 0 and "2 node(s), 2 GPU(s) across nodes (KAITO runs vLLM with Ray)" in spread.out
+    bad = cli("models", "validate", "--model", "phi-4", "--instance-type", "Standard_NV36ads_A10_v5", "--runtime",
+              "transformers")
+    assert bad.code == 1 and "FAIL" in bad.out and "KAITO refuses multi-node inference" in bad.out
+    amd = cli("models", "validate", "--model", "phi-4", "--instance-type", "Standard_NG32ads_V620_v1")
+    assert amd.code == 1 and "not usable: AMD Radeon PRO V620" in amd.out
     multi = cli("models", "validate", "--model", "llama-3.3-70b-instruct", "--instance-type",
                 "Standard_NC24ads_A100_v4", "--distributed", "--nodes", "3")
     assert multi.code == 0 and "3 node(s), 3 GPU(s)" in multi.out

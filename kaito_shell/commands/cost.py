@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.lang.values import format_duration
@@ -66,31 +68,37 @@ def estimate(inv: Invocation) -> Result:
 
 
 def report(inv: Invocation) -> Result:
-    """What the workspaces in the cluster cost per hour now: their nodes × the bundled list price."""
+    """What KAITO's GPU nodes cost per hour now: every workspace's (InferenceSet replicas included) and RAG engine's
+    provisioned nodes (status.workerNodes) × the bundled list price of their instance type."""
     from kaito_shell.kube import kinds
     from kaito_shell.output.result import Column
+    from kaito_shell.services.objects import view
 
     catalog = inv.catalog()
     namespace = None if inv.values["all_namespaces"] else inv.namespace
-    rows, total, unknown = [], 0.0, 0
-    for ws in inv.gateway().list(kinds.WORKSPACE, namespace):
-        meta, status = ws["metadata"], ws.get("status") or {}
-        sku = catalog.sku((ws.get("resource") or {}).get("instanceType") or "")
-        nodes = len(status.get("workerNodes") or []) or 0
+    gateway = inv.gateway()
+    objects = gateway.list(kinds.WORKSPACE, namespace) + gateway.list(kinds.RAGENGINE, namespace)
+    rows: list[dict[str, Any]] = []
+    total, unknown = 0.0, 0
+    for obj in objects:
+        v = view(obj)
+        sku = catalog.sku(v.instance_type or "")
+        nodes = len(v.worker_nodes)
         hourly = NodeCost(sku, nodes, 1, spot=False).hourly if sku is not None else None
         if hourly is None:
             unknown += 1 if nodes else 0
         else:
             total += hourly
-        rows.append({"namespace": meta["namespace"], "name": meta["name"],
-                     "instance": sku.instance_type if sku else (ws.get("resource") or {}).get("instanceType") or "BYO",
+        rows.append({"namespace": v.namespace, "kind": v.ref_kind, "name": v.name,
+                     "instance": v.instance_type or ("your own nodes" if v.ref_kind == "workspace" else "no GPU node"),
                      "nodes": nodes, "hourly": money(hourly) if nodes else "$0",
-                     "source": price_source(sku) if sku else "no price for this size"})
+                     "source": price_source(sku) if sku else ("not priced: nodes you run yourself" if nodes else "-")})
     footer = [f"total: {money(total)}/h for {sum(r['nodes'] for r in rows)} running GPU node(s)"
-              + (f"; {unknown} workspace(s) without a known price are not in the total" if unknown else ""),
+              + (f"; {unknown} object(s) without a known price are not in the total" if unknown else ""),
               "nodes = status.workerNodes (provisioned); list prices, not your bill"]
     data = {"apiVersion": "kaito-shell/v1", "kind": "CostReport", "totalHourlyUSD": round(total, 4),
-            "unpricedWorkspaces": unknown, "items": rows}
-    return Result.table([Column("namespace", "namespace"), Column("name", "name"), Column("instance", "instance type"),
-                         Column("nodes", "nodes", justify="right"), Column("hourly", "$/h", justify="right"),
-                         Column("source", "price source", wide=True)], rows, data, footer=footer)
+            "unpricedObjects": unknown, "items": rows}
+    return Result.table([Column("namespace", "namespace"), Column("kind", "kind"), Column("name", "name"),
+                         Column("instance", "instance type"), Column("nodes", "nodes", justify="right"),
+                         Column("hourly", "$/h", justify="right"), Column("source", "price source", wide=True)],
+                        rows, data, footer=footer)

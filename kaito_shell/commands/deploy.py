@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kaito_shell.catalog.types import Model
+from kaito_shell.catalog import gates
+from kaito_shell.catalog.types import Model, Sku
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.exec.session import PlannedWorkspace
+from kaito_shell.flows import byo as byo_pool
 from kaito_shell.output.result import Result
 from kaito_shell.services import configs, estimator, facts, names, render, rules
 
@@ -24,16 +26,12 @@ def plan(inv: Invocation) -> Result:
     config_docs, config_name, max_len = _inference_config(inv, choice.model, runtime)
     rules.check_max_model_len(choice.model, max_len)
     sku = rules.resolve_sku(catalog, v["instance_type"], gates, warnings, fit_model=choice.model,
-                            allow_unknown=bool(v["bypass_resource_checks"]))
-    instance_type = sku.instance_type if sku else (None if gates.byo else v["instance_type"])
+                            allow_unknown=bool(v["bypass_resource_checks"]), byo_selector=bool(v["label_selector"]))
+    instance_type = sku.instance_type if sku else (v["instance_type"] or None)
     fit = None
     if choice.model is not None and sku is not None:
-        fit = rules.assess_fit(catalog, choice.model, sku, runtime, max_len or estimator.DEFAULT_MAX_MODEL_LEN,
-                               bool(v["distributed"]), v["nodes"])
-        if fit.problem and v["bypass_resource_checks"]:
-            warnings.append(f"{fit.problem} (bypassed: kaito.sh/bypass-resource-checks)")
-        elif fit.problem:
-            raise ValidationError(fit.problem, flag=fit.flag, hint=fit.hint)
+        fit = _fit(inv, rules.assess_fit(catalog, choice.model, sku, runtime,
+                                         max_len or estimator.DEFAULT_MAX_MODEL_LEN, v["nodes"]))
     sources = [rules.adapter_source(text, "adapter", i) for i, text in enumerate(v["adapter"])]
     strengths = rules.adapter_strengths(v["adapter_strength"], [name for name, _ in sources])
     adapters = rules.adapters(sources, strengths, runtime)
@@ -43,8 +41,9 @@ def plan(inv: Invocation) -> Result:
                                      tuple((a.name, a.image, a.strength) for a in adapters))
     annotations = _annotations(inv, runtime)
     replicas = v["replicas"]
+    preferred = _preferred_nodes(inv, replicas)
     if replicas is None:
-        main = render.workspace(name, namespace, instance_type, labels, inference, annotations)
+        main = render.workspace(name, namespace, instance_type, labels, inference, annotations, preferred)
     else:
         main = render.inference_set(name, namespace, replicas, instance_type, labels, inference,
                                     annotations)
@@ -53,11 +52,58 @@ def plan(inv: Invocation) -> Result:
     if choice.model is not None:
         lines.append(facts.model_line(choice.model, max_len or estimator.DEFAULT_MAX_MODEL_LEN))
     if sku is not None and fit is not None and fit.nodes is not None:
-        count = replicas if replicas is not None else 1
-        lines.append(facts.node_line(sku, fit.nodes, count, "KAITO's node estimator" if runtime == "vllm"
-                                     else "Transformers runs on one node"))
-        lines.append(facts.cost_line(sku, fit.nodes, count))
+        lines += sizing_lines(inv, choice.model, sku, fit.nodes, replicas, runtime)
+    elif sku is None and not instance_type:
+        lines.append(f"nodes: your own GPU nodes matching {', '.join(f'{k}={val}' for k, val in labels.items())} "
+                     "(BYO; sized against the cluster's nodes when applied)")
     return Result.manifests(config_docs + [main], lines)
+
+
+def _preferred_nodes(inv: Invocation, replicas: int | None) -> tuple[str, ...]:
+    """--preferred-nodes a,b → resource.preferredNodes (deprecated in v1beta1, still served; Workspaces only)."""
+    given = inv.values["preferred_nodes"]
+    if not given:
+        return ()
+    if replicas is not None:
+        raise ValidationError("an InferenceSet's template has no preferredNodes", flag="preferred-nodes",
+                              hint="pick the nodes with --label-selector")
+    nodes = tuple(n.strip() for n in given.split(",") if n.strip())
+    for node in nodes:
+        problem = names.subdomain_problem(node)
+        if problem:
+            raise ValidationError(f"node name: {problem}", flag="preferred-nodes")
+    inv.warn("resource.preferredNodes is deprecated in kaito.sh/v1beta1 (KAITO still reads it); --label-selector is "
+             "how KAITO picks nodes")
+    return nodes
+
+
+def _fit(inv: Invocation, fit: rules.FitReport) -> rules.FitReport:
+    """Errors for what KAITO refuses, warnings for what it accepts (or is told to with the bypass annotation)."""
+    if fit.problem is None:
+        return fit
+    if fit.warning_only:
+        inv.warn(f"{fit.problem}; {fit.hint}")
+    elif fit.bypassable and inv.values["bypass_resource_checks"]:
+        inv.warn(f"{fit.problem} (bypassed: kaito.sh/bypass-resource-checks)")
+    else:
+        raise ValidationError(fit.problem, flag=fit.flag, hint=fit.hint)
+    return fit
+
+
+def sizing_lines(inv: Invocation, model: Model | None, sku: Sku, nodes: int, replicas: int | None,
+                 runtime: str) -> list[str]:
+    """Nodes, GPUs, parallelism and $/h, said prominently when the model runs across nodes."""
+    count = replicas if replicas is not None else 1
+    lines = [facts.node_line(sku, nodes, count, "KAITO's node estimator" if runtime == "vllm"
+                             else "Transformers runs on one node")]
+    parallel = facts.parallel_line(model, sku, nodes) if model is not None and runtime == "vllm" else None
+    lines += [parallel] if parallel else []
+    lines.append(facts.cost_line(sku, nodes, count))
+    if nodes > 1:
+        inv.warn(f"multi-node: {model.name if model else 'the model'} runs on {nodes} × {sku.instance_type} per replica "
+                 f"({nodes * sku.gpu_count} GPUs; KAITO runs vLLM across them with Ray) — "
+                 f"{facts.cost_line(sku, nodes, count).removeprefix('cost: ')}")
+    return lines
 
 
 def run(inv: Invocation) -> Result:
@@ -66,7 +112,69 @@ def run(inv: Invocation) -> Result:
     planned = plan(inv)
     if not inv.dry_run:
         _warn_missing_secret(inv)
+        planned.facts += check_install_mode(inv, planned.documents[-1])
     return deliver(inv, planned)
+
+
+def check_install_mode(inv: Invocation, main: dict) -> list[str]:
+    """Against the cluster: KAITO's install mode (auto-provisioned GPU nodes, or your own) decides whether
+    --instance-type is required or forbidden; with your own nodes, size the model on the nodes the selector picks."""
+    from kaito_shell.services.objects import InferenceSet, Workspace
+
+    v = inv.values
+    gateway = inv.gateway()
+    mode = byo_pool.install_mode(gateway)
+    if mode is None:
+        inv.warn("KAITO's controller (deployment kaito-workspace in namespace kaito-workspace) could not be read, so "
+                 "whether it provisions GPU nodes or uses yours is left to its webhook")
+        return []
+    if mode == gates.BYO and v["instance_type"]:
+        raise ValidationError(f"this cluster's KAITO uses your own GPU nodes (--node-provisioner=byo, context "
+                              f"{gateway.context}): --instance-type must be empty", flag="instance-type",
+                              hint="drop --instance-type; --label-selector K=V picks the GPU nodes (Tab lists their "
+                                   "labels)")
+    if mode != gates.BYO:
+        if not v["instance_type"]:
+            raise ValidationError(f"this cluster's KAITO provisions GPU nodes (--node-provisioner={mode}, context "
+                                  f"{gateway.context}): it needs --instance-type", flag="label-selector",
+                                  hint="add --instance-type SKU (`models estimate --model M` lists the sizes that fit)")
+        return []
+    view = InferenceSet(main).template if main["kind"] == "InferenceSet" else Workspace(main)
+    labels = InferenceSet(main).obj["spec"]["labelSelector"]["matchLabels"] if main["kind"] == "InferenceSet" \
+        else view.label_selector
+    found = byo_pool.pool(gateway, labels)
+    if found.sku is None:
+        raise ValidationError(f"{found.problem}", flag="label-selector",
+                              hint="label your GPU nodes, or pick them with labels they have (Tab lists them)")
+    return byo_sizing(inv, found, view.model, view.runtime)
+
+
+def byo_sizing(inv: Invocation, found: byo_pool.Pool, model_name: str, runtime: str) -> list[str]:
+    """What the nodes a selector picks can run: KAITO's BYO memory check (all matching nodes together), the
+    estimator's node count against the Ready ones, and which nodes they are."""
+    assert found.sku is not None
+    model = inv.catalog().model(model_name)
+    lines = [f"nodes: your own — {len(found.nodes)} node(s) match {found.selector} ({', '.join(found.nodes[:6])}"
+             f"{', …' if len(found.nodes) > 6 else ''}), {len(found.ready)} Ready, {facts.gpu_shape(found.sku)} each"]
+    if model is None:
+        return lines
+    total = found.sku.gpu_mem_gib_total * len(found.nodes)
+    if total < model.weights_gib:
+        problem = (f"insufficient total GPU memory: {model.name} needs {model.weights_gib:g} GiB, the {len(found.nodes)} "
+                   f"matching node(s) have {total:g} GiB together")
+        _fit(inv, rules.FitReport(None, None, problem, "add GPU nodes with these labels, or pick bigger ones",
+                                  "label-selector"))
+    fit = _fit(inv, rules.assess_fit(inv.catalog(), model, found.sku, runtime,
+                                     inv.values["max_model_len"] or estimator.DEFAULT_MAX_MODEL_LEN, inv.values["nodes"]))
+    if fit.nodes is None:
+        return lines
+    parallel = facts.parallel_line(model, found.sku, fit.nodes) if runtime == "vllm" else None
+    lines += [parallel] if parallel else []
+    lines.append(f"KAITO's estimator: {fit.nodes} of these node(s) per replica")
+    if fit.nodes > len(found.ready):
+        inv.warn(f"{model.name} needs {fit.nodes} GPU node(s) and {len(found.ready)} matching one(s) are Ready: it "
+                 f"stays Pending until {fit.nodes - len(found.ready)} more node(s) labelled {found.selector} are Ready")
+    return lines
 
 
 def _warn_missing_secret(inv: Invocation) -> None:

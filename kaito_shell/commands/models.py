@@ -151,34 +151,61 @@ def vllm_args(model: Model, sku: Sku | None, max_model_len: int | None) -> list[
     return args
 
 
-def validate(inv: Invocation) -> Result:
-    catalog, v = inv.catalog(), inv.values
-    model = _model(inv, v["model"], "model")
+def _target(inv: Invocation, model: Model) -> Sku:
+    """The GPU node shape to size for: --instance-type (KAITO's SKU table), or the cluster's own GPU nodes that
+    --label-selector picks (BYO)."""
+    v, catalog = inv.values, inv.catalog()
+    if v["label_selector"]:
+        if v["instance_type"]:
+            raise ValidationError("give --instance-type (KAITO provisions the nodes) or --label-selector (your own "
+                                  "GPU nodes), not both", flag="label-selector")
+        from kaito_shell.flows.byo import pool
+
+        found = pool(inv.gateway(), v["label_selector"])
+        if found.sku is None:
+            raise ValidationError(str(found.problem), flag="label-selector",
+                                  hint="label your GPU nodes, or pick them with labels they have (Tab lists them)")
+        inv.warn(f"{len(found.nodes)} node(s) match {found.selector} ({len(found.ready)} Ready): "
+                 f"{', '.join(found.nodes[:6])}")
+        return found.sku
+    if not v["instance_type"]:
+        raise ValidationError("say which GPU nodes: --instance-type SKU, or --label-selector K=V for your own nodes",
+                              flag="instance-type", hint="`models estimate --model M` lists the SKUs that fit")
     sku = catalog.sku(v["instance_type"])
     if sku is None:
         rules.resolve_sku(catalog, v["instance_type"], rules.Gates({}), inv.warnings, fit_model=model)
         raise ValidationError(f"{v['instance_type']} has no GPU facts in KAITO's SKU table, so fit cannot be checked",
                               flag="instance-type")
+    return sku
+
+
+def validate(inv: Invocation) -> Result:
+    catalog, v = inv.catalog(), inv.values
+    model = _model(inv, v["model"], "model")
+    sku = _target(inv, model)
     max_len = v["max_model_len"] or estimator.DEFAULT_MAX_MODEL_LEN
     checks: list[dict[str, Any]] = [
         {"check": "model", "ok": True, "detail": f"{model.name} ({model.weights_gib:g} GiB weights)"},
-        {"check": "instance type", "ok": True, "detail": f"{sku.instance_type}: {gpu_shape(sku)} per node"},
+        {"check": "instance type", "ok": fit.unusable(sku) is None,
+         "detail": fit.unusable(sku) or f"{sku.instance_type}: {gpu_shape(sku)} per node"},
     ]
     runtime_ok = v["runtime"] in model.runtimes
     checks.append({"check": "runtime", "ok": runtime_ok,
                    "detail": f"{v['runtime']} " + ("supported" if runtime_ok else "not supported by this model")})
     context_ok = max_len <= model.context_limit
     checks.append({"check": "context", "ok": context_ok, "detail": f"max-model-len {max_len} of {model.context_limit}"})
-    fit = rules.assess_fit(catalog, model, sku, v["runtime"], max_len, bool(v["distributed"]), v["nodes"])
-    nodes_text = f"{fit.nodes} node(s), {fit.nodes * sku.gpu_count} GPU(s)" if fit.nodes else "does not fit"
-    checks.append({"check": "fit", "ok": fit.problem is None, "detail": fit.problem or nodes_text})
+    sized = rules.assess_fit(catalog, model, sku, v["runtime"], max_len, v["nodes"])
+    nodes_text = f"{sized.nodes} node(s), {sized.nodes * sku.gpu_count} GPU(s)" if sized.nodes else "does not fit"
+    if sized.nodes and sized.nodes > 1 and v["runtime"] == "vllm":
+        nodes_text += " across nodes (KAITO runs vLLM with Ray)"
+    checks.append({"check": "fit", "ok": sized.problem is None, "detail": sized.problem or nodes_text})
     valid = all(c["ok"] for c in checks)
-    footer = ["valid: KAITO would accept and size this workspace" if valid else f"invalid; {fit.hint or 'see above'}"]
-    if fit.nodes and fit.problem is None:
-        footer.append(f"cost: {money(NodeCost(sku, fit.nodes, 1, False).hourly)}/h ({price_source(sku)})")
+    footer = ["valid: KAITO would accept and size this workspace" if valid else f"invalid; {sized.hint or 'see above'}"]
+    if sized.nodes and sized.problem is None and sku.price is not None:
+        footer.append(f"cost: {money(NodeCost(sku, sized.nodes, 1, False).hourly)}/h ({price_source(sku)})")
     rows = [{"check": c["check"], "result": "ok" if c["ok"] else "FAIL", "detail": c["detail"]} for c in checks]
     data = {"apiVersion": API_VERSION, "kind": "Validation", "model": model.name, "instanceType": sku.instance_type,
-            "runtime": v["runtime"], "maxModelLen": max_len, "valid": valid, "nodes": fit.nodes, "checks": checks}
+            "runtime": v["runtime"], "maxModelLen": max_len, "valid": valid, "nodes": sized.nodes, "checks": checks}
     result = Result.table([Column("check", "check"), Column("result", "result"), Column("detail", "detail")],
                           rows, data, footer=footer)
     result.exit_code = 0 if valid else 1
@@ -224,12 +251,14 @@ def estimate(inv: Invocation) -> Result:
     max_len = v["max_model_len"] or estimator.DEFAULT_MAX_MODEL_LEN
     rules.check_max_model_len(model, max_len)
     replicas = v["replicas"]
-    if v["instance_type"]:
+    if v["label_selector"]:
+        sized = [fit.size(model, _target(inv, model), max_len)]
+    elif v["instance_type"]:
         sku = rules.resolve_sku(catalog, v["instance_type"], rules.Gates({}), inv.warnings, fit_model=model)
         sized = [fit.size(model, sku, max_len)] if sku else []
     else:
         sized = [f for f in fit.ranked(catalog, model, max_len, cloud=v["cloud"]) if f.fits or v["all"]]
-    hidden = 0 if v["all"] or v["instance_type"] else \
+    hidden = 0 if v["all"] or v["instance_type"] or v["label_selector"] else \
         sum(1 for s in catalog.skus if fit.unusable(s) and (not v["cloud"] or s.cloud == v["cloud"]))
     items = [_estimate_item(f, replicas) for f in sized]
     rows = [{"sku": i["instanceType"], "cloud": i["cloud"], "gpu": f"{i['gpusPerNode']} × {i['gpuModel']}",

@@ -95,6 +95,8 @@ def _details(result: Result, *, wide: bool, color: bool) -> str:
 
 
 def _manifests(result: Result, fmt: str | None, color: bool) -> str:
+    if fmt == "name":
+        return "".join(f"{d.get('kind', '').lower()}/{(d.get('metadata') or {}).get('name')}\n" for d in result.documents)
     if fmt == "json":
         payload: Any = result.documents[0] if len(result.documents) == 1 else {
             "apiVersion": "v1", "kind": "List", "items": result.documents}

@@ -28,6 +28,7 @@ METRICS_CLIENT = "it needs the metrics client (Prometheus parsing of vLLM/KAITO 
 TABLE_OUT = ("table", "wide", "json", "yaml")
 LIST_OUT = ("table", "wide", "json", "yaml", "name")
 MANIFEST_OUT = ("yaml", "json")
+RENDER_OUT = ("yaml", "json", "name")  # deploy, tune, rag deploy: the manifests (--dry-run), else what was applied
 CHANGE_OUT = ("json", "yaml", "name")  # mutations: the text says what happened; these give a record of it
 
 # Global flags: accepted before or after any command, as in kubectl.
@@ -97,11 +98,14 @@ DEPLOY_FLAGS = (
              completer="file", metavar="CONFIGMAP|FILE"),
     MAX_MODEL_LEN,
     FlagSpec("enable-load-balancer", "expose the Service as a LoadBalancer (kaito.sh/enablelb: \"True\")", BOOL),
-    FlagSpec("distributed", "allow multi-node inference when one node is too small (vLLM)", BOOL, subkeys=(
+    FlagSpec("distributed", "accepted for the proposal's spelling: KAITO v0.12 runs vLLM across nodes by itself "
+             "when one is too small", BOOL, subkeys=(
         FlagSpec("distributed.enabled", "same as --distributed", BOOL, into="distributed"),
         FlagSpec("distributed.partitions", "same as --nodes", INT, minimum=1, into="nodes"),
     )),
-    FlagSpec("nodes", "most GPU nodes you accept (KAITO's estimator sets the real count)", INT, minimum=1),
+    FlagSpec("nodes", "most GPU nodes you accept (KAITO's estimator sets the real count; fewer is an error)", INT,
+             minimum=1),
+    FlagSpec("preferred-nodes", "your own GPU nodes to prefer (BYO; resource.preferredNodes)", metavar="NODE,NODE"),
     FlagSpec("replicas", "create an InferenceSet with this many replica workspaces", INT, minimum=0),
     FlagSpec("performance-mode", "vLLM performance mode annotation",
              choices=("balanced", "interactivity", "throughput")),
@@ -188,7 +192,7 @@ COMMANDS = [
     CommandSpec(
         ("deploy",), "deploy a model for inference (Workspace, or InferenceSet with --replicas)",
         "kaito_shell.commands.deploy:run", DEPLOY_FLAGS, planner="kaito_shell.commands.deploy:plan",
-        outputs=MANIFEST_OUT, default_output="yaml", mutates=True, multi_cluster=True,
+        outputs=RENDER_OUT, default_output="yaml", mutates=True, multi_cluster=True,
         description="Validates against KAITO v0.12's webhook rules and the node estimator, then renders "
                     "kaito.sh/v1beta1 manifests. With --dry-run nothing needs a cluster. Otherwise: server-side "
                     "dry-run, YAML preview and diff against the live object, confirm [y/N/e], apply.",
@@ -203,7 +207,7 @@ COMMANDS = [
     CommandSpec(
         ("tune",), "fine-tune a model with LoRA or QLoRA (tuning Workspace + ConfigMap)",
         "kaito_shell.commands.tune:run", TUNE_FLAGS, planner="kaito_shell.commands.tune:plan",
-        outputs=MANIFEST_OUT, default_output="yaml", mutates=True,
+        outputs=RENDER_OUT, default_output="yaml", mutates=True,
         description="Here --output is where the adapter goes (KAITO's tuning.output); use -o for the print format.",
         examples=(
             "tune --name phi3-tune --model phi-3-mini-128k-instruct --method qlora "
@@ -215,7 +219,7 @@ COMMANDS = [
     ),
     CommandSpec(
         ("rag", "deploy"), "deploy a RAG engine (RAGEngine)", "kaito_shell.commands.rag:run", RAG_DEPLOY_FLAGS,
-        planner="kaito_shell.commands.rag:plan", outputs=MANIFEST_OUT, default_output="yaml", mutates=True,
+        planner="kaito_shell.commands.rag:plan", outputs=RENDER_OUT, default_output="yaml", mutates=True,
         examples=(
             "rag deploy --name docs-rag --llm-workspace phi4 --context-window 131072 "
             "--instance-type Standard_NC24ads_A100_v4 --dry-run",
@@ -258,14 +262,16 @@ COMMANDS = [
     CommandSpec(
         ("models", "validate"), "check that a model fits an instance type (KAITO's rules and estimator)",
         "kaito_shell.commands.models:validate",
-        (MODEL, FlagSpec("instance-type", "GPU VM size", required=True, completer="sku", metavar="SKU"),
+        (MODEL, FlagSpec("instance-type", "GPU VM size", completer="sku", metavar="SKU"),
+         FlagSpec("label-selector", "your own GPU nodes (BYO) that this selects, read from the cluster", MAP,
+                  metavar="K=V,…", completer="node_label"),
          FlagSpec("runtime", "runtime", choices=("vllm", "transformers"), default="vllm", completer="runtime"),
-         FlagSpec("distributed", "allow multi-node", BOOL),
+         FlagSpec("distributed", "accepted for the proposal's spelling: KAITO runs vLLM across nodes by itself", BOOL),
          FlagSpec("nodes", "most nodes you accept", INT, minimum=1), MAX_MODEL_LEN),
         outputs=TABLE_OUT, default_output="table",
         examples=("models validate --model phi-4 --instance-type Standard_NV36ads_A10_v5",
-                  "models validate --model llama-3.3-70b-instruct --instance-type Standard_NC24ads_A100_v4 "
-                  "--distributed --nodes 3"),
+                  "models validate --model llama-3.3-70b-instruct --instance-type Standard_NC24ads_A100_v4 --nodes 3",
+                  "models validate --model phi-4 --label-selector pool=gpu"),
     ),
     CommandSpec(
         ("models", "runtime"), "runtime support of a model and the arguments KAITO passes",
@@ -282,6 +288,8 @@ COMMANDS = [
         "kaito_shell.commands.models:estimate",
         (MODEL, MAX_MODEL_LEN,
          FlagSpec("instance-type", "only this GPU VM size", completer="sku", metavar="SKU"),
+         FlagSpec("label-selector", "size for your own GPU nodes (BYO) that this selects, read from the cluster", MAP,
+                  metavar="K=V,…", completer="node_label"),
          FlagSpec("replicas", "replicas to price", INT, minimum=1, default=1),
          FlagSpec("cloud", "only this cloud", choices=("azure", "aws", "arc")),
          FlagSpec("all", "include SKUs that do not fit", BOOL)),

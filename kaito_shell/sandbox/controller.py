@@ -470,15 +470,17 @@ class Controller:
         return estimator.target_nodes(model.weights_gib * estimator.GIB, model.bytes_per_token, gpus, node_bytes,
                                       self._max_model_len(ws)) or 1
 
-    def _nodes(self, ws: dict[str, Any], count: int) -> list[str]:
+    def _nodes(self, ws: dict[str, Any], count: int, resource: dict[str, Any] | None = None) -> list[str]:
+        """Provision `count` GPU nodes of the object's instance type (a RAGEngine passes its spec.compute)."""
         meta = ws["metadata"]
-        resource = ws.get("resource") or {}
+        resource = resource if resource is not None else ws.get("resource") or {}
         sku = load_catalog().sku(resource.get("instanceType") or "")
         labels = dict((resource.get("labelSelector") or {}).get("matchLabels") or {})
         names = []
         for i in range(count):
             name = f"aks-gpu-{_short(meta['uid'])}-{i}"
-            owned = {**labels, "kaito.sh/workspace": meta["name"], "kaito.sh/workspacenamespace": meta["namespace"],
+            kind = "ragengine" if ws.get("kind") == "RAGEngine" else "workspace"
+            owned = {**labels, f"kaito.sh/{kind}": meta["name"], f"kaito.sh/{kind}namespace": meta["namespace"],
                      "kaito.sh/owner": f"{meta['namespace']}/{meta['name']}", "karpenter.sh/nodepool": "kaito"}
             self._ensure("Node", gpu_node(name, sku, owned))
             names.append(name)
@@ -666,6 +668,10 @@ class Controller:
             return self._save("RAGEngine", rag, before)
         name, ns = meta["name"], meta["namespace"]
         labels = {"kaito.sh/ragengine": name}
+        compute = (rag.get("spec") or {}).get("compute") or {}
+        if compute.get("instanceType") and not status.get("workerNodes"):
+            status["workerNodes"] = self._nodes(rag, 1, compute)
+            set_conditions(status, condition("NodeClaimReady", True, "NodeClaimsReady", "", gen))
         self._ensure("Deployment", {
             "metadata": {"name": name, "namespace": ns, "labels": dict(labels), "ownerReferences": self._owner(rag)},
             "spec": {"replicas": 1, "selector": {"matchLabels": dict(labels)},

@@ -20,6 +20,19 @@ def node_line(sku: Sku, nodes: int, replicas: int = 1, source: str = "KAITO's no
     return f"nodes: {per} of {sku.instance_type}, {gpu_shape(sku)} each = {_plural(total * sku.gpu_count, 'GPU')} ({source})"
 
 
+def parallel_line(model: Model, sku: Sku, nodes: int) -> str | None:
+    """How vLLM splits the model (KAITO's choice per instance type and node count); None on one GPU."""
+    par = estimator.parallelism(model, sku, nodes)
+    if par == (1, 1, 1):
+        return None
+    if par.data > 1:
+        return f"parallelism: data-parallel {par.data} (a copy on each of the {sku.gpu_count} GPUs)"
+    if par.pipeline > 1:
+        return (f"parallelism: tensor-parallel {par.tensor} on each node × pipeline-parallel {par.pipeline} across "
+                f"{nodes} nodes (vLLM over Ray)")
+    return f"parallelism: tensor-parallel {par.tensor}"
+
+
 def cost_line(sku: Sku, nodes: int, replicas: int = 1) -> str:
     cost = NodeCost(sku, nodes, replicas, spot=False)
     if cost.hourly is None:

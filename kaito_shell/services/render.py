@@ -52,21 +52,23 @@ def _adapter(name: str, image: str, strength: str | None) -> dict[str, Any]:
     return entry
 
 
-def _resource(instance_type: str | None, labels: dict[str, str]) -> dict[str, Any]:
+def _resource(instance_type: str | None, labels: dict[str, str], preferred: tuple[str, ...] = ()) -> dict[str, Any]:
     resource: dict[str, Any] = {}
     if instance_type:
         resource["instanceType"] = instance_type
     resource["labelSelector"] = {"matchLabels": dict(labels)}
+    if preferred:
+        resource["preferredNodes"] = list(preferred)
     return resource
 
 
 def workspace(name: str, namespace: str, instance_type: str | None, labels: dict[str, str],
-              inference: InferenceSpec, annotations: dict[str, str]) -> dict[str, Any]:
+              inference: InferenceSpec, annotations: dict[str, str], preferred: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "apiVersion": API_VERSION,
         "kind": "Workspace",
         "metadata": metadata(name, namespace, annotations),
-        "resource": _resource(instance_type, labels),
+        "resource": _resource(instance_type, labels, preferred),
         "inference": inference.to_dict(),
     }
 

@@ -72,19 +72,28 @@ def _model_hint(catalog: Catalog, name: str) -> str:
     return lead + "`models list` shows the 60 curated models; any Hugging Face id (org/name) is also accepted"
 
 
+BYO_NOTE = ("your own GPU nodes (BYO): no --instance-type; KAITO sizes the workspace from the NVIDIA labels of the "
+            "nodes matching the label selector, which `deploy` checks against the cluster when it applies")
+
+
 def resolve_sku(catalog: Catalog, name: str | None, gates: Gates, warnings: list[str],
-                flag: str = "instance-type", fit_model: Model | None = None, allow_unknown: bool = False) -> Sku | None:
-    """The SKU for --instance-type, honouring NAP (required) vs BYO (must be empty)."""
+                flag: str = "instance-type", fit_model: Model | None = None, allow_unknown: bool = False,
+                byo_selector: bool = False) -> Sku | None:
+    """The SKU for --instance-type: required when KAITO provisions GPU nodes; absent (None) for your own GPU nodes
+    (BYO), which a --label-selector picks."""
     if gates.byo:
         if name:
-            raise ValidationError("--instance-type must be empty when node auto-provisioning is off "
-                                  "(disableNodeAutoProvisioning=true, BYO nodes)", flag=flag,
+            raise ValidationError("--instance-type must be empty with your own GPU nodes (BYO: KAITO runs with "
+                                  "--node-provisioner=byo)", flag=flag,
                                   hint="drop --instance-type; KAITO uses the nodes matching --label-selector")
-        warnings.append("BYO nodes: KAITO reads GPU facts from the labels of the nodes matching the label "
-                        "selector, so GPU fit is checked by the cluster, not here")
+        warnings.append(BYO_NOTE)
         return None
     if not name:
-        raise ValidationError("--instance-type is required when node auto-provisioning is on", flag=flag,
+        if byo_selector:
+            warnings.append(BYO_NOTE)
+            return None
+        raise ValidationError("say where it runs: --instance-type SKU when KAITO provisions the GPU nodes, or "
+                              "--label-selector K=V for your own GPU nodes (BYO)", flag=flag,
                               hint=_sku_advice(catalog, fit_model))
     sku = catalog.sku(name)
     if sku is not None:
@@ -183,37 +192,43 @@ def check_max_model_len(model: Model | None, max_model_len: int | None, flag: st
 
 
 class FitReport(NamedTuple):
-    """The outcome of sizing a model on a SKU: nodes from the estimator, or why it does not fit."""
+    """The outcome of sizing a model on a SKU: nodes from the estimator, or why it does not fit.
+
+    `problem` is an error unless `warning_only` (KAITO accepts it and fails later); `bypassable` says whether
+    kaito.sh/bypass-resource-checks makes KAITO accept it."""
 
     estimate: estimator.Estimate | None
     nodes: int | None
     problem: str | None = None
     hint: str | None = None
     flag: str = "instance-type"
+    bypassable: bool = True
+    warning_only: bool = False
 
 
 def assess_fit(catalog: Catalog, model: Model, sku: Sku, runtime: str, max_model_len: int,
-               distributed: bool, max_nodes: int | None) -> FitReport:
-    """Apply the vLLM estimator (multi-node allowed only with --distributed) or the Transformers memory check."""
+               max_nodes: int | None) -> FitReport:
+    """KAITO's sizing: vLLM spreads a model over as many nodes as the estimator says (Ray, pipeline-parallel across
+    nodes); Transformers must fit on one node, which KAITO's webhook enforces."""
     if runtime == "transformers":
         if sku.gpu_mem_gib_total < model.weights_gib:
             return FitReport(None, None, f"insufficient total GPU memory: {model.name} needs {model.weights_gib:g} GiB, "
-                             f"{sku.instance_type} has {sku.gpu_mem_gib_total:g} GiB (Transformers cannot run multi-node)",
-                             _bigger_hint(catalog, model, max_model_len, sku.cloud))
+                             f"{sku.instance_type} has {sku.gpu_mem_gib_total:g} GiB, and KAITO refuses multi-node "
+                             "inference with the Transformers runtime",
+                             "use --runtime vllm (it runs across nodes), or " +
+                             _bigger_hint(catalog, model, max_model_len, sku.cloud), bypassable=False)
         return FitReport(None, 1)
     est = estimator.estimate(model, sku, max_model_len)
     if not est.fits:
         return FitReport(est, None, f"{model.name} cannot fit on {sku.instance_type}: after the KV-cache reserve for "
-                         f"max-model-len {max_model_len} no GPU memory is left for weights",
-                         "lower --max-model-len, or pick a GPU with more memory per GPU")
+                         f"max-model-len {max_model_len} no GPU memory is left for weights, so KAITO's controller "
+                         "cannot size it", "lower --max-model-len, or pick a GPU with more memory per GPU",
+                         warning_only=True)
     assert est.nodes is not None
-    if est.nodes > 1 and not distributed:
-        return FitReport(est, est.nodes, f"{model.name} needs {est.nodes} × {sku.instance_type} nodes "
-                         f"({est.gpus} GPUs, KAITO's estimator at max-model-len {max_model_len})",
-                         "add --distributed to allow multi-node inference, or " + _bigger_hint(catalog, model, max_model_len, sku.cloud))
     if max_nodes is not None and est.nodes > max_nodes:
-        return FitReport(est, est.nodes, f"{model.name} needs {est.nodes} × {sku.instance_type} nodes, more than "
-                         f"--nodes {max_nodes}", f"raise --nodes to {est.nodes} or pick a larger SKU", "nodes")
+        return FitReport(est, est.nodes, f"{model.name} needs at least {est.nodes} × {sku.instance_type} nodes (KAITO's "
+                         f"estimator at max-model-len {max_model_len}), more than --nodes {max_nodes}",
+                         f"raise --nodes to {est.nodes}, or pick a larger size", "nodes")
     return FitReport(est, est.nodes)
 
 
