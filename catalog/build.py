@@ -1,4 +1,4 @@
-"""Build kaito_shell/catalog/data/{catalog,crd_schemas}.json from catalog/sources/.
+"""Build kaito_shell/catalog/data/{catalog,crd_schemas,crd_columns,config_keys}.json from catalog/sources/.
 
 The sources are verbatim copies of KAITO v0.12.0 files plus the project's extracted tables (see
 PROVENANCE.md).  Run `python catalog/build.py` after changing a source; `--check` exits 1 when the
@@ -258,6 +258,7 @@ def render() -> dict[str, str]:
         "catalog.json": json.dumps(data, indent=1, sort_keys=True) + "\n",
         "crd_schemas.json": json.dumps(build_crd_schemas(), sort_keys=True, separators=(",", ":")) + "\n",
         "crd_columns.json": json.dumps(build_crd_columns(), sort_keys=True, indent=1) + "\n",
+        "config_keys.json": json.dumps(load_yaml("config_keys.yaml"), sort_keys=True, separators=(",", ":")) + "\n",
     }
 
 

@@ -121,7 +121,8 @@ def test_inference_config_file_is_rendered_and_checked(cli, tmp_path):
     assert result.code == 0 and "name: phi4-inference-config" in result.out and "context 8192 of 16384" in result.out
     (tmp_path / "big.yaml").write_text("vllm:\n  max-model-len: 99999\n")
     bad = run_line(cli, BASE + "--model phi-4 --inference-config big.yaml")
-    assert bad.code == 2 and "exceeds microsoft/phi-4's context limit" in bad.err
+    assert bad.code == 2 and "big.yaml:2:18: vllm.max-model-len: 99999 exceeds the model's context limit (allowed: ≤ " \
+                             "16384)" in bad.err
     missing = run_line(cli, BASE + "--model phi-4 --inference-config nope.yaml")
     assert missing.code == 2 and "no such file: nope.yaml" in missing.err
     named = run_line(cli, BASE + "--model phi-4 --inference-config my-vllm-config")
@@ -155,11 +156,11 @@ TUNE = "tune --name t --instance-type Standard_NC24ads_A100_v4 --dry-run "
     (TUNE + "--model phi-4 --method lora --input https://x.com/d --output pvc://o --set lora.r=8 --set foo.bar=1",
      "unknown section 'foo'"),
     (TUNE + "--model phi-4 --method lora --input https://x.com/d --output pvc://o --set QuantizationConfig.load_in_4bit=true",
-     "lora must not set load_in_4bit"),
+     "--set QuantizationConfig.load_in_4bit=true: method lora must not quantize"),
     (TUNE + "--model phi-4 --method qlora --input https://x.com/d --output pvc://o --set quant.load_in_4bit=false",
      "qlora needs load_in_4bit"),
     (TUNE + "--model phi-4 --method lora --input https://x.com/d --output pvc://o --set training.output_dir=/tmp/x",
-     "must be under /mnt"),
+     "--set training.output_dir=/tmp/x: '/tmp/x' must be a directory under /mnt"),
 ])
 def test_tuning_rules(cli, line, message):
     result = run_line(cli, line)

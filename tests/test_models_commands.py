@@ -141,10 +141,10 @@ def test_config_templates_and_validate(cli, tmp_path):
     (tmp_path / "t.yaml").write_text(cli("config", "templates", "show", "lora", "--data-only").out)
     assert cli("config", "validate", "--file", "t.yaml", "--kind", "lora").code == 0
     wrong = cli("config", "validate", "--file", "t.yaml", "--kind", "qlora")
-    assert wrong.code == 2 and "qlora needs load_in_4bit" in wrong.err
+    assert wrong.code == 2 and "qlora needs load_in_4bit" in wrong.out  # every problem: a table on stdout
     (tmp_path / "v.yaml").write_text("vllm:\n  max-model-len: [1\n")
     broken = cli("config", "validate", "--file", "v.yaml", "--kind", "inference")
-    assert broken.code == 2 and "v.yaml:3:1: not valid YAML" in broken.err
+    assert broken.code == 2 and "v.yaml:3:1" in broken.out and "not valid YAML" in broken.out
 
 
 def test_features_version_context(cli, tmp_path):

@@ -154,3 +154,10 @@ def crd_schemas() -> dict[str, dict[str, Any]]:
     """KAITO v0.12.0's CRD openAPIV3Schemas keyed by 'Kind/version' (Workspace/v1beta1, RAGEngine/v1alpha1, …)."""
     with open(os.path.join(DATA_DIR, "crd_schemas.json"), encoding="utf-8") as fh:
         return dict(json.load(fh))
+
+
+@lru_cache(maxsize=1)
+def config_keys() -> dict[str, Any]:
+    """The keys KAITO v0.12.0's inference_config.yaml and training_config.yaml accept, with kinds and ranges."""
+    with open(os.path.join(DATA_DIR, "config_keys.json"), encoding="utf-8") as fh:
+        return dict(json.load(fh))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.output.result import Column, Result
-from kaito_shell.services import configs, render
+from kaito_shell.services import render
 from kaito_shell.suggest import did_you_mean
 
 
@@ -38,6 +38,9 @@ def show_template(inv: Invocation) -> Result:
 
 
 def validate_file(inv: Invocation) -> Result:
+    """Every problem of the file, each at FILE:LINE:COL with what is allowed (exit 2 when there are any)."""
+    from kaito_shell.services import config_models
+
     v = inv.values
     path = inv.env.resolve(v["file"])
     try:
@@ -50,12 +53,19 @@ def validate_file(inv: Invocation) -> Result:
 
         model = rules.resolve_model(inv.catalog(), v["model"], inv.warnings).model
     if v["kind"] == "inference":
-        report = configs.check_inference_config(text, model, "file", v["file"])
-        detail = f"max-model-len {report.max_model_len}" if report.max_model_len else "max-model-len auto"
+        check = config_models.check_inference(text, v["file"], model.context_limit if model is not None else None)
+        detail = f"max-model-len {check.max_model_len}" if check.max_model_len else "max-model-len auto"
     else:
-        report = configs.check_training_config(text, v["kind"], "file", v["file"])
-        detail = f"valid for method {v['kind']}"
-    inv.warnings.extend(report.warnings)
+        check = config_models.check_training(text, v["kind"], v["file"])
+        detail = f"method {v['kind']}"
+    inv.warnings.extend(check.warnings)
+    rows = [{"where": f"{v['file']}:{p.line}:{p.column}", "key": p.path, "problem": p.message} for p in check.problems]
     data = {"apiVersion": "kaito-shell/v1", "kind": "ConfigValidation", "file": v["file"], "configKind": v["kind"],
-            "valid": True, "warnings": report.warnings}
-    return Result.message(f"{v['file']}: valid {v['kind']} config ({detail})", data=data)
+            "valid": not rows, "problems": [{"line": p.line, "column": p.column, "key": p.path, "message": p.message}
+                                            for p in check.problems], "warnings": check.warnings}
+    if not rows:
+        return Result.message(f"{v['file']}: valid {v['kind']} config ({detail})", data=data)
+    result = Result.table([Column("where", "where"), Column("key", "key"), Column("problem", "problem")], rows, data,
+                          footer=[f"{len(rows)} problem(s); KAITO would refuse the file or its pod would fail to start"])
+    result.exit_code = 2
+    return result

@@ -150,9 +150,31 @@ def _training_config(inv: Invocation, method: str) -> tuple[list[dict[str, Any]]
     doc = configs.check_training_config(text, method, "config", what).doc
     for index, (key, raw) in enumerate(overrides):
         configs.apply_override(doc, key, raw, "set", index)
-    configs.check_training_config(_dump(doc), method, "set" if v["set"] else "config", "the overridden config")
+    _check_overrides(inv, doc, method, overrides)
     name = f"{v['name']}-tuning-config"
     return [render.configmap(name, inv.namespace, render.TRAINING_CONFIG_KEY, _dump(doc))], name
+
+
+def _check_overrides(inv: Invocation, doc: dict[str, Any], method: str, overrides: list[tuple[str, str]]) -> None:
+    """The config after --set/--epochs/--batch-size, checked like a file; a problem points at the flag that made it."""
+    from kaito_shell.services import config_models
+
+    check = config_models.check_training(_dump(doc), method, "the overridden config")
+    if not check.problems:
+        return
+    problem = check.problems[0]
+    key = problem.path.rsplit(".", 1)[-1]
+    section = problem.path.split(".")[1] if problem.path.count(".") >= 1 else ""
+    index = next((i for i, (k, _) in enumerate(overrides) if k.rsplit(".", 1)[-1] == key), None)
+    if index is None:  # a section-wide rule (e.g. quantization for the method): the override that touched it
+        index = next((i for i, (k, _) in enumerate(overrides) if configs.section_of(k) == section), None)
+    given = inv.values["set"]
+    if index is not None and index < len(given):
+        raise ValidationError(f"--set {overrides[index][0]}={overrides[index][1]}: {problem.message}", flag="set",
+                              value_index=index)
+    flag = "epochs" if key == "num_train_epochs" else "batch-size" if key == "per_device_train_batch_size" else \
+        "config"
+    raise ValidationError(f"{problem.path}: {problem.message}", flag=flag)
 
 
 def _dump(doc: dict[str, Any]) -> str:

@@ -155,7 +155,8 @@ def execute(node: CommandNode, session: Session, env: Environment, *, planning: 
     finally:
         if spec.mutates and mode != CHECK and not planning and not inv.dry_run:
             session.after_mutation()
-    result.notes = inv.warnings + result.notes
+    notices, session.notices[:] = list(session.notices), []
+    result.notes = notices + inv.warnings + result.notes
     return result
 
 

@@ -47,6 +47,7 @@ class Session:
         self._gateways: dict[str | None, Gateway] = {}
         self._gateway_lock = threading.Lock()
         self._origin: Session | None = None  # set on a batch pre-check's fork: whose gateways it overlays
+        self.notices: list[str] = []  # things the gateways have to say once (shown with the next command's warnings)
 
     @property
     def checking(self) -> bool:
@@ -71,7 +72,8 @@ class Session:
 
                     gateway = PlannedCluster(self._origin.gateway(name, timeout))
                 else:
-                    gateway = Gateway(self.kubeconfig, name, timeout or self.timeout, self.environ)
+                    gateway = Gateway(self.kubeconfig, name, timeout or self.timeout, self.environ,
+                                      notice=self.notices.append)
                 self._gateways[name] = gateway
             return gateway
 

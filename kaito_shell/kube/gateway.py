@@ -11,7 +11,8 @@ import builtins
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from kaito_shell.kube.errors import KubeError, Unreachable, from_status
@@ -26,10 +27,11 @@ class Gateway:
     """Calls to one kube context; create with `Gateway(kubeconfig, context, timeout)`."""
 
     def __init__(self, kubeconfig: str | None, context: str | None, timeout: float = DEFAULT_TIMEOUT,
-                 environ: Mapping[str, str] | None = None) -> None:
+                 environ: Mapping[str, str] | None = None, notice: Callable[[str], None] | None = None) -> None:
         self.paths = kubeconfig_paths(kubeconfig, environ if environ is not None else os.environ)
         self.context = context
         self.timeout = timeout
+        self.notice = notice or (lambda text: None)
         self._client: Any = None
         self._lock = threading.Lock()
 
@@ -60,6 +62,13 @@ class Gateway:
         client = k8s.ApiClient(configuration)
         if self.context is None:
             self.context = config.list_kube_config_contexts(config_file=os.pathsep.join(existing))[1].get("name")
+        if not configuration.verify_ssl:
+            import urllib3
+
+            # said once, here, instead of urllib3's warning on every request
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+            self.notice(f"TLS verification is off for context {self.context} (insecure-skip-tls-verify in the "
+                        "kubeconfig): the cluster's identity is not checked")
         return client
 
     @property
