@@ -5,8 +5,8 @@ import yaml
 SCRIPT = """# staging rollout
 use namespace staging
 deploy --name phi4 --model phi-4-mini-instruct \\
-       --instance-type Standard_NC24ads_A100_v4
-rag deploy --name docs --llm-workspace phi4   # context window from the model
+       --instance-type Standard_NC24ads_A100_v4 --max-model-len 8192
+rag deploy --name docs --llm-workspace phi4   # context window: what phi4 serves
 models describe phi-4
 """
 
@@ -16,7 +16,9 @@ def test_dry_run_prints_one_multi_document_stream(cli, tmp_path):
     result = cli("run", "stage.kaito", "--dry-run")
     assert result.code == 0, result.err
     docs = [d for d in yaml.safe_load_all(result.out) if d]
-    assert [(d["kind"], d["metadata"]["namespace"]) for d in docs] == [("Workspace", "staging"), ("RAGEngine", "staging")]
+    assert [(d["kind"], d["metadata"]["namespace"]) for d in docs] == [
+        ("ConfigMap", "staging"), ("Workspace", "staging"), ("RAGEngine", "staging")]
+    assert docs[-1]["spec"]["inferenceService"]["contextWindowSize"] == 8192
     assert "2 other statement(s) were validated" in result.err
 
 

@@ -190,12 +190,15 @@ def test_rag_rules(cli, line, message):
 
 
 def test_rag_resolves_a_workspace_planned_in_the_same_batch(cli):
-    script = ("deploy --name phi4 --model phi-4-mini-instruct --instance-type Standard_NC24ads_A100_v4\n"
-              "rag deploy --name docs --llm-workspace phi4\n")
+    script = ("deploy --name phi4 --model phi-4-mini-instruct --instance-type Standard_NC24ads_A100_v4 "
+              "--max-model-len 16384\nrag deploy --name docs --llm-workspace phi4\n")
     result = cli("-c", script, "--dry-run")
     assert result.code == 0, result.err
     assert "url: http://phi4.default.svc.cluster.local:80/v1/chat/completions" in result.out
-    assert "contextWindowSize: 131072" in result.out
+    assert "contextWindowSize: 16384" in result.out  # what phi4 serves, not the model's whole 131072
+    assert "context window 16384: the max-model-len phi4 is deployed with in this session" in result.out
+    unknown = cli("-c", script.replace(" --max-model-len 16384", ""), "--dry-run")
+    assert unknown.code == 2 and "offline the context the workspace serves is unknown" in unknown.err
 
 
 def test_set_errors_point_at_the_right_occurrence(cli):

@@ -330,3 +330,20 @@ def test_a_crash_looping_workspace_is_degraded_everywhere(kcli, sandbox):
     one = kcli("status", "phi4")
     assert one.code == 1 and "Degraded" in one.out
     assert kcli("health", "check", "phi4").code == 1
+
+
+def test_rag_uses_the_context_the_llm_workspace_serves(kcli, tmp_path):
+    kcli(*DEPLOY, "--yes", "--wait")
+    auto = kcli("rag", "deploy", "--name", "docs", "--llm-workspace", "phi4", "--yes")
+    assert auto.code == 0, auto.err
+    assert "context window 131072: max_model_len in phi4's /v1/models (what vLLM serves)" in auto.out
+    rag = json.loads(kcli("get", "ragengine/docs", "-o", "json").out)
+    assert rag["spec"]["inferenceService"]["contextWindowSize"] == 131072
+    short = [w if w != "phi4" else "short" for w in DEPLOY]
+    kcli(*short, "--max-model-len", "4096", "--yes", "--wait")
+    configured = kcli("rag", "deploy", "--name", "docs2", "--llm-workspace", "short", "--yes")
+    assert "context window 4096: vllm.max-model-len in ConfigMap short-inference-config" in configured.out
+    offline = kcli("rag", "deploy", "--name", "docs3", "--llm-workspace", "phi4", "--dry-run")
+    assert offline.code == 2 and "offline the context the workspace serves is unknown" in offline.err
+    missing = kcli("rag", "deploy", "--name", "docs4", "--llm-workspace", "nope", "--yes")
+    assert missing.code == 1 and "nope" in missing.err

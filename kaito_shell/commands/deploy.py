@@ -47,7 +47,7 @@ def plan(inv: Invocation) -> Result:
     else:
         main = render.inference_set(name, namespace, replicas, instance_type, labels, inference,
                                     annotations)
-    inv.session.planned[(namespace, name)] = PlannedWorkspace(name, namespace, choice.preset_name)
+    inv.session.planned[(namespace, name)] = PlannedWorkspace(name, namespace, choice.preset_name, max_len)
     lines = [f"kaito: {main['kind'].lower()}/{name} in namespace {namespace}: {choice.preset_name} on {runtime}"]
     if choice.model is not None:
         lines.append(facts.model_line(choice.model, max_len or estimator.DEFAULT_MAX_MODEL_LEN))

@@ -48,7 +48,14 @@ def plan(inv: Invocation) -> Result:
 def run(inv: Invocation) -> Result:
     from kaito_shell.commands.manifests import deliver
 
-    return deliver(inv, plan(inv))
+    planned = plan(inv)
+    if inv.values["llm_workspace"] and inv.values["context_window"] is None and not inv.dry_run and \
+            "inferenceService" not in planned.documents[-1]["spec"]:
+        window, source = served_context(inv, inv.values["llm_workspace"])
+        inv.values["context_window"] = window
+        planned = plan(inv)
+        planned.facts.insert(2, f"context window {window}: {source}")
+    return deliver(inv, planned)
 
 
 def _embedding(v: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
@@ -87,12 +94,11 @@ def _inference(inv: Invocation) -> tuple[str | None, int | None, str]:
         ws = v["llm_workspace"]
         rules.check_name(ws, "llm-workspace")
         url = render.service_url(ws, inv.namespace)
-        planned = inv.session.planned.get((inv.namespace, ws))
-        model = inv.catalog().model(planned.model) if planned else None
-        if window is None and model is not None:
-            window = model.context_limit
-            inv.warn(f"--context-window defaults to {window}, the context limit of {model.name} served by {ws}")
         note = f"llm: workspace {ws} at {url}"
+        planned = inv.session.planned.get((inv.namespace, ws))
+        if window is None and planned is not None and planned.max_model_len:
+            window = planned.max_model_len
+            note += f"; context window {window}: the max-model-len {ws} is deployed with in this session"
     elif v["inference_url"]:
         url = v["inference_url"]
         problem = names.plain_url_problem(url)
@@ -104,11 +110,44 @@ def _inference(inv: Invocation) -> tuple[str | None, int | None, str]:
             raise ValidationError("--context-window and --inference-secret need --inference-url or --llm-workspace",
                                   flag="context-window" if window is not None else "inference-secret")
         return None, None, "llm: none — retrieve-only mode (/v1/chat/completions answers 503)"
-    if window is None:
-        raise ValidationError("the RAGEngine needs the LLM's context window (inferenceService.contextWindowSize)",
-                              flag="llm-workspace" if v["llm_workspace"] else "inference-url",
-                              hint="add --context-window TOKENS (e.g. 131072 for phi-4-mini-instruct)")
+    if window is None and not (v["llm_workspace"] and not inv.dry_run):
+        raise ValidationError(
+            "the RAGEngine needs the LLM's context window (inferenceService.contextWindowSize)",
+            flag="llm-workspace" if v["llm_workspace"] else "inference-url",
+            hint="add --context-window TOKENS" + (": offline the context the workspace serves is unknown (vLLM's "
+                                                  "max-model-len auto); against the cluster it is read from the "
+                                                  "workspace" if v["llm_workspace"] else ""))
     return url, window, note
+
+
+def served_context(inv: Invocation, workspace: str) -> tuple[int, str]:
+    """The context window `workspace` actually serves, and where that number comes from: its inference config's
+    vllm.max-model-len, else what vLLM reports in /v1/models (max_model_len)."""
+    from kaito_shell.flows.evidence import served_models
+    from kaito_shell.kube import kinds
+    from kaito_shell.services.objects import SERVICE_PORT, Workspace
+
+    gateway = inv.gateway()
+    ws = Workspace(gateway.get(kinds.WORKSPACE, inv.namespace, workspace))
+    if ws.config_name:
+        configmap = gateway.find(kinds.CONFIGMAP, inv.namespace, ws.config_name)
+        text = ((configmap or {}).get("data") or {}).get(render.INFERENCE_CONFIG_KEY, "")
+        from kaito_shell.output import yamlio
+
+        try:
+            value = ((yamlio.load(text) or {}).get("vllm") or {}).get("max-model-len")
+        except (yamlio.YAMLError, AttributeError):
+            value = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value, f"vllm.max-model-len in ConfigMap {ws.config_name}, which {workspace} serves with"
+    status, body = gateway.proxy(inv.namespace, ws.service_name, SERVICE_PORT, "/v1/models")
+    found = served_models(body) if status == 200 else []
+    length = next((m.get("max_model_len") for m in found if isinstance(m.get("max_model_len"), int)), None)
+    if length is None:
+        raise ValidationError(f"the context window {workspace} serves is not known: its /v1/models answered HTTP "
+                              f"{status}" + (" without max_model_len" if status == 200 else ""), flag="llm-workspace",
+                              hint=f"wait until it is Ready (`status {workspace}`), or give --context-window TOKENS")
+    return int(length), f"max_model_len in {workspace}'s /v1/models (what vLLM serves)"
 
 
 def _storage(v: dict[str, Any]) -> dict[str, Any] | None:

@@ -17,11 +17,13 @@ DEFAULT_TIMEOUT = 10.0
 
 
 class PlannedWorkspace(NamedTuple):
-    """A workspace rendered earlier in this session (so `rag deploy --llm-workspace` can resolve it)."""
+    """A workspace rendered earlier in this session (so `rag deploy --llm-workspace` can resolve it); max_model_len
+    is the context it will serve when that was set (--max-model-len or its inference config), else None (auto)."""
 
     name: str
     namespace: str
     model: str
+    max_model_len: int | None = None
 
 
 class Session:

@@ -25,12 +25,19 @@ def events_of(gateway: Gateway, obj: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(found, key=lambda e: e.get("lastTimestamp") or "")
 
 
+def served_models(body: bytes) -> list[dict[str, Any]]:
+    """The model entries of an OpenAI `/v1/models` answer (vLLM adds max_model_len), [] when the body is not one."""
+    try:
+        data = json.loads(body)["data"]
+    except (ValueError, KeyError, TypeError):
+        return []
+    return [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
+
+
 def served_model(body: bytes) -> str | None:
     """The first model id in an OpenAI `/v1/models` answer, or None when the body is not one."""
-    try:
-        return str(json.loads(body)["data"][0]["id"])
-    except (ValueError, KeyError, IndexError, TypeError):
-        return None
+    found = served_models(body)
+    return str(found[0]["id"]) if found and "id" in found[0] else None
 
 
 def probe_health(gateway: Gateway, obj: KaitoObject) -> int:

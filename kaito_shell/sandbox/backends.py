@@ -58,6 +58,26 @@ class Backends:
             return self._ragengine(request, labels["kaito.sh/ragengine"])
         return _json(503, {"detail": f"no endpoints available for service \"{request.service['metadata']['name']}\""})
 
+    def _context(self, ws: dict[str, Any]) -> int:
+        """What vLLM would serve: the config's vllm.max-model-len, else (auto) the model's whole context."""
+        import yaml
+
+        from kaito_shell.catalog.store import load_catalog
+
+        cm_type = by_kind("ConfigMap")
+        assert cm_type is not None
+        name = (ws.get("inference") or {}).get("config")
+        configmap = self.store.get(cm_type, ws["metadata"]["namespace"], name) if name else None
+        try:
+            value = (yaml.safe_load(((configmap or {}).get("data") or {}).get("inference_config.yaml") or "") or {}
+                     ).get("vllm", {}).get("max-model-len")
+        except (yaml.YAMLError, AttributeError):
+            value = None
+        if isinstance(value, int):
+            return value
+        model = load_catalog().model(((ws.get("inference") or {}).get("preset") or {}).get("name", ""))
+        return model.context_limit if model is not None else 2048
+
     def _ragengine(self, request: Request, name: str) -> Reply:
         """The RAG service's health endpoint (FastAPI's answer shape), served while its pod is ready."""
         pod_type = by_kind("Pod")
@@ -84,7 +104,7 @@ class Backends:
             return Reply(200, b"", "text/plain")
         if path == "/v1/models":
             return _json(200, {"object": "list", "data": [{"id": served, "object": "model", "owned_by": "kaito",
-                                                            "root": preset}]})
+                                                            "root": preset, "max_model_len": self._context(ws)}]})
         if path == "/v1/chat/completions" and request.method == "POST":
             try:
                 body = json.loads(request.body or b"{}")
