@@ -44,7 +44,9 @@ def get(inv: Invocation) -> Result:
     all_ns = bool(inv.values.get("all_namespaces"))
     namespace = None if all_ns and name is None else inv.namespace
     catalog = inv.catalog()
-    outcomes = inv.across_clusters(lambda gw: snapshot(gw, namespace, catalog, tuple(wanted), name))
+    mirrored = inv.session.mirrored(namespace) if inv.clusters() is None and not inv.node.global_values().get(
+        "context") else None
+    outcomes = inv.across_clusters(lambda gw: snapshot(gw, namespace, catalog, tuple(wanted), name, mirrored))
     gathered = gather(outcomes, lambda o: o.value, lambda o: {"name": "-", "kind": "-", "state": "ERROR",
                                                               "progress": o.error})
     objects = [(r.get("cluster"), r["object"]) for r in gathered.rows if "object" in r]

@@ -41,20 +41,27 @@ def status(inv: Invocation) -> Result:
 
 # ---- the table -----------------------------------------------------------------------------------------------
 
+MIRROR_LISTS = {"workspaces": kinds.WORKSPACE, "inferencesets": kinds.INFERENCESET, "ragengines": kinds.RAGENGINE}
+
+
 def snapshot(gateway: Gateway, namespace: str | None, catalog: Catalog,
-             wanted: tuple[kinds.Kind, ...] = KAITO_KINDS, name: str | None = None) -> list[dict[str, Any]]:
-    """One row per KAITO object (a list call per kind) with its state from its pods (two more); each row keeps its
-    object under "object" (for `get -o yaml`)."""
-    if name is not None:
-        objects = [gateway.get(wanted[0], namespace, name)]
+             wanted: tuple[kinds.Kind, ...] = KAITO_KINDS, name: str | None = None,
+             mirrored: dict[str, list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+    """One row per KAITO object with its state from its pods: from the shell's in-sync mirror when given, else a
+    list call per kind and two for the pods. Each row keeps its object under "object" (for `get -o yaml`)."""
+    pods: evidence.PodsByOwner | None
+    if mirrored is not None and name is None:
+        objects = [obj for key, kind in MIRROR_LISTS.items() if kind in wanted for obj in mirrored[key]]
+        pods = evidence.group_pods(mirrored["workspace-pods"] + mirrored["ragengine-pods"])
     else:
-        objects = [obj for kind in wanted for obj in gateway.list(kind, namespace)]
-    try:
-        pods: dict[tuple[str, str, str], list[dict[str, Any]]] | None = evidence.pods_by_owner(gateway, namespace)
-    except KubeError as err:
-        if err.code != 403:
-            raise
-        pods = None  # not allowed to list pods: the states are KAITO's alone
+        objects = [gateway.get(wanted[0], namespace, name)] if name is not None else \
+            [obj for kind in wanted for obj in gateway.list(kind, namespace)]
+        try:
+            pods = evidence.pods_by_owner(gateway, namespace)
+        except KubeError as err:
+            if err.code != 403:
+                raise
+            pods = None  # not allowed to list pods: the states are KAITO's alone
     rows = [row(obj, pods, catalog) for obj in objects]
     return sorted(rows, key=lambda r: (r["namespace"], KIND_ORDER.get(r["kind"], 9), r["name"]))
 
@@ -63,7 +70,7 @@ def row(obj: dict[str, Any], pods: dict[tuple[str, str, str], list[dict[str, Any
         catalog: Catalog) -> dict[str, Any]:
     v = view(obj)
     mine = pods.get((v.ref_kind, v.namespace, v.name), []) if pods is not None else None
-    return fields(v, mine, diagnose(Evidence(obj, mine), catalog))
+    return fields(v, mine, diagnose(Evidence(obj, mine), catalog, v))
 
 
 def fields(v: KaitoObject, mine: list[dict[str, Any]] | None, found: Diagnosis) -> dict[str, Any]:
@@ -72,7 +79,7 @@ def fields(v: KaitoObject, mine: list[dict[str, Any]] | None, found: Diagnosis) 
     return {"object": obj, "namespace": v.namespace, "kind": v.ref_kind, "name": v.name, "model": v.model,
             "instance": _instance(v), "nodes": _nodes(v), "ready": _ready(v, mine), "state": found.state,
             "reason": found.reason, "age": age(v.created),
-            "runtime": v.runtime if isinstance(v, Workspace) else "-", "progress": progress_line(obj, found.state),
+            "runtime": v.runtime if isinstance(v, Workspace) else "-", "progress": progress_line(v, found.state),
             "tuning": isinstance(v, Workspace) and v.is_tuning}
 
 
@@ -111,7 +118,9 @@ def listing(inv: Invocation) -> Result:
     all_ns = bool(inv.values.get("all_namespaces"))
     namespace = None if all_ns else inv.namespace
     catalog = inv.catalog()
-    outcomes = inv.across_clusters(lambda gw: snapshot(gw, namespace, catalog))
+    mirrored = inv.session.mirrored(namespace) if inv.clusters() is None and not inv.node.global_values().get(
+        "context") else None
+    outcomes = inv.across_clusters(lambda gw: snapshot(gw, namespace, catalog, mirrored=mirrored))
     gathered = gather(outcomes, lambda o: o.value,
                       lambda o: {"namespace": "-", "kind": "-", "name": "-", "state": "ERROR", "progress": o.error})
     rows = gathered.rows

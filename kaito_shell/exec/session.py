@@ -5,13 +5,14 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kaito_shell.services.kubeconfig import KubeconfigInfo, read_kubeconfig
 
 if TYPE_CHECKING:
     from kaito_shell.kube.cache import LiveNames
     from kaito_shell.kube.gateway import Gateway
+    from kaito_shell.kube.reflector import Mirror
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -45,6 +46,7 @@ class Session:
         self.exit_requested = False
         self.timeout = DEFAULT_TIMEOUT
         self.live: LiveNames | None = None
+        self.mirror: Mirror | None = None
         self._kubeconfig_info: KubeconfigInfo | None = None
         self._gateways: dict[str | None, Gateway] = {}
         self._gateway_lock = threading.Lock()
@@ -60,6 +62,23 @@ class Session:
         """Completion must offer what exists now: read the live names again (the shell keeps them)."""
         if self.live is not None:
             self.live.refresh()
+
+    def start_mirror(self) -> None:
+        """Keep an in-memory mirror of the current context's KAITO objects and pods (the shell does; see
+        kube/reflector.py), restarted on `use context`."""
+        from kaito_shell.kube.reflector import Mirror
+
+        if self.mirror is not None:
+            self.mirror.stop()
+        context = self.context
+        self.mirror = Mirror(lambda: self.gateway(context), context).start()
+
+    def mirrored(self, namespace: str | None) -> dict[str, list[dict[str, Any]]] | None:
+        """The mirror's lists for a namespace (None: all) when it mirrors the current context and is in sync."""
+        mirror = self.mirror
+        if mirror is None or mirror.context != self.context:
+            return None
+        return mirror.lists(namespace)
 
     def gateway(self, context: str | None = None, timeout: float | None = None) -> Gateway:
         """The gateway for a context (the session's by default), one per context, built lazily."""
@@ -116,6 +135,8 @@ class Session:
         self.namespace_override = None
         if self.live is not None:
             self.live.refresh_soon()
+        if self.mirror is not None:
+            self.start_mirror()
 
     def use_namespace(self, name: str) -> None:
         self.namespace_override = name
@@ -128,6 +149,7 @@ class Session:
         twin = copy.copy(self)
         twin.planned = dict(self.planned)
         twin.live = None
+        twin.mirror = None
         if checking:
             twin._origin = self._origin or self
             twin._gateways = {}

@@ -80,15 +80,23 @@ def _claims_ready(obj: KaitoObject) -> bool:
     return kaito_state(obj) == READY
 
 
-def pods_by_owner(gateway: Gateway, namespace: str | None) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+PodsByOwner = dict[tuple[str, str, str], list[dict[str, Any]]]
+
+
+def pods_by_owner(gateway: Gateway, namespace: str | None) -> PodsByOwner:
     """Every KAITO pod of a namespace (None: all), keyed by (kind, namespace, owner name): two list calls."""
-    grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    for selector in (POD_SELECTORS["workspace"], POD_SELECTORS["ragengine"]):
-        for pod in gateway.list(kinds.POD, namespace, label_selector=selector):
-            labels = Pod(pod).labels
-            ns = pod["metadata"].get("namespace", "")
-            for kind, label in (("workspace", POD_SELECTORS["workspace"]), ("inferenceset", CREATED_BY),
-                                ("ragengine", POD_SELECTORS["ragengine"])):
-                if label in labels:
-                    grouped[(kind, ns, labels[label])].append(pod)
+    return group_pods([pod for selector in (POD_SELECTORS["workspace"], POD_SELECTORS["ragengine"])
+                       for pod in gateway.list(kinds.POD, namespace, label_selector=selector)])
+
+
+def group_pods(pods: list[dict[str, Any]]) -> PodsByOwner:
+    """Pods keyed by (kind, namespace, owner name) of the workspace, InferenceSet or RAG engine they run for."""
+    grouped: PodsByOwner = defaultdict(list)
+    for pod in pods:
+        labels = Pod(pod).labels
+        ns = pod["metadata"].get("namespace", "")
+        for kind, label in (("workspace", POD_SELECTORS["workspace"]), ("inferenceset", CREATED_BY),
+                            ("ragengine", POD_SELECTORS["ragengine"])):
+            if label in labels:
+                grouped[(kind, ns, labels[label])].append(pod)
     return grouped

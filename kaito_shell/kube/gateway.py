@@ -34,6 +34,7 @@ class Gateway:
         self.notice = notice or (lambda text: None)
         self._client: Any = None
         self._lock = threading.Lock()
+        self.written: dict[str, float] = {}  # plural -> the newest resourceVersion this gateway wrote (mirror reads)
 
     # ---- the client ------------------------------------------------------------------------------------
     def client(self) -> Any:
@@ -59,6 +60,7 @@ class Gateway:
         except ConfigException as exc:
             raise KubeError(f"kubeconfig: {exc}", hint="`context` lists the contexts of your kubeconfig") from None
         configuration.retries = 0  # a dead cluster must fail within the timeout, not three times over
+        configuration.connection_pool_maxsize = 16  # the shell's mirror holds five watches open beside commands
         client = k8s.ApiClient(configuration)
         if self.context is None:
             self.context = config.list_kube_config_contexts(config_file=os.pathsep.join(existing))[1].get("name")
@@ -153,11 +155,21 @@ class Gateway:
         """Server-side apply (create if missing), as field manager kaito-shell."""
         kind = kind_of(manifest)
         meta = manifest["metadata"]
-        return dict(self.request(
+        return self._wrote(kind, dry_run, self.request(
             "PATCH", kind.path(meta.get("namespace"), meta["name"]), body=manifest,
             content_type="application/apply-patch+yaml",
             query={"fieldManager": FIELD_MANAGER, "force": "true", "dryRun": "All" if dry_run else None},
             verb="apply", what=f"{kind.plural}/{meta['name']}", namespace=meta.get("namespace")))
+
+    def _wrote(self, kind: Kind, dry_run: bool, answer: Any) -> dict[str, Any]:
+        """Note the resourceVersion a write produced, so a mirror answers only once its watch has seen it
+        (read-your-writes). Versions are etcd revisions (numbers); anything else keeps the mirror out."""
+        result = dict(answer)
+        if not dry_run:
+            version = str((result.get("metadata") or {}).get("resourceVersion") or "")
+            seen = float(version) if version.isdigit() else float("inf")
+            self.written[kind.plural] = max(self.written.get(kind.plural, 0.0), seen)
+        return result
 
     def merge_patch(self, kind: Kind, namespace: str | None, name: str, patch: dict[str, Any], *,
                     sub: str | None = None, dry_run: bool = False) -> dict[str, Any]:
@@ -169,21 +181,24 @@ class Gateway:
 
     def _patch(self, kind: Kind, namespace: str | None, name: str, body: Any, content_type: str, sub: str | None,
                dry_run: bool) -> dict[str, Any]:
-        return dict(self.request("PATCH", kind.path(namespace, name, sub), body=body, content_type=content_type,
+        return self._wrote(kind, dry_run, self.request("PATCH", kind.path(namespace, name, sub), body=body,
+                                 content_type=content_type,
                                  query={"dryRun": "All" if dry_run else None, "fieldManager": FIELD_MANAGER},
                                  verb="patch", what=f"{kind.plural}/{name}", namespace=namespace))
 
     def delete(self, kind: Kind, namespace: str | None, name: str, *, dry_run: bool = False) -> dict[str, Any]:
-        return dict(self.request("DELETE", kind.path(namespace, name), body={"propagationPolicy": "Background"},
+        return self._wrote(kind, dry_run, self.request("DELETE", kind.path(namespace, name), body={"propagationPolicy": "Background"},
                                  query={"dryRun": "All" if dry_run else None},
                                  verb="delete", what=f"{kind.plural}/{name}", namespace=namespace))
 
     def watch(self, kind: Kind, namespace: str | None = None, *, name: str | None = None,
-              resource_version: str | None = None, timeout_seconds: int = 300) -> Iterator[dict[str, Any]]:
+              label_selector: str | None = None, resource_version: str | None = None,
+              timeout_seconds: int = 300) -> Iterator[dict[str, Any]]:
         """Watch events (`{"type": …, "object": …}`) until the server ends the watch after `timeout_seconds` or the
         caller closes the generator. Connecting is bounded by the gateway's timeout; reading, by the watch's length."""
         query = {"watch": "true", "fieldSelector": f"metadata.name={name}" if name else None,
-                 "resourceVersion": resource_version, "timeoutSeconds": timeout_seconds, "allowWatchBookmarks": "true"}
+                 "labelSelector": label_selector, "resourceVersion": resource_version,
+                 "timeoutSeconds": timeout_seconds, "allowWatchBookmarks": "true"}
         raw = self.request("GET", kind.path(namespace), query=query, stream=True,
                            timeout=(self.timeout, timeout_seconds + self.timeout), verb="watch", what=kind.plural,
                            namespace=namespace)

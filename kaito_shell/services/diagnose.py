@@ -63,9 +63,9 @@ class Diagnosis(NamedTuple):
         return worst.summary if worst else ""
 
 
-def diagnose(evidence: Evidence, catalog: Catalog) -> Diagnosis:
-    """Findings (most important first) and the state they add up to."""
-    obj = view(evidence.obj)
+def diagnose(evidence: Evidence, catalog: Catalog, seen: KaitoObject | None = None) -> Diagnosis:
+    """Findings (most important first) and the state they add up to (`seen`: the object's view, if made already)."""
+    obj = seen if seen is not None else view(evidence.obj)
     pods = [Pod(p) for p in evidence.pods] if evidence.pods is not None else None
     findings: list[Finding] = []
     if obj.deleting:
@@ -217,9 +217,9 @@ def _ok_next(obj: KaitoObject) -> str:
     return f"`endpoint {obj.ref}` shows how to call it"
 
 
-def progress_line(obj: dict[str, Any], state: str | None = None) -> str:
+def progress_line(obj: dict[str, Any] | KaitoObject, state: str | None = None) -> str:
     """The state and the furthest condition reached, e.g. `Pending · ResourceReady=False (CreatingNodeClaims)`."""
-    v = view(obj)
+    v = obj if isinstance(obj, KaitoObject) else view(obj)
     conds = v.conditions
     order = ("ResourceReady", "InferenceReady", "JobStarted", "WorkspaceSucceeded", "InferenceSetReady", "ServiceReady")
     pending = next((conds[t] for t in order if t in conds and not conds[t].true), None)

@@ -7,6 +7,7 @@ the pod label selector, the Service).
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 SERVICE_PORT = 80
@@ -105,7 +106,7 @@ class KaitoObject:
     def status(self) -> dict[str, Any]:
         return self.obj.get("status") or {}
 
-    @property
+    @cached_property
     def conditions(self) -> dict[str, Condition]:
         return {c.get("type", ""): Condition(c) for c in self.status.get("conditions") or []}
 

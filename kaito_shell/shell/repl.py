@@ -127,6 +127,7 @@ class Shell:
             from kaito_shell.kube.cache import LiveNames
 
             self.session.live = LiveNames(self.session).start()
+            self.session.start_mirror()
 
     def _redraw(self) -> None:
         app = getattr(getattr(self, "prompt", None), "app", None)
