@@ -14,6 +14,9 @@ from kaito_shell.app.cli import run
 from kaito_shell.env import Environment
 
 ROOT = Path(__file__).resolve().parent.parent
+# Executables started by tests run in their own process unless a test asks for the fork server
+# (tests/test_forkserver.py): no background servers outlive the suite.
+os.environ["KAITO_SERVER"] = "off"
 
 
 @dataclass

@@ -6,7 +6,7 @@ import gc
 import sys
 from typing import TYPE_CHECKING
 
-from kaito_shell.env import Environment
+from kaito_shell.env import Environment, NeedsOwnProcess
 from kaito_shell.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, KaitoError
 from kaito_shell.runtime import short_lived_gc
 
@@ -51,6 +51,8 @@ def run(argv: list[str], env: Environment) -> int:
     except KeyboardInterrupt:
         env.stderr.write("interrupted\n")
         return INTERRUPTED
+    except NeedsOwnProcess:
+        raise
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:
@@ -82,6 +84,8 @@ def _dispatch(argv: list[str], env: Environment) -> int:
         if not env.stdin_isatty:
             _maybe_sandbox(session, env, globals_only)
             return _run_stdin(env, session)
+        if not env.owns_terminal:
+            raise NeedsOwnProcess("the interactive shell")
         early = env.stdout_isatty and "KAITO_NO_EARLY_PROMPT" not in env.environ
         if early:
             from kaito_shell.shell.prompt_text import paint_early

@@ -48,22 +48,27 @@ def snapshot(gateway: Gateway, namespace: str | None, catalog: Catalog,
              wanted: tuple[kinds.Kind, ...] = KAITO_KINDS, name: str | None = None,
              mirrored: dict[str, list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
     """One row per KAITO object with its state from its pods: from the shell's in-sync mirror when given, else a
-    list call per kind and two for the pods. Each row keeps its object under "object" (for `get -o yaml`)."""
+    list call per kind and two for the pods, all at once. Each row keeps its object under "object" (for `get -o yaml`)."""
     pods: evidence.PodsByOwner | None
     if mirrored is not None and name is None:
         objects = [obj for key, kind in MIRROR_LISTS.items() if kind in wanted for obj in mirrored[key]]
         pods = evidence.group_pods(mirrored["workspace-pods"] + mirrored["ragengine-pods"])
-    else:
+    else:  # every list call at once: the objects, then the pods (a 403 on pods leaves the states KAITO's alone)
+        object_queries = [] if name is not None else [(kind, namespace, None) for kind in wanted]
+        answers = gateway.list_each(object_queries + evidence.pod_queries(namespace))
+        found, pod_lists = answers[:len(object_queries)], answers[len(object_queries):]
         objects = [gateway.get(wanted[0], namespace, name)] if name is not None else \
-            [obj for kind in wanted for obj in gateway.list(kind, namespace)]
-        try:
-            pods = evidence.pods_by_owner(gateway, namespace)
-        except KubeError as err:
-            if err.code != 403:
-                raise
-            pods = None  # not allowed to list pods: the states are KAITO's alone
+            [obj for answer in found for obj in _items(answer)]
+        denied = any(isinstance(a, KubeError) and a.code == 403 for a in pod_lists)
+        pods = None if denied else evidence.group_pods([pod for answer in pod_lists for pod in _items(answer)])
     rows = [row(obj, pods, catalog) for obj in objects]
     return sorted(rows, key=lambda r: (r["namespace"], KIND_ORDER.get(r["kind"], 9), r["name"]))
+
+
+def _items(answer: list[dict[str, Any]] | KubeError) -> list[dict[str, Any]]:
+    if isinstance(answer, KubeError):
+        raise answer
+    return answer
 
 
 def row(obj: dict[str, Any], pods: dict[tuple[str, str, str], list[dict[str, Any]]] | None,

@@ -83,10 +83,12 @@ def _claims_ready(obj: KaitoObject) -> bool:
 PodsByOwner = dict[tuple[str, str, str], list[dict[str, Any]]]
 
 
-def pods_by_owner(gateway: Gateway, namespace: str | None) -> PodsByOwner:
-    """Every KAITO pod of a namespace (None: all), keyed by (kind, namespace, owner name): two list calls."""
-    return group_pods([pod for selector in (POD_SELECTORS["workspace"], POD_SELECTORS["ragengine"])
-                       for pod in gateway.list(kinds.POD, namespace, label_selector=selector)])
+OWNED_PODS = (POD_SELECTORS["workspace"], POD_SELECTORS["ragengine"])  # InferenceSet pods carry the first too
+
+
+def pod_queries(namespace: str | None) -> list[tuple[kinds.Kind, str | None, str | None]]:
+    """The list calls that find every KAITO pod of a namespace (None: all), for `Gateway.list_each`."""
+    return [(kinds.POD, namespace, selector) for selector in OWNED_PODS]
 
 
 def group_pods(pods: list[dict[str, Any]]) -> PodsByOwner:

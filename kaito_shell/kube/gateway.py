@@ -151,6 +151,24 @@ class Gateway:
             if not token:
                 return items
 
+    def list_each(self, queries: builtins.list[tuple[Kind, str | None, str | None]]
+                  ) -> builtins.list[builtins.list[dict[str, Any]] | KubeError]:
+        """`list(kind, namespace, label_selector=…)` for every query at once (one thread each); each answer is the
+        items or the KubeError that call raised, in the order asked."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(query: tuple[Kind, str | None, str | None]) -> builtins.list[dict[str, Any]] | KubeError:
+            kind, namespace, selector = query
+            try:
+                return self.list(kind, namespace, label_selector=selector)
+            except KubeError as err:
+                return err
+
+        if len(queries) < 2:
+            return [one(q) for q in queries]
+        with ThreadPoolExecutor(max_workers=len(queries), thread_name_prefix="kaito-list") as pool:
+            return builtins.list(pool.map(one, queries))
+
     def apply(self, manifest: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
         """Server-side apply (create if missing), as field manager kaito-shell."""
         kind = kind_of(manifest)

@@ -41,11 +41,8 @@ def page(text: str, env: Environment) -> None:
         env.stdout.flush()
         return
     env.stdout.flush()
-    import os
-    import subprocess
-
     try:
-        subprocess.run(pager, shell=True, input=text.encode(), check=False, env={**os.environ, "LESSCHARSET": "utf-8"})
+        env.terminal.run(["/bin/sh", "-c", pager], input_text=text, extra_env={"LESSCHARSET": "utf-8"})
     except OSError:
         env.stdout.write(text)
 

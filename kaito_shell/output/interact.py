@@ -6,7 +6,6 @@ import contextlib
 import os
 import shlex
 import signal
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -48,9 +47,9 @@ def edit_text(env: Environment, text: str, suffix: str = ".yaml") -> str:
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
-        proc = subprocess.run([*shlex.split(editor), path], check=False)
-        if proc.returncode != 0:
-            raise UsageError(f"the editor ({editor}) exited with status {proc.returncode}; nothing was applied")
+        code = env.terminal.run([*shlex.split(editor), path])
+        if code != 0:
+            raise UsageError(f"the editor ({editor}) exited with status {code}; nothing was applied")
         with open(path) as fh:
             return fh.read()
     finally:

@@ -185,6 +185,7 @@ GROUPS = [
     Group(("auth",), "RBAC checks"),
     Group(("use",), "switch the session's context, namespace or workspace"),
     Group(("sandbox",), "the local Kubernetes-compatible sandbox"),
+    Group(("server",), "the background server that makes one-shot commands start fast"),
 ]
 
 COMMANDS = [
@@ -439,6 +440,17 @@ COMMANDS = [
                 examples=("sandbox serve --kubeconfig-out /tmp/sandbox.kubeconfig",
                           "sandbox serve --scenario no-gpu-quota --port 6443",
                           "sandbox serve --node-provisioner byo --gpu-nodes 2 --instance-type Standard_NC48ads_A100_v4")),
+
+    CommandSpec(("server", "status"), "whether this build's fork server runs, since when, how much it served",
+                "kaito_shell.commands.server:status", outputs=("json", "yaml"),
+                description="One-shot commands (and kubectl kaito) hand their work to a warm server that has the "
+                            "kubernetes client and the catalog loaded, so they skip the client's start-up. The "
+                            "first command starts it; it exits after KAITO_SERVER_IDLE seconds (600) without "
+                            "work. KAITO_SERVER=off runs every command in its own process.",
+                examples=("server status", "server status -o json")),
+    CommandSpec(("server", "stop"), "stop this build's fork server (the next command runs on its own and starts "
+                "a new one)", "kaito_shell.commands.server:stop", outputs=("json", "yaml"),
+                examples=("server stop",)),
 
     # ---- session and shell verbs ----
     CommandSpec(("use", "context"), "switch the kube context", "kaito_shell.commands.session:use_context",

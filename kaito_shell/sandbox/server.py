@@ -322,8 +322,10 @@ class Handler(BaseHTTPRequestHandler):
             table = to_table(target.rtype, target.version, page, rv)
             table["metadata"].update(meta)
             return self._json(200, table)
-        self._json(200, {"kind": f"{target.rtype.kind}List", "apiVersion": target.rtype.api_version(target.version),
-                         "metadata": meta, "items": [self._serve(o, target) for o in page]})
+        head = json.dumps({"kind": f"{target.rtype.kind}List", "apiVersion": target.rtype.api_version(target.version),
+                           "metadata": meta}).encode()
+        encoded = b",".join(self.sandbox.serialized(self._serve(o, target)) for o in page)
+        self._send(200, head[:-1] + b', "items": [' + encoded + b"]}")
 
     def _watch(self, target: Target, query: dict[str, str]) -> None:
         store = self.sandbox.store
@@ -664,6 +666,7 @@ class Sandbox:
         self.stopping = threading.Event()
         self._port = port
         self._httpd: ThreadingHTTPServer | None = None
+        self._encoded: dict[tuple[str, str, str], bytes] = {}
         self._seed()
 
     def _seed(self) -> None:
@@ -694,6 +697,18 @@ class Sandbox:
         assert pod_type is not None
         self.store.create(pod_type, controller_pod("sandbox-system-0"))
         self.controller.workloads.sync()
+
+    def serialized(self, obj: dict[str, Any]) -> bytes:
+        """An object's JSON, encoded once per uid, resourceVersion and apiVersion (stored objects never change in
+        place), as the API server's watch cache serves lists."""
+        meta = obj["metadata"]
+        key = (meta.get("uid", ""), meta.get("resourceVersion", ""), obj.get("apiVersion", ""))
+        data = self._encoded.get(key)
+        if data is None:
+            if len(self._encoded) > 100_000:
+                self._encoded.clear()
+            data = self._encoded[key] = json.dumps(obj).encode()
+        return data
 
     def gates(self) -> dict[str, bool]:
         """The gates KAITO's controller runs with (--node-provisioner=byo turns disableNodeAutoProvisioning on)."""

@@ -46,6 +46,7 @@ class Store:
     def __init__(self) -> None:
         self.cond = threading.Condition(threading.RLock())
         self._objects: dict[Key, dict[str, Any]] = {}
+        self._by_resource: dict[str, dict[Key, dict[str, Any]]] = {}  # the same objects, per resource (lists)
         self._rv = itertools.count(1)
         self.current_rv = 0
         self._history: deque[WatchEvent] = deque(maxlen=HISTORY)
@@ -76,8 +77,8 @@ class Store:
         """
         prefix = f"{rtype.group}/{rtype.plural}"
         with self.cond:
-            found = [obj for (res, ns, _), obj in self._objects.items()
-                     if res == prefix and (namespace is None or ns == namespace) and (predicate is None or predicate(obj))]
+            found = [obj for (_, ns, _), obj in self._by_resource.get(prefix, {}).items()
+                     if (namespace is None or ns == namespace) and (predicate is None or predicate(obj))]
             found.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
             return (copy.deepcopy(found) if copy_objects else found), self.current_rv
 
@@ -96,10 +97,13 @@ class Store:
         obj["metadata"]["resourceVersion"] = str(rv)
         meta = obj["metadata"]
         key = self.key(rtype, meta.get("namespace"), meta["name"])
+        bucket = self._by_resource.setdefault(key[0], {})
         if event == "DELETED":
             self._objects.pop(key, None)
+            bucket.pop(key, None)
         else:
             self._objects[key] = obj
+            bucket[key] = obj
         snapshot = copy.deepcopy(obj)
         change = WatchEvent(rv, f"{rtype.group}/{rtype.plural}", event, snapshot)
         self._history.append(change)

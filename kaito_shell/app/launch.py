@@ -1,0 +1,184 @@
+"""The `kaito` and `kubectl-kaito` executables: hand the command to this build's warm fork server when one is
+running (it has the kubernetes client and the catalog loaded, so a command skips ~250 ms of start-up), else run
+it here and start a server for the next command. `KAITO_SERVER=off` turns the server off.
+
+Only the standard library and kaito_shell.forkwire are imported before a server answers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+
+from kaito_shell import forkwire
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType
+    from typing import Any
+
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+NOTICE = ("kaito: started a background server that keeps kaito-shell loaded, so the next commands start faster "
+          "(it exits after {idle} idle; `kaito server stop` stops it, KAITO_SERVER=off turns it off)\n")
+
+
+def main() -> int:
+    return launch(sys.argv[1:], "kaito")
+
+
+def plugin_main() -> int:
+    return launch(sys.argv[1:], "kubectl kaito")
+
+
+def launch(argv: list[str], program: str) -> int:
+    """Run one invocation: through the server when one answers, else in this process."""
+    about_server = argv[:1] == ["server"]  # `server status|stop` report on it: never through it, never start it
+    use_server = forkwire.enabled(os.environ) and not about_server and not (not argv and os.isatty(0))
+    folder = forkwire.runtime_dir(os.environ) if use_server else None  # (a bare `kaito` on a terminal: the shell)
+    key = forkwire.build_key() if folder else ""
+    if folder:
+        code = forward(folder, key, argv, program)
+        if code is not None:
+            return code
+    code = _run_here(argv, program)
+    if folder and argv:
+        start_server(folder, key)
+    return code
+
+
+def _run_here(argv: list[str], program: str) -> int:
+    from kaito_shell.app import cli
+
+    return cli.main(argv) if program == "kaito" else cli.plugin_main(argv)
+
+
+def forward(folder: str, key: str, argv: list[str], program: str) -> int | None:
+    """The exit code of the command run by the server's worker, or None when it must run here (no server, a
+    server that cannot take it, or a command that needs this process, like the interactive shell). Once the
+    worker has started, the command is never run a second time here, whatever happens to the connection."""
+    sock = forkwire.connect(folder, key)
+    if sock is None:
+        return None
+    with sock:
+        try:
+            for fd in (0, 1, 2):
+                os.fstat(fd)
+            forkwire.send(sock, {"op": "run", "argv": argv, "program": program, "env": dict(os.environ),
+                                 "cwd": os.getcwd(), "umask": _umask()}, fds=[0, 1, 2])
+        except (OSError, ValueError):
+            return None
+        return _converse(sock)
+
+
+def _converse(sock: socket.socket) -> int | None:
+    """Serve the worker's requests (run the pager or $EDITOR on this terminal) until it reports its exit code."""
+    worker = 0
+    previous: dict[int, Any] = {}
+    try:
+        while True:
+            try:
+                message, _ = forkwire.receive(sock)
+            except (OSError, ValueError):
+                message = None
+            if message is None:
+                if worker:  # the worker died without a word (killed): say so, as a shell would
+                    sys.stderr.write("kaito: the command's process ended without an exit status\n")
+                    return 1
+                return None
+            op = message.get("op")
+            if op == "started":
+                worker = int(message["pid"])
+                previous = {sig: signal.signal(sig, _forward_to(worker)) for sig in FORWARDED_SIGNALS}
+                previous[signal.SIGTSTP] = signal.signal(signal.SIGTSTP, _suspend_with(worker))
+            elif op == "terminal":
+                forkwire.send(sock, {"op": "terminal-done", "code": _run_on_terminal(message)})
+            elif op == "exit":
+                return int(message["code"])
+            else:  # "local": the command needs this process (the interactive shell, say)
+                return None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _forward_to(pid: int) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+    return handler
+
+
+def _suspend_with(pid: int) -> Callable[[int, FrameType | None], None]:
+    """Ctrl-Z: stop the worker too (else it would keep reading the terminal the shell took back); resume both."""
+    def handler(signum: int, frame: FrameType | None) -> None:
+        try:
+            os.kill(pid, signal.SIGSTOP)
+        except ProcessLookupError:
+            pass
+        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTSTP)  # stops here until `fg` / `bg`
+        signal.signal(signal.SIGTSTP, handler)
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+    return handler
+
+
+def _run_on_terminal(message: dict[str, object]) -> int:
+    """The pager or editor, run here because this process owns the terminal; Ctrl-C belongs to it meanwhile."""
+    import subprocess
+
+    argv = [str(a) for a in message["argv"]]  # type: ignore[attr-defined]
+    text = message.get("input")
+    extra = message.get("env") or {}
+    held = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return subprocess.run(argv, input=None if text is None else str(text).encode(), check=False,
+                              env={**os.environ, **extra}).returncode  # type: ignore[dict-item]
+    except OSError:
+        return 127
+    finally:
+        signal.signal(signal.SIGINT, held)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def start_server(folder: str, key: str) -> None:
+    """Start this build's server in the background (unless one failed to start before); say so once ever."""
+    if os.path.exists(forkwire.failure_path(folder, key)):
+        return
+    import subprocess
+
+    try:
+        subprocess.Popen([sys.executable, "-m", "kaito_shell.forkserver", "--key", key, "--dir", folder],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True, close_fds=True, cwd="/")
+    except OSError:
+        return
+    _notice_once()
+
+
+def _notice_once() -> None:
+    from kaito_shell.env import Environment
+
+    env = Environment()
+    marker = env.state_dir / "server-notice-shown"
+    if marker.exists() or not env.stderr_isatty:
+        return
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        return
+    idle = forkwire.idle_seconds(os.environ)
+    env.stderr.write(NOTICE.format(idle=f"{idle / 60:g} min" if idle >= 60 else f"{idle:g} s"))
