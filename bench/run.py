@@ -7,6 +7,7 @@ Measures, in one run and next to the anchors (`python -c pass`, `python -c "impo
 `pgcli --help` when pgcli is installed), so ratios can be compared on noisy machines:
   help       `kaito --help`                                   goal ≤ 120 ms median
   dry-run    `kaito deploy … --dry-run`                       goal ≤ 200 ms median
+             (both on their own, KAITO_SERVER=off, and through the warm fork server)
   prompt     shell start to the first prompt (early paint)    goal ≤ 250 ms median
              and to the live prompt_toolkit prompt (completion ready)
   complete   completer per keystroke over typical lines       goal ≤ 5 ms p95
@@ -94,15 +95,20 @@ def main() -> int:
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="kaito-bench-")
-    env = {**os.environ, "HOME": home, "XDG_STATE_HOME": home, "KUBECONFIG": os.path.join(home, "none"),
-           "NO_COLOR": "1"}
+    os.mkdir(os.path.join(home, "run"), 0o700)
+    served = {**os.environ, "HOME": home, "XDG_STATE_HOME": home, "KUBECONFIG": os.path.join(home, "none"),
+              "NO_COLOR": "1", "XDG_RUNTIME_DIR": os.path.join(home, "run"), "KAITO_SERVER": "on"}
+    env = {**served, "KAITO_SERVER": "off"}
+    cluster.warm_server(args.kaito, served)
     py = sys.executable
     results: dict[str, object] = {
         "machine": {"python": sys.version.split()[0], "cpus": os.cpu_count(), "kaito": args.kaito},
         "anchor_python_pass": summary(timed([py, "-c", "pass"], args.runs, env)),
         "anchor_import_prompt_toolkit": summary(timed([py, "-c", "import prompt_toolkit.shortcuts"], args.runs, env)),
         "help": summary(timed([args.kaito, "--help"], args.runs, env)),
+        "help_through_server": summary(timed([args.kaito, "--help"], args.runs, served)),
         "deploy_dry_run": summary(timed([args.kaito, *DEPLOY], args.runs, env)),
+        "deploy_dry_run_through_server": summary(timed([args.kaito, *DEPLOY], args.runs, served)),
         "shell": shell_prompt(args.kaito, max(5, args.runs // 2), env),
         "completion_per_keystroke": completion(3),
         "batch_1000_lines": batch(args.kaito, 3, env),
@@ -118,6 +124,7 @@ def main() -> int:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(text + "\n")
+    subprocess.run([args.kaito, "server", "stop"], env=served, capture_output=True)
     shutil.rmtree(home, ignore_errors=True)
     return 0
 

@@ -130,11 +130,6 @@ def listing(inv: Invocation) -> Result:
                       lambda o: {"namespace": "-", "kind": "-", "name": "-", "state": "ERROR", "progress": o.error})
     rows = gathered.rows
     fanned = inv.clusters() is not None
-    columns = ([Column("cluster", "cluster")] if fanned else []) + \
-        ([Column("namespace", "namespace")] if all_ns else []) + [
-        Column("kind", "kind"), Column("name", "name"), Column("model", "model"), Column("instance", "instance type"),
-        Column("nodes", "nodes", justify="right"), Column("ready", "ready", justify="right"), Column("state", "state"),
-        Column("age", "age"), Column("runtime", "runtime", wide=True), Column("progress", "progress", wide=True)]
     bad = [r for r in rows if r.get("state") in BAD_STATES]
     footer = [f"{r['kind']}/{r['name']} is {r['state']}: {r['reason']}" + (f" (cluster {r['cluster']})"
                                                                            if r.get("cluster") else "")
@@ -151,9 +146,18 @@ def listing(inv: Invocation) -> Result:
     data = {"apiVersion": "kaito-shell/v1", "kind": "StatusList",
             "items": [dict(record(r), **({"error": r["error"]} if "error" in r else {})) for r in rows]}
     names = [f"{r['kind']}/{r['name']}" for r in rows if r.get("name") not in (None, "-")]
-    result = Result.table(columns, rows, data, names=names, footer=footer)
+    result = Result.table(columns(fanned, all_ns), rows, data, names=names, footer=footer)
     result.exit_code = 1 if bad or gathered.exit_code else 0
     return result
+
+
+def columns(fanned: bool, all_ns: bool) -> list[Column]:
+    """The status table's columns (CLUSTER with --cluster, NAMESPACE with -A)."""
+    return ([Column("cluster", "cluster")] if fanned else []) + \
+        ([Column("namespace", "namespace")] if all_ns else []) + [
+        Column("kind", "kind"), Column("name", "name"), Column("model", "model"), Column("instance", "instance type"),
+        Column("nodes", "nodes", justify="right"), Column("ready", "ready", justify="right"), Column("state", "state"),
+        Column("age", "age"), Column("runtime", "runtime", wide=True), Column("progress", "progress", wide=True)]
 
 
 # ---- one object ----------------------------------------------------------------------------------------------
