@@ -93,7 +93,7 @@ def _fan_out_in_process(kubeconfig: str, timeout: float, runs: int) -> list[floa
     for _ in range(runs):
         session = Session(environ={"KUBECONFIG": kubeconfig})
         start = time.perf_counter()
-        fan_out(lambda name: session.gateway(name, timeout), session.context_names(), session.context_names(),
+        fan_out(lambda name, s=session: s.gateway(name, timeout), session.context_names(), session.context_names(),
                 lambda gw: gw.list(kinds.WORKSPACE, None), timeout)
         samples.append((time.perf_counter() - start) * 1000)
     return samples
@@ -209,7 +209,7 @@ def breakdown(kubeconfig: str, runs: int) -> dict[str, Any]:
         _to_pty(text)
         written = time.perf_counter()
         for name, (a, b) in zip(phases, ((start, fetched), (fetched, decoded), (decoded, viewed), (viewed, tabled),
-                                         (tabled, written))):
+                                         (tabled, written)), strict=True):
             phases[name].append((b - a) * 1000)
     return {name: median(samples) for name, samples in phases.items()}
 

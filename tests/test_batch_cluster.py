@@ -110,3 +110,23 @@ def test_the_shell_runs_a_multi_statement_line_as_one_batch(kcli):
     result = kcli("-c", line, "--yes")
     assert result.code == 1 and "the cluster rejected workspace/phi4" in result.err and names(kcli) == {"phi4"}
     assert "nothing was applied" in result.err and line in result.err  # the statement is shown with a caret
+
+
+def test_with_machine_output_stdout_carries_only_the_results(kcli, tmp_path):
+    (tmp_path / "f.kaito").write_text(f"{deploy('j1')} --yes -o json\nstatus -o json\n")
+    result = kcli("run", "f.kaito")
+    assert result.code == 0, result.err
+    decoder, text, kinds_seen, at = json.JSONDecoder(), result.out, [], 0
+    while at < len(text.rstrip()):
+        document, at = decoder.raw_decode(text, at)
+        kinds_seen.append(document["kind"])
+        at += len(text[at:]) - len(text[at:].lstrip())
+    assert kinds_seen == ["ApplyResult", "StatusList"]
+    assert "Plan: 1 to create" in result.err  # the plan is still shown, on stderr
+
+
+def test_scaling_a_workspace_planned_earlier_in_the_file_says_why_not(kcli, tmp_path):
+    (tmp_path / "f.kaito").write_text(f"{deploy('s1')}\nscale workspace/s1 --replicas 2 --yes\n")
+    result = kcli("run", "f.kaito", "--yes")
+    assert result.code == 2 and "a Workspace is not scaled by replicas" in result.err
+    assert "None" not in result.err and "deploy an InferenceSet" in result.err

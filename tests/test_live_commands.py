@@ -108,6 +108,8 @@ def test_get_describe_and_endpoint(kcli):
     assert listing.out.split("\n")[1].split()[:3] == ["workspace", "phi4", "Ready"]
     obj = yaml.safe_load(kcli("get", "ws/phi4", "-o", "yaml").out)
     assert obj["kind"] == "Workspace" and obj["status"]["state"] == "Ready"
+    one = json.loads(kcli("status", "phi4", "-o", "json").out)
+    assert one["kind"] == "ObjectStatus" and one["ref"] == "workspace/phi4" and one["state"] == "Ready"
     described = kcli("describe", "workspace/phi4")
     assert "Conditions" in described.out and "WorkspaceReady" in described.out
     endpoint = kcli("endpoint", "phi4")
@@ -149,6 +151,11 @@ def test_scale(kcli):
     scaled = kcli("scale", "inferenceset/qwen", "--replicas", "3", "--yes")
     assert scaled.code == 0 and "replicas 2 → 3" in scaled.out
     wait_until(lambda: len(json.loads(kcli("get", "workspaces", "-o", "json").out)["items"]) == 3)
+    wait_until(lambda: kcli("endpoint", "qwen").code == 0)
+    replicas = json.loads(kcli("endpoint", "inferenceset/qwen", "-o", "json").out)
+    assert replicas["servedModelName"] == "qwen" and len(replicas["replicas"]) == 3  # no Service of its own
+    assert any(r["inClusterURL"] and r["inClusterURL"].endswith(".svc.cluster.local:80/v1/chat/completions")
+               for r in replicas["replicas"])
     kcli(*DEPLOY, "--yes")
     explained = kcli("scale", "workspace/phi4", "--replicas", "2")
     assert explained.code == 2 and "is not scaled by replicas" in explained.err and "--replicas 2" in explained.err
@@ -187,7 +194,11 @@ def test_features(kcli):
     enabled = kcli("features", "enable", "enableMIG", "--yes")
     assert enabled.code == 0 and "+ --feature-gates=" in enabled.out and "enableMIG=true" in enabled.out
     assert json.loads(kcli("features", "status", "enableMIG", "-o", "json").out)["enabled"] is True
-    assert "already true" in kcli("features", "enable", "enableMIG", "--yes").out
+    again = kcli("features", "enable", "enableMIG", "--yes")
+    assert "already true" in again.out and "--feature-gates=" not in again.out  # no diff for what does not change
+    nap = kcli("features", "enable", "disableNodeAutoProvisioning", "--yes")
+    assert nap.code == 0 and "alone does not switch KAITO to your own GPU nodes" in nap.err
+    assert "--set nodeProvisioner=byo" in nap.err
     bad = kcli("features", "enable", "ensureNodeClass", "--yes")
     assert bad.code == 2 and "removed in KAITO v0.11" in bad.err
 

@@ -40,6 +40,7 @@ def from_deployment(deployment: dict[str, Any], defaults: Mapping[str, bool]) ->
 PROVISIONER_FLAG = "--node-provisioner="
 DEFAULT_PROVISIONER = "azure-gpu-provisioner"
 BYO = "byo"
+NAP_GATE = "disableNodeAutoProvisioning"  # set by the controller from --node-provisioner, whatever the flag says
 
 
 def node_provisioner(deployment: dict[str, Any] | None) -> str:
@@ -55,4 +56,4 @@ def node_provisioner(deployment: dict[str, Any] | None) -> str:
 def effective(gates: Mapping[str, bool], provisioner: str) -> dict[str, bool]:
     """The gates the controller runs with: `--node-provisioner` overrides disableNodeAutoProvisioning at start-up
     (byo forces it on, every other provisioner off), so the gate alone never switches KAITO to BYO nodes."""
-    return {**gates, "disableNodeAutoProvisioning": provisioner == BYO}
+    return {**gates, NAP_GATE: provisioner == BYO}

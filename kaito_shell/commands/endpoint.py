@@ -8,8 +8,9 @@ from kaito_shell.exec.executor import Invocation
 from kaito_shell.flows import evidence
 from kaito_shell.flows.resolve import find_object
 from kaito_shell.kube import kinds
-from kaito_shell.output.result import Result, Section
-from kaito_shell.services.objects import SERVICE_PORT, InferenceSet, RagEngine, view
+from kaito_shell.kube.gateway import Gateway
+from kaito_shell.output.result import Column, Result, Section
+from kaito_shell.services.objects import SERVICE_PORT, InferenceSet, RagEngine, Workspace, view
 
 
 def endpoint(inv: Invocation) -> Result:
@@ -17,12 +18,14 @@ def endpoint(inv: Invocation) -> Result:
     ns = inv.namespace
     ref, obj = find_object(gateway, ns, inv.args["workspace"])
     v = view(obj)
+    if isinstance(v, InferenceSet):
+        return _replicas(gateway, ns, v)
     service = gateway.find(kinds.SERVICE, ns, v.service_name)
     if service is None:
-        where = ("its replicas serve it: `status -o wide` lists them, `endpoint workspace/REPLICA` shows one"
-                 if isinstance(v, InferenceSet) else f"KAITO creates `{v.service_name}` once its nodes are ready; "
-                 f"`status {ref}` shows progress")
-        result = Result.message(f"{ref} has no Service {v.service_name} ({where})")
+        reason = f"KAITO creates Service {v.service_name} once its nodes are ready; `status {ref}` shows progress"
+        result = Result.message(f"{ref} has no Service yet ({reason})", {
+            "apiVersion": "kaito-shell/v1", "kind": "Endpoint", "ref": str(ref), "namespace": ns,
+            "inClusterURL": None, "reason": reason})
         result.exit_code = 1
         return result
     base = f"http://{v.service_name}.{ns}.svc.cluster.local:{SERVICE_PORT}"
@@ -53,4 +56,24 @@ def endpoint(inv: Invocation) -> Result:
     result = Result.details([Section("", pairs), Section("Try it", [(str(i + 1), c) for i, c in enumerate(curl)])],
                             data)
     result.names = [str(ref)]
+    return result
+
+
+def _replicas(gateway: Gateway, ns: str, inference_set: InferenceSet) -> Result:
+    """An InferenceSet has no Service of its own: each replica workspace serves (as the InferenceSet's name)."""
+    replicas = [Workspace(w) for w in gateway.list(kinds.WORKSPACE, ns, label_selector=inference_set.pod_selector)]
+    services = {s["metadata"]["name"] for s in gateway.list(kinds.SERVICE, ns)}
+    rows = [{"replica": f"workspace/{w.name}", "url": f"http://{w.service_name}.{ns}.svc.cluster.local:{SERVICE_PORT}"
+             f"/v1/chat/completions" if w.service_name in services else "- (no Service yet)", "state": w.kaito_state
+             or "-"} for w in sorted(replicas, key=lambda w: w.name)]
+    served = [r for r in rows if r["url"].startswith("http")]
+    footer = [f"each replica serves model name {inference_set.name!r}; `endpoint workspace/REPLICA` shows how to "
+              "call one"] if served else [f"no replica of inferenceset/{inference_set.name} has a Service yet; "
+                                          f"`status inferenceset/{inference_set.name}` shows progress"]
+    data = {"apiVersion": "kaito-shell/v1", "kind": "Endpoint", "ref": f"inferenceset/{inference_set.name}",
+            "namespace": ns, "servedModelName": inference_set.name,
+            "replicas": [{"ref": r["replica"], "inClusterURL": r["url"] if r in served else None} for r in rows]}
+    result = Result.table([Column("replica", "replica"), Column("url", "in-cluster url"), Column("state", "state")],
+                          rows, data, names=[r["replica"] for r in rows], footer=footer)
+    result.exit_code = 0 if served else 1
     return result

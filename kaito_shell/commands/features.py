@@ -86,6 +86,10 @@ def _set(inv: Invocation, value: bool) -> Result:
     from kaito_shell.services.rules import resolve_gates
 
     name = _gate(inv)
+    if name == gates.NAP_GATE:
+        inv.warnings.append(f"{gates.NAP_GATE} alone does not switch KAITO to your own GPU nodes: KAITO v0.12's controller "
+                            "sets it from its --node-provisioner flag (byo: true, any other: false) when it starts; "
+                            "install KAITO's chart with --set nodeProvisioner=byo instead")
     gateway = inv.gateway()
 
     def stage(gw: Gateway) -> Any:

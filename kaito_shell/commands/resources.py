@@ -178,10 +178,12 @@ def scale(inv: Invocation) -> Result:
         if ws.parent_set:
             raise UsageError(f"workspace/{ref.name} is a replica of inferenceset/{ws.parent_set}",
                              hint=f"scale the set: scale inferenceset/{ws.parent_set} --replicas {replicas}")
-        raise UsageError(f"a Workspace is not scaled by replicas: KAITO's estimator sized it to {ws.target_nodes} "
-                         "node(s) (status.targetNodeCount)",
+        sized = f"sized it to {ws.target_nodes} node(s)" if ws.target_nodes is not None else "sizes its nodes"
+        where = f"--instance-type {ws.instance_type}" if ws.instance_type else "--label-selector …"
+        raise UsageError(f"a Workspace is not scaled by replicas: KAITO's estimator {sized} "
+                         "(status.targetNodeCount)",
                          hint=f"to serve {replicas} copies, deploy an InferenceSet: deploy --name {ref.name}-set "
-                              f"--model {ws.model} --instance-type {ws.instance_type} --replicas {replicas}")
+                              f"--model {ws.model} {where} --replicas {replicas}")
 
     def stage(gw: Gateway) -> Any:
         iset = InferenceSet(gw.get(kinds.INFERENCESET, inv.namespace, ref.name))

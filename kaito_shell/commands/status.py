@@ -174,9 +174,9 @@ def one(inv: Invocation, gateway: Gateway, ref: Any) -> Result:
                           for f in found.findings])
     pod_rows = [{"pod": p.name, "ready": "yes" if p.ready else "no", "status": p.state, "restarts": p.restarts,
                  "node": p.node or "-"} for p in pods]
+    row_record = {k: value for k, value in record(fields(v, known.pods, found)).items() if k != "kind"}  # ref says it
     data = {"apiVersion": "kaito-shell/v1", "kind": "ObjectStatus", "ref": str(ref), "namespace": v.namespace,
-            **record(fields(v, known.pods, found)), "findings": [f._asdict() for f in found.findings],
-            "pods": pod_rows}
+            **row_record, "findings": [f._asdict() for f in found.findings], "pods": pod_rows}
     result = Result.details([summary, why], data,
                             columns=[Column("pod", "pod"), Column("ready", "ready"), Column("status", "status"),
                                      Column("restarts", "restarts", justify="right"), Column("node", "node")],

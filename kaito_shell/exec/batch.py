@@ -26,6 +26,7 @@ from kaito_shell.lang.parser import parse_statement
 from kaito_shell.lang.tokenizer import split_statements, tokenize
 from kaito_shell.output.emit import emit, emit_error, page
 from kaito_shell.output.result import MANIFESTS, Result
+from kaito_shell.registry.spec import MACHINE_OUTPUTS
 from kaito_shell.registry.table import REGISTRY
 from kaito_shell.source import Source
 
@@ -161,7 +162,7 @@ def summary(staged: list[Staged]) -> str:
             counts[change.action] += 1
             lines.append(f"  {SIGNS[change.action]} {change.ref} {WILL[change.action]} (context "
                          f"{item.changes.context}, namespace {change.namespace or '-'})")
-            if change.detail:
+            if change.detail and change.action != UNCHANGED:
                 lines += [f"    {line}" for line in change.detail.splitlines()]
             if change.action == UPDATE and change.diff:
                 lines += [f"    {line}" for line in change.diff.splitlines()]
@@ -179,12 +180,16 @@ def confirm_plan(staged: list[Staged], nodes: list[CommandNode], session: Sessio
         return True
     assumed = session.assume_yes or all(node.values().get("yes") for node in nodes if _mutates(node))
     text = summary(staged)
-    if assumed:
-        env.stdout.write(text)
-        env.stdout.flush()
-        return True
+    machine = any(node.global_values().get("output") in MACHINE_OUTPUTS for node in nodes)
+    if assumed or machine:  # never paged with --yes; stdout stays the results' alone with -o json|yaml|name
+        out = env.stderr if machine else env.stdout
+        out.write(text)
+        out.flush()
+        if assumed:
+            return True
     interact.refuse_without_terminal(env, "apply this batch")
-    page(text, env)
+    if not machine:
+        page(text, env)
     contexts = ", ".join(sorted({item.changes.context for item in staged if item.changes.pending}))
     total = sum(len(item.changes.pending) for item in staged)
     return interact.ask(env, f"Apply {total} change(s) to context {contexts}?", "yN") == "y"

@@ -10,6 +10,7 @@ from kaito_shell.errors import KaitoError, NotAvailable, UsageError
 from kaito_shell.flows.ui import CHECK, CONFIRMED, RUN
 from kaito_shell.lang.ast import CommandNode
 from kaito_shell.output.result import Result
+from kaito_shell.registry.spec import MACHINE_OUTPUTS
 
 if TYPE_CHECKING:
     from kaito_shell.catalog.store import Catalog
@@ -96,7 +97,7 @@ class Invocation:
     @property
     def preview(self) -> TextIO:
         """Where previews and progress go: stdout, unless -o json|yaml|name keeps stdout for the result alone."""
-        return self.env.stderr if self.output in ("json", "yaml", "name") else self.env.stdout
+        return self.env.stderr if self.output in MACHINE_OUTPUTS else self.env.stdout
 
     @property
     def assume_yes(self) -> bool:

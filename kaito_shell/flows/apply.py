@@ -284,7 +284,7 @@ def preview(op: Operator, changes: ChangeSet) -> None:
     else:
         text = "".join(f"# {fact}\n" for fact in changes.facts)
     for change in changes.changes:
-        if change.detail:
+        if change.detail and change.action != UNCHANGED:
             text += f"{change.detail}\n"
         if change.action == UPDATE and change.diff:
             text += colour(change.diff) if color else change.diff

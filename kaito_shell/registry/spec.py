@@ -10,6 +10,7 @@ STRING, INT, FLOAT, BOOL, DURATION, MAP, KEYVALUE, REF, CHOICE, PATH = (
     "string", "int", "float", "bool", "duration", "map", "keyvalue", "ref", "choice", "path",
 )
 OUTPUT_FORMATS = ("table", "wide", "json", "yaml", "name", "report")
+MACHINE_OUTPUTS = ("json", "yaml", "name")  # stdout carries the result alone: previews and plans go to stderr
 
 
 class FlagSpec(NamedTuple):
