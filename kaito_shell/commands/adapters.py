@@ -10,6 +10,7 @@ from kaito_shell.exec.executor import Invocation
 from kaito_shell.kube import kinds
 from kaito_shell.output.result import Column, Result
 from kaito_shell.services import rules
+from kaito_shell.services.objects import Workspace
 
 
 def _workspace(inv: Invocation) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def _workspace(inv: Invocation) -> dict[str, Any]:
 
 
 def _adapters(ws: dict[str, Any]) -> list[dict[str, Any]]:
-    return list((ws.get("inference") or {}).get("adapters") or [])
+    return Workspace(ws).adapters
 
 
 def _source(adapter: dict[str, Any]) -> dict[str, Any]:
@@ -41,9 +42,6 @@ def list_adapters(inv: Invocation) -> Result:
                         footer=[] if rows else [f"workspace/{ws['metadata']['name']} has no adapters"])
 
 
-def _runtime(ws: dict[str, Any]) -> str:
-    return "transformers" if (ws["metadata"].get("annotations") or {}).get("kaito.sh/runtime") == "transformers" \
-        else "vllm"
 
 
 def _desired(ws: dict[str, Any], adapters: list[dict[str, Any]]) -> dict[str, Any]:
@@ -74,7 +72,7 @@ def add(inv: Invocation) -> Result:
     strengths = {_source(a).get("name", ""): a["strength"] for a in current if "strength" in a}
     if inv.values["strength"] is not None:
         strengths[name] = inv.values["strength"]
-    checked = rules.adapters([*pairs, (name, image)], strengths, _runtime(ws))
+    checked = rules.adapters([*pairs, (name, image)], strengths, Workspace(ws).runtime)
     adapters = [{"source": {"name": a.name, "image": a.image}, **({"strength": a.strength} if a.strength else {})}
                 for a in checked]
     return _apply(inv, ws, adapters, f"kaito: add adapter {name} to workspace/{ws['metadata']['name']} ({image})")

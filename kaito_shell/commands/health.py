@@ -20,6 +20,7 @@ from kaito_shell.services.objects import (
     SERVICE_PORT,
     InferenceSet,
     KaitoObject,
+    Node,
     Pod,
     Workspace,
     view,
@@ -147,8 +148,7 @@ def _endpoints(gateway: Gateway, v: KaitoObject, add: Any) -> int:
 
 def _node_ready(gateway: Gateway, name: str) -> bool:
     node = gateway.find(kinds.NODE, None, name)
-    return node is not None and any(c.get("type") == "Ready" and c.get("status") == "True"
-                                    for c in (node.get("status") or {}).get("conditions") or [])
+    return node is not None and Node(node).ready
 
 
 def _report(rows: list[dict[str, Any]], footer: list[str]) -> str:

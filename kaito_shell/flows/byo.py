@@ -10,6 +10,7 @@ from kaito_shell.catalog.types import Sku
 from kaito_shell.kube import kinds
 from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
+from kaito_shell.services.objects import Node
 from kaito_shell.services.rules import RESERVED_LABEL_KEYS
 
 CONTROLLER = ("kaito-workspace", "kaito-workspace")
@@ -43,14 +44,13 @@ def pool(gateway: Gateway, labels: dict[str, str]) -> Pool:
     """KAITO's BYO view: nodes matching the (non-reserved) matchLabels; their NVIDIA labels must agree."""
     selector = selector_text(labels)
     found = gateway.list(kinds.NODE, label_selector=selector or None)
-    names = [n["metadata"]["name"] for n in found]
-    ready = [n["metadata"]["name"] for n in found if not n["metadata"].get("deletionTimestamp") and any(
-        c.get("type") == "Ready" and c.get("status") == "True" for c in (n.get("status") or {}).get("conditions") or [])]
+    names = [Node(n).name for n in found]
+    ready = [Node(n).name for n in found if Node(n).ready]
     if not found:
         return Pool(selector, [], [], None, f"no nodes match the label selector {selector}")
     shapes: dict[tuple[str, str, str], list[str]] = {}
     for node in found:
-        node_labels = node["metadata"].get("labels") or {}
+        node_labels = Node(node).labels
         values = tuple(str(node_labels.get(key, "")) for key in GPU_LABELS)
         if not all(values):
             missing = ", ".join(k for k, v in zip(GPU_LABELS, values, strict=True) if not v)

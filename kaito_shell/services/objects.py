@@ -338,3 +338,25 @@ class Pod:
         """The waiting reason of a troubled pod (CrashLoopBackOff, …), else its phase."""
         problem = self.problem
         return problem[0] if problem else self.phase
+
+
+class Node:
+    """A node as KAITO's BYO mode and `health check` read it: name, labels, Ready."""
+
+    def __init__(self, obj: dict[str, Any]) -> None:
+        self.obj = obj
+
+    @property
+    def name(self) -> str:
+        return str(_dig(self.obj, "metadata", "name") or "")
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict(_dig(self.obj, "metadata", "labels") or {})
+
+    @property
+    def ready(self) -> bool:
+        """Not being deleted, and condition Ready is True."""
+        conditions = _dig(self.obj, "status", "conditions") or []
+        return not _dig(self.obj, "metadata", "deletionTimestamp") and any(
+            c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
