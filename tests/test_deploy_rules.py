@@ -206,3 +206,17 @@ def test_set_errors_point_at_the_right_occurrence(cli):
                                   "--set lora.r=8 --set foo.bar=1")
     shown, caret = result.err.splitlines()[1:3]
     assert shown[caret.index("^"):].startswith("foo.bar=1")
+
+
+def test_the_proposals_adapter_spellings(cli):
+    import yaml
+
+    line = ("deploy --name x --model phi-4 --runtime transformers --instance-type Standard_NC24ads_A100_v4 "
+            "--adapter myacr.azurecr.io/my-adapter:v1 --adapter-strength 0.8 --dry-run")
+    result = run_line(cli, line)
+    assert result.code == 0, result.err
+    workspace = [d for d in yaml.safe_load_all(result.out) if d and d["kind"] == "Workspace"][0]
+    assert workspace["inference"]["adapters"] == [
+        {"source": {"name": "my-adapter", "image": "myacr.azurecr.io/my-adapter:v1"}, "strength": "0.8"}]
+    two = run_line(cli, line.replace("--adapter-strength", "--adapter b=myacr.azurecr.io/b:1 --adapter-strength"))
+    assert two.code == 2 and "write NAME=STRENGTH, e.g. --adapter-strength my-adapter=0.8" in two.err

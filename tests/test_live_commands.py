@@ -1,6 +1,7 @@
 """Live commands against the sandbox over real HTTP (the real kubernetes client underneath)."""
 
 import json
+import os
 import threading
 
 import yaml
@@ -358,3 +359,42 @@ def test_rag_uses_the_context_the_llm_workspace_serves(kcli, tmp_path):
     assert offline.code == 2 and "offline the context the workspace serves is unknown" in offline.err
     missing = kcli("rag", "deploy", "--name", "docs4", "--llm-workspace", "nope", "--yes")
     assert missing.code == 1 and "nope" in missing.err
+
+
+class _Recorder:
+    """A terminal that records the pager runs instead of showing them."""
+
+    def __init__(self) -> None:
+        self.runs: list[str] = []
+
+    def run(self, argv, *, input_text=None, extra_env=None) -> int:
+        self.runs.append(input_text or "")
+        return 0
+
+
+def _tall_terminal_env(tmp_path, sandbox, stdin: str):
+    from conftest import FakeStream
+
+    from kaito_shell.env import Environment
+
+    class TwentyRows(Environment):
+        @property
+        def terminal_size(self) -> tuple[int, int]:
+            return 160, 20
+
+    recorder = _Recorder()
+    env = TwentyRows(stdin=FakeStream(stdin, True), stdout=FakeStream(tty=True), stderr=FakeStream(tty=True),
+                     environ={"HOME": str(tmp_path), "KUBECONFIG": sandbox.kubeconfig, "PAGER": "less",
+                              "NO_COLOR": "1", "PATH": os.environ.get("PATH", "")}, terminal=recorder)
+    return env, recorder
+
+
+def test_yes_never_stops_in_the_pager(tmp_path, sandbox):
+    from kaito_shell.app.cli import run
+
+    env, pager = _tall_terminal_env(tmp_path, sandbox, "")
+    assert run([*DEPLOY, "--yes"], env) == 0
+    assert pager.runs == [] and "kind: Workspace" in env.stdout.getvalue()  # printed, not paged
+    env, pager = _tall_terminal_env(tmp_path, sandbox, "y\n")
+    assert run([*DEPLOY[:2], "phi5", *DEPLOY[3:]], env) == 0
+    assert len(pager.runs) == 1 and "kind: Workspace" in pager.runs[0]  # asked: the long preview is paged

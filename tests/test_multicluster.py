@@ -70,3 +70,25 @@ def test_fan_out_flags_only_where_they_make_sense(tmp_path, fleet):
     code, _, err, _ = kaito(tmp_path, fleet, "deploy", "--name", "x", "--model", "phi-4", "--instance-type",
                             "Standard_NC24ads_A100_v4", "--cluster", "a")
     assert code == 2 and "only previews: add --dry-run" in err
+
+
+def test_one_healthy_of_two_is_counted_as_one_of_two(tmp_path, fleet, sandbox):
+    second = Gateway(fleet, "b")
+    second.apply(dict(WORKSPACE, metadata={"name": "phi5", "namespace": "default"}))
+    second.apply(dict(WORKSPACE, metadata={"name": "bad", "namespace": "default",
+                                           "annotations": {"sandbox.kaito.sh/scenario": "crash-loop"}}))
+    from conftest import wait_until
+
+    wait_until(lambda: kaito(tmp_path, fleet, "health", "check", "--all", "--cluster", "a,b")[1].count("healthy") > 0)
+    code, out, _, _ = kaito(tmp_path, fleet, "health", "check", "--all", "--cluster", "a,b")
+    assert code == 1 and "2 of 3 object(s) healthy" in out  # phi4 on a, phi5 on b healthy; bad crash-loops
+
+
+def test_clusters_that_refuse_have_answered(tmp_path, fleet):
+    code, out, _, _ = kaito(tmp_path, fleet, "deploy", "--name", "phi4", "--model", "phi-4-mini-instruct",
+                            "--instance-type", "Standard_NC24ads_A100_v4", "--label-selector",
+                            "kaito.sh/workspace=x,apps=y", "--dry-run", "--cluster", "a,b,dead", "--timeout", "1",
+                            "--yes")
+    rows = {line.split()[0]: line for line in out.splitlines()[1:4]}
+    assert "refused" in rows["a"] or "immutable" in rows["a"] or "cannot be changed" in rows["a"], out
+    assert "2 of 3 cluster(s) answered" in out and code == 1
