@@ -80,6 +80,23 @@ WORKSPACE = {
 }
 
 
+def edited(base: dict, edits: dict) -> dict:
+    """A deep copy of `base` with dotted paths set (None removes the key)."""
+    import copy
+
+    body = copy.deepcopy(base)
+    for path, value in edits.items():
+        node = body
+        keys = path.split(".")
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        if value is None:
+            node.pop(keys[-1], None)
+        else:
+            node[keys[-1]] = value
+    return body
+
+
 @pytest.fixture
 def sandbox(tmp_path):
     """A started sandbox on a free port with an instant clock; `.kubeconfig` is its kubeconfig path."""

@@ -8,12 +8,11 @@ Neither side's code produces the expected strings: they are written here from KA
 either side fails a test.
 """
 
-import copy
 import json
 import shlex
 
 import pytest
-from conftest import WORKSPACE
+from conftest import WORKSPACE, edited
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -58,25 +57,11 @@ RULES = [
 ]
 
 
-def _edited(base, edits):
-    body = copy.deepcopy(base)
-    for path, value in edits.items():
-        node = body
-        keys = path.split(".")
-        for key in keys[:-1]:
-            node = node.setdefault(key, {})
-        if value is None:
-            node.pop(keys[-1], None)
-        else:
-            node[keys[-1]] = value
-    return body
-
-
 @pytest.mark.parametrize("what,edits,kaito_says,line,client_says,under", RULES, ids=[r[0] for r in RULES])
 def test_the_webhook_answers_with_kaitos_message(api, what, edits, kaito_says, line, client_says, under):
     with pytest.raises(ApiException) as refused:
         client.CustomObjectsApi(api).create_namespaced_custom_object("kaito.sh", "v1beta1", "default", "workspaces",
-                                                                     _edited(WORKSPACE, edits))
+                                                                     edited(WORKSPACE, edits))
     message = json.loads(refused.value.body)["message"]
     assert refused.value.status == 400
     assert message.startswith('admission webhook "validation.workspace.kaito.sh" denied the request: ')
@@ -94,7 +79,7 @@ def test_the_client_refuses_it_offline_at_the_flag(cli, what, edits, kaito_says,
 
 
 def test_a_rag_engine_with_no_context_window_is_refused_by_both(api, cli):
-    body = _edited(RAG, {"spec.inferenceService.contextWindowSize": 0})
+    body = edited(RAG, {"spec.inferenceService.contextWindowSize": 0})
     with pytest.raises(ApiException) as refused:
         client.CustomObjectsApi(api).create_namespaced_custom_object("kaito.sh", "v1beta1", "default", "ragengines",
                                                                      body)
@@ -106,7 +91,7 @@ def test_a_rag_engine_with_no_context_window_is_refused_by_both(api, cli):
 
 
 def test_an_azure_n_or_d_size_outside_kaitos_table_is_accepted_by_kaito_and_only_warned_about(api, cli):
-    body = _edited(WORKSPACE, {"resource.instanceType": "Standard_ND99_v9"})  # KAITO skips its SKU check for these
+    body = edited(WORKSPACE, {"resource.instanceType": "Standard_ND99_v9"})  # KAITO skips its SKU check for these
     created = client.CustomObjectsApi(api).create_namespaced_custom_object("kaito.sh", "v1beta1", "default",
                                                                            "workspaces", body)
     assert created["resource"]["instanceType"] == "Standard_ND99_v9"

@@ -1,10 +1,9 @@
 """KAITO in the sandbox: admission (schema + webhook rules) and the simulated controller."""
 
-import copy
 import json
 
 import pytest
-from conftest import WORKSPACE, wait_until
+from conftest import WORKSPACE, edited, wait_until
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -26,17 +25,8 @@ def rejected(api, body, plural="workspaces") -> tuple[int, str]:
 
 
 def workspace(**changes):
-    body = copy.deepcopy(WORKSPACE)
-    for path, value in changes.items():
-        node = body
-        keys = path.split("__")
-        for key in keys[:-1]:
-            node = node.setdefault(key, {})
-        if value is None:
-            node.pop(keys[-1], None)
-        else:
-            node[keys[-1]] = value
-    return body
+    """WORKSPACE with changes given as keyword paths (`resource__instanceType=…`; None removes)."""
+    return edited(WORKSPACE, {path.replace("__", "."): value for path, value in changes.items()})
 
 
 @pytest.mark.parametrize("changes,code,text", [

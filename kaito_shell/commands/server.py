@@ -13,13 +13,10 @@ from kaito_shell.timefmt import human_duration
 
 def status(inv: Invocation) -> Result:
     """Whether this build's server runs, since when and how much it served."""
-    where = _where(inv)
-    if isinstance(where, Result):
-        return where
-    folder, key = where
-    answer = forkwire.ask(folder, key, "status")
-    data: dict[str, Any] = {"apiVersion": "kaito-shell/v1", "kind": "ForkServer", "key": key,
-                            "socket": forkwire.socket_path(folder, key), "running": answer is not None}
+    asked = _ask(inv, "status")
+    if isinstance(asked, Result):
+        return asked
+    folder, key, answer, data = asked
     if answer is None:
         failure = _failure(folder, key)
         if failure:
@@ -38,15 +35,26 @@ def status(inv: Invocation) -> Result:
 
 def stop(inv: Invocation) -> Result:
     """Stop this build's server (commands keep working: they run in their own process and start a new one)."""
+    asked = _ask(inv, "stop")
+    if isinstance(asked, Result):
+        return asked
+    _, _, answer, data = asked
+    data["stopped"] = answer is not None
+    if answer is None:
+        return Result.message("no server is running for this build", data)
+    return Result.message(f"stopped server pid {answer['pid']}", dict(data, pid=answer["pid"]))
+
+
+def _ask(inv: Invocation, op: str) -> tuple[str, str, dict[str, Any] | None, dict[str, Any]] | Result:
+    """(folder, key, the server's answer or None, the document so far), or the Result when there is no server."""
     where = _where(inv)
     if isinstance(where, Result):
         return where
     folder, key = where
-    answer = forkwire.ask(folder, key, "stop")
-    data = {"apiVersion": "kaito-shell/v1", "kind": "ForkServer", "key": key, "stopped": answer is not None}
-    if answer is None:
-        return Result.message("no server is running for this build", data)
-    return Result.message(f"stopped server pid {answer['pid']}", dict(data, pid=answer["pid"]))
+    answer = forkwire.ask(folder, key, op)
+    data: dict[str, Any] = {"apiVersion": "kaito-shell/v1", "kind": "ForkServer", "key": key,
+                            "socket": forkwire.socket_path(folder, key), "running": answer is not None and op != "stop"}
+    return folder, key, answer, data
 
 
 def _where(inv: Invocation) -> tuple[str, str] | Result:

@@ -14,22 +14,10 @@ from typing import Any
 from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.kube.kinds import Kind, kind_of
+from kaito_shell.mergepatch import merge_patch
 
 Key = tuple[str, str | None, str]
 GONE = None  # overlay value of an object the batch deletes
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 class PlannedCluster(Gateway):

@@ -7,22 +7,13 @@ import copy
 import json
 from typing import Any
 
+from kaito_shell.mergepatch import merge_patch
+
+__all__ = ["PatchError", "apply_config", "json_patch", "merge_patch", "strategic_merge_patch"]
+
 
 class PatchError(ValueError):
     """A patch that cannot be applied (answered with 422)."""
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386: objects merge recursively, null deletes, everything else replaces."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 # patchMergeKey of the list fields the sandbox's built-in kinds carry (k8s.io/api struct tags); other lists

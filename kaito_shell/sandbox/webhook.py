@@ -55,20 +55,20 @@ class Context(NamedTuple):
 # ---- names ---------------------------------------------------------------------------------------------------
 
 def label_problems(name: str) -> list[str]:
-    problems = []
-    if len(name) > 63:
-        problems.append("must be no more than 63 characters")
-    if not LABEL_RE.match(name):
-        problems.append(LABEL_RULE)
-    return problems
+    return _name_problems(name, 63, LABEL_RE, LABEL_RULE)
 
 
 def subdomain_problems(name: str) -> list[str]:
+    return _name_problems(name, 253, SUBDOMAIN_RE, SUBDOMAIN_RULE)
+
+
+def _name_problems(name: str, longest: int, pattern: re.Pattern[str], rule: str) -> list[str]:
+    """apimachinery's IsDNS1123Label / IsDNS1123Subdomain messages."""
     problems = []
-    if len(name) > 253:
-        problems.append("must be no more than 253 characters")
-    if not SUBDOMAIN_RE.match(name):
-        problems.append(SUBDOMAIN_RULE)
+    if len(name) > longest:
+        problems.append(f"must be no more than {longest} characters")
+    if not pattern.match(name):
+        problems.append(rule)
     return problems
 
 

@@ -58,10 +58,8 @@ class Condition:
         return self.data.get("lastTransitionTime")
 
 
-class KaitoObject:
-    """What every KAITO kind has: identity, metadata, conditions."""
-
-    ref_kind = ""
+class Resource:
+    """What every Kubernetes object has: its metadata."""
 
     def __init__(self, obj: dict[str, Any]) -> None:
         self.obj = obj
@@ -79,10 +77,6 @@ class KaitoObject:
         return str(self.meta.get("namespace", ""))
 
     @property
-    def ref(self) -> str:
-        return f"{self.ref_kind}/{self.name}"
-
-    @property
     def labels(self) -> dict[str, str]:
         return dict(self.meta.get("labels") or {})
 
@@ -97,6 +91,21 @@ class KaitoObject:
     @property
     def deleting(self) -> bool:
         return bool(self.meta.get("deletionTimestamp"))
+
+
+class KaitoObject(Resource):
+    """What every KAITO kind has: identity, metadata, conditions."""
+
+    ref_kind = ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.ref_kind}/{self.name}"
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """`spec` (InferenceSet, RAGEngine; a Workspace keeps its fields at the top level)."""
+        return self.obj.get("spec") or {}
 
     @property
     def finalizers(self) -> list[str]:
@@ -219,10 +228,6 @@ class InferenceSet(KaitoObject):
     ref_kind = "inferenceset"
 
     @property
-    def spec(self) -> dict[str, Any]:
-        return self.obj.get("spec") or {}
-
-    @property
     def template(self) -> Workspace:
         return Workspace(self.spec.get("template") or {})
 
@@ -255,10 +260,6 @@ class RagEngine(KaitoObject):
     ref_kind = "ragengine"
 
     @property
-    def spec(self) -> dict[str, Any]:
-        return self.obj.get("spec") or {}
-
-    @property
     def model(self) -> str:
         """The embedding model (local) or endpoint (remote)."""
         return str(_dig(self.spec, "embedding", "local", "modelID") or _dig(self.spec, "embedding", "local", "image")
@@ -285,19 +286,8 @@ def view(obj: dict[str, Any]) -> KaitoObject:
     return VIEWS.get(obj.get("kind", ""), Workspace)(obj)
 
 
-class Pod:
+class Pod(Resource):
     """A pod as far as diagnosis needs it: readiness, the waiting reason of a troubled container, restarts."""
-
-    def __init__(self, obj: dict[str, Any]) -> None:
-        self.obj = obj
-
-    @property
-    def name(self) -> str:
-        return str(_dig(self.obj, "metadata", "name") or "")
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return dict(_dig(self.obj, "metadata", "labels") or {})
 
     @property
     def node(self) -> str | None:
@@ -340,23 +330,11 @@ class Pod:
         return problem[0] if problem else self.phase
 
 
-class Node:
+class Node(Resource):
     """A node as KAITO's BYO mode and `health check` read it: name, labels, Ready."""
-
-    def __init__(self, obj: dict[str, Any]) -> None:
-        self.obj = obj
-
-    @property
-    def name(self) -> str:
-        return str(_dig(self.obj, "metadata", "name") or "")
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return dict(_dig(self.obj, "metadata", "labels") or {})
 
     @property
     def ready(self) -> bool:
         """Not being deleted, and condition Ready is True."""
         conditions = _dig(self.obj, "status", "conditions") or []
-        return not _dig(self.obj, "metadata", "deletionTimestamp") and any(
-            c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+        return not self.deleting and any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
