@@ -72,7 +72,7 @@ def _fleet_kubeconfig(path: Path, sandbox: Any, dead_port: int, count: int = 10)
     doc: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": []}
     for i in range(count - 1):
         doc["clusters"].append({"name": f"c{i}", "cluster": {"server": sandbox.url, "certificate-authority-data": ca}})
-        doc["users"].append({"name": f"c{i}", "user": {"token": "sandbox-admin-token"}})
+        doc["users"].append({"name": f"c{i}", "user": {"token": sandbox.admin_token}})
         doc["contexts"].append({"name": f"c{i}", "context": {"cluster": f"c{i}", "user": f"c{i}"}})
     doc["clusters"].append({"name": "dead", "cluster": {"server": f"https://127.0.0.1:{dead_port}",
                                                         "insecure-skip-tls-verify": True}})

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kaito_shell import forkwire
+from kaito_shell.redact import redact
 
 
 class CallerTerminal:
@@ -72,7 +73,7 @@ def serve(key: str, folder: str, idle: float) -> int:
         preload()
     except Exception as exc:  # a broken install: say why where clients and `kaito server status` look
         with open(forkwire.failure_path(folder, key), "w") as fh:
-            fh.write(f"{type(exc).__name__}: {exc}\n")
+            fh.write(f"{type(exc).__name__}: {redact(str(exc))}\n")
         return 1
     path = forkwire.socket_path(folder, key)
     if os.path.exists(path):
@@ -207,7 +208,8 @@ def _become_worker(conn: socket.socket, listener: socket.socket, lock: Any, mess
     except BaseException as exc:
         code = 1
         try:
-            os.write(2, f"kaito: internal error in the server's worker: {type(exc).__name__}: {exc}\n".encode())
+            os.write(2, f"kaito: internal error in the server's worker: {type(exc).__name__}: "
+                        f"{redact(str(exc))}\n".encode())
         except OSError:
             pass
     finally:

@@ -153,11 +153,11 @@ def blackhole():
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(64)
+    server.settimeout(0.05)
     held = []
     stop = threading.Event()
 
     def accept() -> None:
-        server.settimeout(0.2)
         while not stop.is_set():
             try:
                 held.append(server.accept()[0])
@@ -168,6 +168,7 @@ def blackhole():
     thread.start()
     yield server.getsockname()[1]
     stop.set()
+    thread.join(timeout=5)
     for conn in held:
         conn.close()
     server.close()
@@ -183,7 +184,7 @@ def multi_kubeconfig(path: Path, clusters: dict, dead: dict[str, int] | None = N
     for name, sb in clusters.items():
         doc["clusters"].append({"name": name, "cluster": {
             "server": sb.url, "certificate-authority-data": base64.b64encode(sb.identity.cert_pem).decode()}})
-        doc["users"].append({"name": name, "user": {"token": "sandbox-admin-token"}})
+        doc["users"].append({"name": name, "user": {"token": sb.admin_token}})
         doc["contexts"].append({"name": name, "context": {"cluster": name, "user": name, "namespace": "default"}})
     for name, port in (dead or {}).items():
         doc["clusters"].append({"name": name, "cluster": {"server": f"https://127.0.0.1:{port}",

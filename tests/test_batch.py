@@ -53,9 +53,9 @@ def test_batch_runs_in_order_and_uses_session_context(cli, tmp_path):
 def test_dash_c_and_stdin_share_the_pipeline(cli):
     result = cli("-c", "use ns x; deploy --name a --model phi-4 --instance-type Standard_NC24ads_A100_v4", "--dry-run")
     assert result.code == 0 and "namespace: x" in result.out
-    bad = cli("-c", "models list; deploy --name A")
+    bad = cli("-c", "models list; deploy --name a")
     assert bad.code == 2 and bad.out == "" and "needs --model" in bad.err
-    assert bad.err.splitlines()[1] == "  models list; deploy --name A"
+    assert bad.err.splitlines()[1] == "  models list; deploy --name a"
     piped = cli(stdin="models list -o name\nversion\n")
     assert piped.code == 0 and "model/microsoft/phi-4" in piped.out and "Target KAITO" in piped.out
     bad_piped = cli(stdin="models list\nmodels lst\n")

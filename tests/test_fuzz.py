@@ -18,7 +18,10 @@ FLAGS = sorted({f"--{f.name}" for c in REGISTRY.commands for f in c.flags} | {"-
 VALUES = ["phi-4", "phi-4-mini-instruct", "meta-llama/Llama-3.1-8B-Instruct", "Standard_NC24ads_A100_v4", "g5.xlarge",
           "vllm", "transformers", "lora", "qlora", "a=b", "a=b,c=d", "vLLM=true", "8h", "30m", "x", "", "0", "-1", "11",
           "workspace/x", "ws/", "pvc://c", "https://e.com/d", "json", "yaml", "'quoted value'", "\"dq\"", "\\", ";",
-          "#", "lora.r=16", "NAME=img/x:1", "1e9", "true", "nope"]
+          "#", "lora.r=16", "NAME=img/x:1", "1e9", "true", "nope",
+          # hostile names and bytes (tests/test_names.py, test_input_limits.py): never a traceback
+          "../x", "workspace/../../api/v1/secrets", "x#", "x?y", "%2e%2e", "a%2Fb", "é", "\x1b[31m", "\udcff",
+          "nan", "1e309", "\ufeff", "https://u:p@h/x?sig=s"]
 TOKEN = st.one_of(st.sampled_from(WORDS), st.sampled_from(FLAGS), st.sampled_from(VALUES),
                   st.text(min_size=0, max_size=12))
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -236,7 +236,12 @@ def test_controller_deployment_carries_feature_gates(api):
 def test_workload_status_follows_pods_and_defaults_are_applied(api):
     create(api, workspace())
     apps = client.AppsV1Api(api)
-    wait_until(lambda: (apps.read_namespaced_stateful_set("phi4", "default").status.ready_replicas or 0) == 1)
+
+    def ready() -> int:
+        found = [s for s in apps.list_namespaced_stateful_set("default").items if s.metadata.name == "phi4"]
+        return (found[0].status.ready_replicas or 0) if found else 0  # made by the controller, a moment later
+
+    wait_until(lambda: ready() == 1)
     sts = apps.read_namespaced_stateful_set("phi4", "default")
     assert sts.spec.update_strategy.type == "RollingUpdate" and sts.status.observed_generation == sts.metadata.generation
     assert sts.status.current_revision == sts.status.update_revision

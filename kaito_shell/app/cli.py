@@ -45,7 +45,9 @@ def run(argv: list[str], env: Environment) -> int:
         if debug:
             import traceback
 
-            traceback.print_exc(file=env.stderr)
+            from kaito_shell.redact import redact
+
+            env.stderr.write(redact(traceback.format_exc()))
         emit_error(err, env)
         return err.exit_code
     except KeyboardInterrupt:
@@ -149,7 +151,7 @@ def _run_text(argv: list[str], env: Environment) -> int:
     from kaito_shell.exec.batch import run_batch
     from kaito_shell.lang.parser import parse_globals
     from kaito_shell.registry.table import REGISTRY
-    from kaito_shell.source import Source
+    from kaito_shell.source import Source, batch_text
 
     at = argv.index("-c")
     if at + 1 >= len(argv):
@@ -163,12 +165,13 @@ def _run_text(argv: list[str], env: Environment) -> int:
     session = _session(env, globals_)
     session.assume_yes = "--yes" in rest or "-y" in rest
     _maybe_sandbox(session, env, globals_)
-    return run_batch(Source(argv[at + 1], "<-c>"), session, env, dry_run=dry_run)
+    return run_batch(Source(batch_text(argv[at + 1], "<-c>"), "<-c>"), session, env, dry_run=dry_run)
 
 
 def _run_stdin(env: Environment, session: Session) -> int:
     """Commands piped on stdin run like a batch file (validated whole first)."""
     from kaito_shell.exec.batch import run_batch
-    from kaito_shell.source import Source
+    from kaito_shell.source import MAX_BATCH_CHARACTERS, Source, batch_text
 
-    return run_batch(Source(env.stdin.read(), "<stdin>", is_file=True), session, env)
+    text = env.stdin.read(MAX_BATCH_CHARACTERS + 1)  # never more than the limit in memory
+    return run_batch(Source(batch_text(text, "<stdin>"), "<stdin>", is_file=True), session, env)

@@ -9,8 +9,9 @@ from kaito_shell.errors import RuntimeFailure
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.flows import evidence
 from kaito_shell.flows.resolve import find_object
+from kaito_shell.kube import kinds
 from kaito_shell.output.result import Result
-from kaito_shell.services.objects import view
+from kaito_shell.services.objects import Pod, view
 
 
 def logs(inv: Invocation) -> Result:
@@ -32,16 +33,19 @@ def logs(inv: Invocation) -> Result:
 
 
 def _follow(inv: Invocation, pods: list[str], tail: int | None, since: int | None, prefix: bool) -> Result:
-    """Stream every pod's lines as they come (one reader thread per pod) until Ctrl-C or the pods end."""
+    """Stream every pod's lines as they come (one reader thread per pod), with no read timeout (as `kubectl logs
+    -f`), until Ctrl-C or every stream ends; a stream the server ends while its pod still runs is said, exit 1."""
     gateway = inv.gateway()
     lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
+    why: dict[str, str] = {}
 
     def reader(pod: str) -> None:
         try:
             for line in gateway.follow_logs(inv.namespace, pod, tail=tail, since=since):
                 lines.put((pod, line))
-        except Exception as exc:  # a pod that goes away ends its stream
-            lines.put((pod, f"(log stream ended: {exc})"))
+            why[pod] = "the server ended the stream"
+        except Exception as exc:  # a dropped connection or a pod that went away
+            why[pod] = str(getattr(exc, "message", None) or exc)
         finally:
             lines.put((pod, None))
 
@@ -50,7 +54,10 @@ def _follow(inv: Invocation, pods: list[str], tail: int | None, since: int | Non
     open_streams = len(pods)
     try:
         while open_streams:
-            pod, line = lines.get()
+            try:
+                pod, line = lines.get(timeout=0.1)  # wakes often: Ctrl-C must be handled at once
+            except queue.Empty:
+                continue
             if line is None:
                 open_streams -= 1
                 continue
@@ -58,4 +65,19 @@ def _follow(inv: Invocation, pods: list[str], tail: int | None, since: int | Non
             inv.env.stdout.flush()
     except KeyboardInterrupt:
         return Result.message("stopped following")
-    return Result.nothing()
+    return _ended(inv, pods, why)
+
+
+def _ended(inv: Invocation, pods: list[str], why: dict[str, str]) -> Result:
+    """Every stream ended: fine when its pod finished, else say which and why (exit 1)."""
+    still = []
+    for pod in pods:
+        found = inv.gateway().find(kinds.POD, inv.namespace, pod)
+        if found is None or Pod(found).finished:
+            continue
+        still.append(f"log stream of pod {pod} ended ({why.get(pod, 'closed')}) while the pod still runs")
+    result = Result.nothing()
+    if still:
+        result.notes = [*still[:-1], f"{still[-1]}; `logs --follow` again to go on"]
+        result.exit_code = 1
+    return result

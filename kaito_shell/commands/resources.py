@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from kaito_shell.errors import UsageError
+from kaito_shell.errors import UsageError, ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.flows import evidence
 from kaito_shell.flows.fanout import gather
 from kaito_shell.flows.resolve import find_object
+from kaito_shell.k8snames import shown
 from kaito_shell.kube import kinds
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.lang.values import ValueProblem, parse_ref, ref_kind
@@ -28,12 +29,14 @@ def _target(text: str | None) -> tuple[list[kinds.Kind], str | None]:
     if "/" not in text:
         kind = ref_kind(text)
         if kind is None:
-            raise UsageError(f"'{text}' is not a KAITO kind", hint="use workspaces, inferencesets, ragengines or KIND/NAME")
+            raise ValidationError(f"'{shown(text)}' is not a KAITO kind", flag="resource",
+                                  hint="use workspaces, inferencesets, ragengines or KIND/NAME")
         return [kinds.BY_REF[kind]], None
     try:
         ref = parse_ref(text, tuple(kinds.BY_REF))
     except ValueProblem as problem:
-        raise UsageError(problem.message, hint=problem.hint) from None
+        hint = f"write it like {problem.suggestion}" if problem.suggestion else problem.hint
+        raise ValidationError(problem.message, flag="resource", hint=hint) from None
     return [kinds.BY_REF[ref.kind]], ref.name
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from typing import TYPE_CHECKING
@@ -16,13 +17,38 @@ if TYPE_CHECKING:
     from kaito_shell.sandbox.server import Sandbox
 
 
+def _kubeconfig_out(path: str, force: bool) -> str:
+    """Where `serve` may write its kubeconfig: a file in an existing, writable directory, and not a file it did not
+    write itself (unless --force). One-line errors naming --kubeconfig-out otherwise."""
+    from kaito_shell.sandbox.kubeconfig import written_by_sandbox
+
+    def refuse(why: str, hint: str | None = None) -> ValidationError:
+        return ValidationError(f"--kubeconfig-out {path}: {why}", flag="kubeconfig-out", hint=hint)
+
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise refuse("is a directory; give a file path",
+                     "e.g. --kubeconfig-out " + os.path.join(path, "sandbox.kubeconfig"))
+    if not os.path.isdir(directory):
+        raise refuse(f"directory {directory} does not exist", "create it first, or use another path")
+    if os.path.lexists(path):
+        if not os.access(path, os.W_OK):
+            raise refuse("cannot write it (permission denied)", "use another path")
+        if not force and not written_by_sandbox(path):
+            raise refuse("exists and was not written by `kaito sandbox serve`; it is left untouched",
+                         "use another path, or add --force to overwrite it")
+    elif not os.access(directory, os.W_OK | os.X_OK):
+        raise refuse(f"cannot create files in {directory} (permission denied)", "use another path")
+    return path
+
+
 def serve(inv: Invocation) -> Result:
     """Run until Ctrl-C, printing how to reach it."""
     from kaito_shell.runtime import long_lived_gc
     from kaito_shell.sandbox.server import Sandbox
 
-    long_lived_gc()
     v = inv.values
+    out = _kubeconfig_out(str(inv.env.resolve(v["kubeconfig_out"])), bool(v.get("force")))
     byo = v["node_provisioner"] == "byo"
     if v["gpu_nodes"] and not byo:
         raise ValidationError("--gpu-nodes makes BYO nodes: it needs --node-provisioner byo (with auto-provisioning "
@@ -31,10 +57,24 @@ def serve(inv: Invocation) -> Result:
     if sku is None:
         raise ValidationError(f"no GPU facts for {v['instance_type']}, so its nodes cannot be labelled",
                               flag="instance-type", hint="`models estimate --model M` lists KAITO's SKUs")
+    long_lived_gc()
     sandbox = Sandbox(v["port"], instant=bool(v["instant"]), speed=float(v["speed"]), scenario=v["scenario"],
                       node_provisioner=v["node_provisioner"], gpu_nodes=v["gpu_nodes"],
-                      instance_type=sku.instance_type).start()
-    path = sandbox.write_kubeconfig(str(inv.env.resolve(v["kubeconfig_out"])))
+                      instance_type=sku.instance_type)
+    try:
+        sandbox.start()
+    except OSError as exc:
+        sandbox.stop()
+        busy = exc.errno == errno.EADDRINUSE
+        raise ValidationError(f"--port {v['port']}: cannot listen on 127.0.0.1:{v['port']}: {exc.strerror or exc}",
+                              flag="port", hint=("another program uses it; " if busy else "")
+                              + "pick another port, or 0 for a free one") from None
+    try:
+        path = sandbox.write_kubeconfig(out)
+    except OSError as exc:
+        sandbox.stop()
+        raise ValidationError(f"--kubeconfig-out {out}: cannot write it: {exc.strerror or exc}",
+                              flag="kubeconfig-out", hint="use another path") from None
     env = inv.env
     env.stdout.write(f"KAITO sandbox serving at {sandbox.url}\n"
                      f"  kubeconfig: {path} (contexts: sandbox = admin, sandbox-viewer = read-only)\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from kaito_shell.exec.executor import Invocation
 from kaito_shell.kube import kinds
 from kaito_shell.output.result import Column, Result, Section
 from kaito_shell.services import names
+from kaito_shell.source import MAX_BATCH_CHARACTERS, Source, batch_text
 
 if TYPE_CHECKING:
     from kaito_shell.kube.gateway import Gateway
@@ -112,19 +114,44 @@ def show_context(inv: Invocation) -> Result:
     return result
 
 
+MAX_RUN_DEPTH = 8
+
+
 def run_file(inv: Invocation) -> Result:
+    path = inv.env.resolve(inv.args["file"])
+    shown = inv.args["file"]
+    running = inv.session.running_files
+    if str(path.resolve()) in running:
+        chain = " → ".join([*(os.path.basename(f) for f in running[running.index(str(path.resolve())):]), shown])
+        raise ValidationError(f"{shown} would run itself ({chain})", flag="file",
+                              hint="a batch file may run others, never one it is part of")
+    if len(running) >= MAX_RUN_DEPTH:
+        raise ValidationError(f"{shown} is nested {len(running) + 1} files deep; at most {MAX_RUN_DEPTH}", flag="file")
+    try:
+        if path.stat().st_size > 4 * MAX_BATCH_CHARACTERS:  # cheap: never read a huge file to refuse it
+            raise ValidationError(f"{shown} is {path.stat().st_size / 1048576:.1f} MiB: a batch may be at most "
+                                  f"{MAX_BATCH_CHARACTERS // 1048576} MiB", flag="file")
+        text = batch_text(path.read_text(encoding="utf-8"), shown)
+    except FileNotFoundError:
+        raise ValidationError(f"no such file: {shown}", flag="file") from None
+    except IsADirectoryError:
+        raise ValidationError(f"{shown} is a directory, not a .kaito file", flag="file") from None
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{shown} is not UTF-8 text (byte {exc.start})", flag="file") from None
+    except OSError as exc:
+        raise ValidationError(f"cannot read {shown}: {exc.strerror}", flag="file") from None
+    source = Source(text, shown, is_file=True)
+    inv.session.running_files = (*running, str(path.resolve()))
+    try:
+        return _run_source(inv, source)
+    finally:
+        inv.session.running_files = running
+
+
+def _run_source(inv: Invocation, source: Source) -> Result:
     from kaito_shell.exec.batch import apply_batch, check_batch, plan_batch, run_batch
     from kaito_shell.flows.ui import CHECK, CONFIRMED
-    from kaito_shell.source import Source
 
-    path = inv.env.resolve(inv.args["file"])
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ValidationError(f"no such file: {inv.args['file']}", flag="file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"cannot read {inv.args['file']}: {exc}", flag="file") from None
-    source = Source(text, inv.args["file"], is_file=True)
     dry_run = bool(inv.values["dry_run"]) or inv.dry_run_batch
     result = Result.nothing()
     if inv.planning:

@@ -19,13 +19,24 @@ from kaito_shell.env import Environment
 from kaito_shell.errors import BatchErrors, KaitoError, UsageError
 from kaito_shell.exec.executor import execute
 from kaito_shell.exec.session import Session
-from kaito_shell.flows.apply import CREATE, DELETE, UNCHANGED, UPDATE, WILL, ChangeSet, PartialApply
+from kaito_shell.flows.apply import (
+    CREATE,
+    DELETE,
+    UNCHANGED,
+    UPDATE,
+    WILL,
+    ChangeSet,
+    InterruptedAfterApply,
+    PartialApply,
+)
 from kaito_shell.flows.ui import CHECK, CONFIRMED, RUN
 from kaito_shell.lang.ast import CommandNode
 from kaito_shell.lang.parser import parse_statement
+from kaito_shell.lang.secrets import mask_line, printable
 from kaito_shell.lang.tokenizer import split_statements, tokenize
 from kaito_shell.output.emit import emit, emit_error, page
 from kaito_shell.output.result import MANIFESTS, Result
+from kaito_shell.redact import MASK
 from kaito_shell.registry.spec import MACHINE_OUTPUTS
 from kaito_shell.registry.table import REGISTRY
 from kaito_shell.source import Source
@@ -243,12 +254,13 @@ def _report_stop(err: KaitoError | None, failed: CommandNode, rest: list[Command
                  failed_result: Result | None = None) -> None:
     """Which statements changed the cluster, which did not run, and the command that finishes the batch."""
     changed = [(node, result) for node, result in done if result.changed]
-    partial = err.applied if isinstance(err, PartialApply) else []
+    partial = [c.ref for c in err.applied] if isinstance(err, PartialApply) else \
+        err.applied if isinstance(err, InterruptedAfterApply) else []
     lines = [f"batch stopped at {where(failed)}"]
     if changed or partial:
         lines.append("applied: " + "; ".join(f"{where(node)} {statement_text(node)}" for node, _ in changed)
                      + ("; " if changed and partial else "")
-                     + (f"{where(failed)} partly: {', '.join(c.ref for c in partial)}" if partial else ""))
+                     + (f"{where(failed)} partly: {', '.join(partial)}" if partial else ""))
     else:
         lines.append("nothing was applied")
     if failed_result is not None and failed.spec.mutates and failed_result.changed:
@@ -273,7 +285,8 @@ def finish_command(remaining: list[CommandNode], session: Session, env: Environm
     if session.workspace:
         prefix.append(f"use workspace {session.workspace}")
     statements = prefix + [statement_text(node) for node in remaining]
-    return f"{env.program} -c {shlex.quote('; '.join(statements))}"
+    command = f"{env.program} -c {shlex.quote('; '.join(statements))}"
+    return command + (" (put the masked values back)" if MASK * 3 in command else "")
 
 
 def where(node: CommandNode) -> str:
@@ -283,5 +296,5 @@ def where(node: CommandNode) -> str:
 
 
 def statement_text(node: CommandNode) -> str:
-    """The statement as written, on one line (continuations joined)."""
-    return " ".join(node.text.replace("\\\n", " ").split())
+    """The statement as written, on one line (continuations joined), secrets masked (lang/secrets.py)."""
+    return printable(mask_line(" ".join(node.text.replace("\\\n", " ").split())))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kaito_shell.errors import KaitoError, NotAvailable, UsageError
+from kaito_shell.flows.apply import InterruptedAfterApply
 from kaito_shell.flows.ui import CHECK, CONFIRMED, RUN
 from kaito_shell.lang.ast import CommandNode
 from kaito_shell.output.result import Result
@@ -114,6 +115,9 @@ class Invocation:
         self.preview.write(preface)
         return interact.ask(self.env, question, "yN") == "y"
 
+    def applied(self, ref: str) -> None:
+        self.session.applied_now.append(ref)
+
     def ask(self, action: str, question: str, choices: str) -> str:
         """A question at the terminal (refused without one: the hint says --dry-run, then --yes)."""
         from kaito_shell.output import interact
@@ -149,15 +153,22 @@ def execute(node: CommandNode, session: Session, env: Environment, *, planning: 
     target = spec.planner if planning and spec.planner else spec.handler
     assert target, f"command {spec.name} has no handler"
     _fill_session_defaults(inv)
+    session.applied_now = []
     try:
-        result = resolve(target)(inv)
-    except KaitoError as err:
-        raise _locate(err, node) from None
-    finally:
-        if spec.mutates and mode != CHECK and not planning and not inv.dry_run:
-            session.after_mutation()
-    notices, session.notices[:] = list(session.notices), []
+        try:
+            result = resolve(target)(inv)
+        except KaitoError as err:
+            raise _locate(err, node) from None
+        finally:
+            if spec.mutates and mode != CHECK and not planning and not inv.dry_run:
+                session.after_mutation()
+    except KeyboardInterrupt:
+        if session.applied_now:  # say what is in the cluster now, never a bare "interrupted"
+            raise InterruptedAfterApply(list(session.applied_now)).at(node.source, node.path_span) from None
+        raise
+    notices, session.notices[:] = list(dict.fromkeys(session.notices)), []  # each said once
     result.notes = notices + inv.warnings + result.notes
+    result.reveal_secrets = bool(node.global_values().get("show_secrets"))
     return result
 
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kaito_shell.redact import redact
+from kaito_shell.lang.secrets import mask_line
 
 
 def read_entries(path: Path) -> list[str]:
@@ -30,7 +30,7 @@ def make_history(path: Path) -> Any:
 
     class RedactingHistory(FileHistory):
         def append_string(self, string: str) -> None:
-            super().append_string(redact(string))
+            super().append_string(mask_line(string))
 
     ensure_private_file(path)
     return RedactingHistory(str(path))

@@ -51,6 +51,8 @@ class Session:
         self._gateways: dict[str | None, Gateway] = {}
         self._gateway_lock = threading.Lock()
         self._origin: Session | None = None  # set on a batch pre-check's fork: whose gateways it overlays
+        self.applied_now: list[str] = []
+        self.running_files: tuple[str, ...] = ()  # the batch files being run, outermost first (no recursion)  # what the running command has changed so far ("kind/name action")
         self.notices: list[str] = []  # things the gateways have to say once (shown with the next command's warnings)
 
     @property

@@ -17,6 +17,7 @@ from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.kube.kinds import Kind, kind_of
 from kaito_shell.output.result import Result
+from kaito_shell.redact import redact
 from kaito_shell.services.diff import colour, normalize, unified
 
 CREATE, UPDATE, UNCHANGED, DELETE = "create", "update", "unchanged", "delete"
@@ -87,6 +88,17 @@ class PartialApply(RuntimeFailure):
         self.failed = failed
         self.rest = rest
         self.cause = cause
+
+
+class InterruptedAfterApply(KaitoError):
+    """Ctrl-C after some of a command's calls had changed the cluster: they are named (exit 130)."""
+
+    exit_code = 130
+
+    def __init__(self, applied: list[str]) -> None:
+        super().__init__(f"interrupted; already applied: {', '.join(applied)}",
+                         hint="run the command again to finish: what was applied then reports unchanged")
+        self.applied = applied
 
 
 def _rejected(err: KubeError, what: str) -> KaitoError:
@@ -204,7 +216,7 @@ def stage_patch(gateway: Gateway, kind: Kind, namespace: str | None, name: str, 
 
 # ---- committing ----------------------------------------------------------------------------------------------
 
-def commit(changes: ChangeSet) -> list[Change]:
+def commit(changes: ChangeSet, on_applied: Callable[[str], None] | None = None) -> list[Change]:
     """Make the pending calls in order; a failure after the first one says exactly what was and was not applied."""
     done: list[Change] = []
     pending = changes.pending
@@ -217,6 +229,8 @@ def commit(changes: ChangeSet) -> list[Change]:
                 raise _rejected(err, change.ref) if isinstance(err, KubeError) else err from None
             raise PartialApply(done, change, pending[index + 1 :], err) from None
         done.append(change)
+        if on_applied is not None:
+            on_applied(f"{change.ref} {DONE[change.action]}")
     return done
 
 
@@ -241,7 +255,7 @@ def carry_out(op: Operator, gateway: Gateway, stage: Callable[[Gateway], ChangeS
     if not changes.pending:
         return report(Outcome(changes, UNCHANGED_ALL))
     with interact.deferred_interrupt(reraise=False) as held:
-        commit(changes)
+        commit(changes, op.applied)
     result = report(Outcome(changes, APPLIED, interrupted=bool(held)))
     result.changed = True
     return result
@@ -289,6 +303,7 @@ def preview(op: Operator, changes: ChangeSet) -> None:
         if change.action == UPDATE and change.diff:
             text += colour(change.diff) if color else change.diff
         text += f"# {change.ref} {WILL[change.action]}{' (diff above)' if change.diff and change.action == UPDATE else ''}\n"
+    text = redact(text)  # a preview is for eyes: secret values stay masked (the cluster gets them)
     if to_stdout and not op.assume_yes:
         page(text, env)
     else:

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kaito_shell.errors import KaitoError
+from kaito_shell.kube.deadline import run_all
 from kaito_shell.kube.errors import Unreachable
 
 if TYPE_CHECKING:
@@ -41,30 +40,24 @@ def fan_out(gateway_for: Callable[[str], Gateway], known: Iterable[str], context
             outcomes[name] = Outcome(name, None, f"no context {name!r} in the kubeconfig", 0.0, answered=False)
         else:
             todo.append(name)
-    pool = ThreadPoolExecutor(max_workers=max(1, min(16, len(todo))), thread_name_prefix="kaito-fanout")
-    started = time.monotonic()
-    futures = {pool.submit(_timed, call, gateway_for(name)): name for name in todo}
-    done, pending = wait(futures, timeout=timeout + GRACE_SECONDS)
-    for future in done:
-        name = futures[future]
-        try:
-            value, seconds = future.result()
-            outcomes[name] = Outcome(name, value, None, seconds)
-        except KaitoError as err:
-            outcomes[name] = Outcome(name, None, err.message, time.monotonic() - started,
-                                     answered=not isinstance(err, Unreachable))
-        except Exception as exc:  # an unexpected failure on one cluster is that cluster's error row
-            outcomes[name] = Outcome(name, None, f"{type(exc).__name__}: {exc}", time.monotonic() - started)
-    for future in pending:
-        name = futures[future]
-        outcomes[name] = Outcome(name, None, f"no answer within {timeout:g}s", timeout, answered=False)
-    pool.shutdown(wait=False, cancel_futures=True)
+    def on(name: str) -> Callable[[], Any]:
+        return lambda: call(gateway_for(name))
+
+    finished = run_all([on(name) for name in todo], timeout + GRACE_SECONDS,
+                       name="kaito-fanout")  # daemon threads: a hung cluster never holds the process
+    for name, end in zip(todo, finished, strict=True):
+        if not end.done:
+            outcomes[name] = Outcome(name, None, f"no answer within {timeout:g}s", timeout, answered=False)
+        elif isinstance(end.error, KaitoError):
+            outcomes[name] = Outcome(name, None, end.error.message, end.seconds,
+                                     answered=not isinstance(end.error, Unreachable))
+        elif isinstance(end.error, Exception):  # an unexpected failure on one cluster is that cluster's error row
+            outcomes[name] = Outcome(name, None, f"{type(end.error).__name__}: {end.error}", end.seconds)
+        elif end.error is not None:
+            raise end.error
+        else:
+            outcomes[name] = Outcome(name, end.value, None, end.seconds)
     return [outcomes[name] for name in contexts]
-
-
-def _timed(call: Callable[[Gateway], Any], gateway: Gateway) -> tuple[Any, float]:
-    start = time.monotonic()
-    return call(gateway), time.monotonic() - start
 
 
 class Gathered(NamedTuple):

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from kaito_shell.kube.deadline import wait_for
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.kube.kinds import Kind
 
@@ -77,7 +78,7 @@ def follow(gateway: Gateway, targets: list[Target], deadline: float, tick: float
             if remaining <= 0:
                 return
             interval = tick if watchers.alive else POLL_SECONDS
-            watchers.changed.wait(min(interval, remaining))
+            wait_for(watchers.changed, min(interval, remaining))  # wakes often: Ctrl-C is handled at once
             watchers.changed.clear()
     finally:
         watchers.stop()

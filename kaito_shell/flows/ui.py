@@ -33,3 +33,6 @@ class Operator(Protocol):
     def confirm(self, action: str, question: str, preface: str = "") -> bool: ...
 
     def ask(self, action: str, question: str, choices: str) -> str: ...
+
+    def applied(self, ref: str) -> None:
+        """One object is now changed in the cluster (so an interrupt right after can say so)."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from kaito_shell import k8snames
+from kaito_shell.errors import UsageError
+
 
 class Kind(NamedTuple):
     kind: str
@@ -17,15 +20,32 @@ class Kind(NamedTuple):
         return f"{self.group}/{self.version}" if self.group else self.version
 
     def path(self, namespace: str | None = None, name: str | None = None, sub: str | None = None) -> str:
-        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        if self.namespaced and namespace:
-            base += f"/namespaces/{namespace}"
-        base += f"/{self.plural}"
-        if name:
-            base += f"/{name}"
-        if sub:
-            base += f"/{sub}"
+        """The REST path, with the namespace (a DNS-1123 label) and the name (a DNS-1123 subdomain; `NAME:PORT`
+        for a service proxy) checked and encoded: a name reaches exactly the object it names."""
+        try:
+            base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+            if self.namespaced and namespace is not None:
+                base += f"/namespaces/{k8snames.segment(k8snames.require_label(namespace, 'namespace'), 'namespace')}"
+            base += f"/{self.plural}"
+            if name is not None:
+                base += f"/{_name_segment(name, self.kind)}"
+            if sub is not None:
+                if not sub.isascii() or not sub.isalpha() or not sub.islower():
+                    raise k8snames.UnsafeName(f"subresource: '{k8snames.shown(sub)}' is not one")
+                base += f"/{sub}"
+        except k8snames.UnsafeName as problem:
+            hint = f"a valid one looks like {problem.suggestion}" if problem.suggestion else None
+            raise UsageError(problem.message, hint=hint) from None
         return base
+
+
+def _name_segment(name: str, kind: str) -> str:
+    """An object's name (`service:port` for the proxy) as one checked path segment."""
+    base, colon, port = name.partition(":")
+    k8snames.require_subdomain(base, f"{kind} name")
+    if colon and not (port.isdigit() or k8snames.label_problem(port) is None):
+        raise k8snames.UnsafeName(f"{kind} port: '{k8snames.shown(port)}' is not a port number or name")
+    return k8snames.segment(name, f"{kind} name")
 
 
 WORKSPACE = Kind("Workspace", "kaito.sh", "v1beta1", "workspaces")

@@ -163,7 +163,8 @@ class _StatementParser:
             try:
                 value = convert(tok.value, arg.kind, choices=arg.choices, ref_kinds=arg.ref_kinds)
             except ValueProblem as problem:
-                raise self.error(f"{arg.name}: {problem.message}", tok.span, problem.hint) from None
+                hint = f"write it like {problem.suggestion}" if problem.suggestion else problem.hint
+                raise self.error(f"{arg.name}: {problem.message}", tok.span, hint) from None
             node.args.append(ArgNode(arg.name, value, tok.value, tok.span))
         elif node.spec.extra_args:
             node.extra.append(ArgNode("extra", tok.value, tok.value, tok.span))
@@ -202,7 +203,8 @@ class _StatementParser:
         try:
             value = convert(raw, flag.kind, choices=flag.choices, minimum=flag.minimum, maximum=flag.maximum)
         except ValueProblem as problem:
-            raise self.error(f"--{flag.name}: {problem.message}", value_span, problem.hint) from None
+            hint = f"try --{flag.name} {problem.suggestion}" if problem.suggestion else problem.hint
+            raise self.error(f"--{flag.name}: {problem.message}", value_span, hint) from None
         into.append(FlagNode(flag, dest, value, raw, name_span, value_span))
         return consumed
 

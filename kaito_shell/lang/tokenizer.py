@@ -27,10 +27,17 @@ class Unterminated(UsageError):
     """An open quote at end of input (the shell continues the line instead of failing)."""
 
 
+MAX_TOKENS = 200_000  # words and separators of one batch (a 1,000-statement file has ~15,000)
+
+
 def tokenize(source: Source) -> list[Token]:
-    """Split source text into WORD and SEP tokens."""
-    text, tokens, i, n = source.text, [], 0, len(source.text)
+    """Split source text into WORD and SEP tokens (at most MAX_TOKENS: memory stays small whatever comes in)."""
+    text, i, n = source.text, 0, len(source.text)
+    tokens: list[Token] = []
     while i < n:
+        if len(tokens) > MAX_TOKENS:
+            raise UsageError(f"more than {MAX_TOKENS:,} words and separators",
+                             hint="split the batch into several files and `run` each").at(source, Span(i, i + 1))
         ch = text[i]
         if ch in " \t\r":
             i += 1

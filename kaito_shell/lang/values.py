@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from kaito_shell import k8snames
 from kaito_shell.registry import spec as S
 from kaito_shell.suggest import did_you_mean
 
@@ -18,12 +19,22 @@ REF_KINDS = {
 
 
 class ValueProblem(ValueError):
-    """A value that does not parse; the parser turns it into a located UsageError."""
+    """A value that does not parse; the parser turns it into a located UsageError (`suggestion`: a valid value
+    close to the given one, which the parser shows with its flag)."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, suggestion: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.suggestion = suggestion
+
+
+def parse_object_name(text: str, kind: str) -> str:
+    """A Kubernetes object name or namespace, checked as Kubernetes checks it (DNS-1123)."""
+    problem = k8snames.label_problem(text) if kind == S.DNS_LABEL else k8snames.subdomain_problem(text)
+    if problem:
+        raise ValueProblem(problem, suggestion=k8snames.suggest_name(text) if text else None)
+    return text
 
 
 class ResourceRef(NamedTuple):
@@ -53,6 +64,8 @@ def parse_number(text: str, kind: str, minimum: float | None, maximum: float | N
     except ValueError:
         word = "a whole number" if kind == S.INT else "a number"
         raise ValueProblem(f"'{text}' is not {word}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueProblem(f"'{text}' is not a finite number")
     if minimum is not None and value < minimum:
         raise ValueProblem(f"{text} is below the minimum {minimum:g}")
     if maximum is not None and value > maximum:
@@ -117,6 +130,9 @@ def parse_ref(text: str, allowed: tuple[str, ...]) -> ResourceRef:
     if not slash:
         if not allowed:
             raise ValueProblem(f"'{text}' is not KIND/NAME", "write it like workspace/my-model")
+        problem = k8snames.label_problem(text)
+        if problem:
+            raise ValueProblem(problem, suggestion=k8snames.suggest_name(text) if text else None)
         return ResourceRef(allowed[0], text, explicit=False)
     kind = ref_kind(kind_word)
     if kind is None or (allowed and kind not in allowed):
@@ -125,6 +141,9 @@ def parse_ref(text: str, allowed: tuple[str, ...]) -> ResourceRef:
                            did_you_mean(kind_word, kinds) or f"use one of: {', '.join(kinds)}")
     if not name:
         raise ValueProblem(f"'{text}' has no name after the slash", f"write it like {kind}/NAME")
+    problem = k8snames.label_problem(name)
+    if problem:
+        raise ValueProblem(problem, suggestion=f"{kind}/{k8snames.suggest_name(name)}")
     return ResourceRef(kind, name)
 
 
@@ -153,6 +172,8 @@ def convert(text: str, kind: str, *, choices: tuple[str, ...] = (), minimum: flo
         return parse_keyvalue(text)
     if kind == S.REF:
         return parse_ref(text, ref_kinds)
+    if kind in (S.DNS_LABEL, S.DNS_SUBDOMAIN):
+        return parse_object_name(text, kind)
     if not text:
         raise ValueProblem("empty value")
     return text

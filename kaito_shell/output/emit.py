@@ -6,15 +6,31 @@ from kaito_shell.env import Environment
 from kaito_shell.errors import KaitoError
 from kaito_shell.output.errors import format_error
 from kaito_shell.output.formatters import render
-from kaito_shell.output.result import Result
+from kaito_shell.output.result import TABLE, Result
 from kaito_shell.redact import redact
 
 
 def emit(result: Result, fmt: str | None, env: Environment) -> None:
-    """Print warnings to stderr, then the rendered result to stdout (through a pager when long)."""
+    """Print warnings to stderr, then the rendered result to stdout (through a pager when long). What a command
+    did to the cluster is printed whole: Ctrl-C waits until it is out."""
+    if result.changed:
+        from kaito_shell.output.interact import deferred_interrupt
+
+        with deferred_interrupt(reraise=False):
+            _emit(result, fmt, env)
+    else:
+        _emit(result, fmt, env)
+
+
+def _emit(result: Result, fmt: str | None, env: Environment) -> None:
     for note in result.notes:
         env.stderr.write(_paint("warning: ", "1;33", env) + redact(note) + "\n")
     text = render(result, fmt, color=env.color)
+    if text and not result.reveal_secrets and (fmt in ("json", "yaml") or result.kind != TABLE):
+        masked = redact(text)  # tables are made of names and states; everything else may echo what users typed
+        if masked != text:
+            env.stderr.write(_paint("note: ", "1", env) + "secret values are masked; --show-secrets prints them\n")
+        text = masked
     if text:
         page(text, env)
 
@@ -28,8 +44,8 @@ def emit_internal_error(exc: BaseException, env: Environment, debug: bool) -> No
     if debug:
         import traceback
 
-        traceback.print_exception(exc, file=env.stderr)
-    env.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
+        env.stderr.write(redact("".join(traceback.format_exception(exc))))
+    env.stderr.write(f"internal error: {type(exc).__name__}: {redact(str(exc))}\n"
                      "  this is a bug in kaito-shell" + ("" if debug else "; rerun with --debug for the traceback") + "\n")
 
 

@@ -49,6 +49,7 @@ class Result:
         self.exit_code = exit_code
         self.plan: list[Any] = []  # a batch pre-check's change sets (flows.apply.ChangeSet)
         self.changed = False  # the command changed the cluster (verified: its calls succeeded)
+        self.reveal_secrets = False  # --show-secrets: print secret values in the result (never elsewhere)
 
     def __repr__(self) -> str:
         return f"Result({self.kind!r}, exit_code={self.exit_code})"

@@ -9,6 +9,9 @@ from typing import NamedTuple
 STRING, INT, FLOAT, BOOL, DURATION, MAP, KEYVALUE, REF, CHOICE, PATH = (
     "string", "int", "float", "bool", "duration", "map", "keyvalue", "ref", "choice", "path",
 )
+DNS_LABEL = "dns-label"  # namespaces and KAITO object names (Workspace, InferenceSet, RAGEngine)
+DNS_SUBDOMAIN = "dns-subdomain"  # other object names: Secrets, ConfigMaps, PersistentVolumeClaims
+OBJECT_NAME_KINDS = (DNS_LABEL, DNS_SUBDOMAIN, REF)  # values that name objects: checked before any request
 OUTPUT_FORMATS = ("table", "wide", "json", "yaml", "name", "report")
 MACHINE_OUTPUTS = ("json", "yaml", "name")  # stdout carries the result alone: previews and plans go to stderr
 
@@ -19,8 +22,9 @@ class FlagSpec(NamedTuple):
     kind: how the value is parsed (see module constants).  repeatable: the flag may be given many
     times (values collect into a list, or merge for maps).  subkeys: dotted forms such as
     `--distributed.partitions=4` that set a field of this flag.  completer: the name of the value
-    completer (`model`, `sku`, `runtime`, `file`, …).  secret: the value is redacted from history,
-    previews and errors.
+    completer (`model`, `sku`, `runtime`, `file`, …).  secret: the value is a URL that may carry credentials
+    (a password, a SAS signature): wherever a command line is shown or kept (history, echoed lines, plans,
+    errors) its password and every query value are masked (lang/secrets.py).
     """
 
     name: str
@@ -124,6 +128,11 @@ class Registry:
         self.commands = commands
         self.groups = groups
         self.global_flags = global_flags
+
+    def secret_flags(self) -> frozenset[str]:
+        """Names of the flags whose values are masked wherever a command line is shown or kept."""
+        return frozenset(f.name for c in self.commands for f in c.flags if f.secret) | \
+            frozenset(f.name for f in self.global_flags if f.secret)
 
     def command(self, path: tuple[str, ...]) -> CommandSpec | None:
         return next((c for c in self.commands if c.path == path), None)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from kaito_shell.registry.spec import (
     BOOL,
+    DNS_LABEL,
+    DNS_SUBDOMAIN,
     DURATION,
     FLOAT,
     INT,
@@ -35,9 +37,11 @@ CHANGE_OUT = ("json", "yaml", "name")  # mutations: the text says what happened;
 GLOBAL_FLAGS = (
     FlagSpec("kubeconfig", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)", PATH, completer="file"),
     FlagSpec("context", "kube context to use", completer="context"),
-    FlagSpec("namespace", "namespace to use", short="n", completer="namespace"),
+    FlagSpec("namespace", "namespace to use", DNS_LABEL, short="n", completer="namespace"),
     FlagSpec("output", "output format", short="o", choices=OUTPUT_FORMATS, completer="output"),
     FlagSpec("debug", "show tracebacks and debug detail on errors", BOOL),
+    FlagSpec("show-secrets", "print secret values (passwords and signatures in URLs, tokens) in the result instead "
+             "of masking them; never in history, previews or errors", BOOL),
     FlagSpec("timeout", "seconds to wait for each cluster call", FLOAT, minimum=0.1, default=10.0, metavar="SECONDS"),
     FlagSpec("cluster", "run on these kube contexts in parallel (status, get, health, deploy --dry-run)",
              metavar="CTX,CTX", completer="context"),
@@ -50,7 +54,7 @@ MODEL = FlagSpec("model", "model: Hugging Face id (microsoft/Phi-4-mini-instruct
                  required=True, completer="model", metavar="MODEL")
 MODEL_OPT = FlagSpec("model", "model: Hugging Face id or legacy alias", completer="model", metavar="MODEL")
 INSTANCE_TYPE = FlagSpec("instance-type", "GPU VM size (KAITO SKU, case-insensitive)", completer="sku", metavar="SKU")
-NAME = FlagSpec("name", "resource name (DNS-1123 label: lower-case letters, digits, '-')", required=True,
+NAME = FlagSpec("name", "resource name (DNS-1123 label: lower-case letters, digits, '-')", DNS_LABEL, required=True,
                 completer="workspace", metavar="NAME")
 LABEL_SELECTOR = FlagSpec("label-selector", "node label selector (matchLabels); default apps=NAME; with your own GPU "
                           "nodes (BYO), the labels that pick them", MAP, metavar="K=V,…", completer="node_label")
@@ -91,7 +95,7 @@ DEPLOY_FLAGS = (
              metavar="IMAGE|NAME=IMAGE"),
     FlagSpec("adapter-strength", "adapter strength 0..1: S for the one adapter, else NAME=S,… (Transformers only)",
              repeatable=True, metavar="S|NAME=S,…"),
-    FlagSpec("model-access-secret", "Secret (key HF_TOKEN) for gated Hugging Face models", completer="secret",
+    FlagSpec("model-access-secret", "Secret (key HF_TOKEN) for gated Hugging Face models", DNS_SUBDOMAIN, completer="secret",
              metavar="SECRET"),
     LABEL_SELECTOR,
     FlagSpec("inference-config", "ConfigMap name, or a local inference_config.yaml to render as a ConfigMap",
@@ -123,13 +127,13 @@ TUNE_FLAGS = (
     FlagSpec("model", "tunable model (see `models list --tunable`)", required=True, completer="tunable_model",
              metavar="MODEL"),
     FlagSpec("method", "tuning method", choices=("lora", "qlora"), required=True, completer="method"),
-    FlagSpec("input", "training data: http(s) URLs, one image reference, or one pvc://CLAIM",
+    FlagSpec("input", "training data: http(s) URLs, one image reference, or one pvc://CLAIM", secret=True,
              repeatable=True, required=True, metavar="URL|IMAGE|pvc://CLAIM"),
-    FlagSpec("input-pull-secret", "image pull secret for an image input", repeatable=True,
+    FlagSpec("input-pull-secret", "image pull secret for an image input", DNS_SUBDOMAIN, repeatable=True,
              completer="secret"),
     FlagSpec("output", "where the adapter goes: image reference or pvc://CLAIM", required=True,
              metavar="IMAGE|pvc://CLAIM"),
-    FlagSpec("output-push-secret", "image push secret (required for an image output)", completer="secret"),
+    FlagSpec("output-push-secret", "image push secret (required for an image output)", DNS_SUBDOMAIN, completer="secret"),
     FlagSpec("config", "ConfigMap name, or a local training_config.yaml to render as a ConfigMap",
              completer="file", metavar="CONFIGMAP|FILE"),
     FlagSpec("epochs", "TrainingArguments.num_train_epochs", INT, minimum=1),
@@ -148,22 +152,22 @@ RAG_DEPLOY_FLAGS = (
     NAME,
     FlagSpec("embedding-model", "local embedding model (Hugging Face id); default BAAI/bge-small-en-v1.5",
              metavar="MODEL_ID"),
-    FlagSpec("embedding-url", "remote embedding endpoint URL (instead of a local model)", metavar="URL"),
-    FlagSpec("embedding-secret", "Secret for the remote embedding endpoint or a gated local model",
+    FlagSpec("embedding-url", "remote embedding endpoint URL (instead of a local model)", secret=True, metavar="URL"),
+    FlagSpec("embedding-secret", "Secret for the remote embedding endpoint or a gated local model", DNS_SUBDOMAIN,
              completer="secret"),
-    FlagSpec("inference-url", "OpenAI-compatible chat completions URL of the LLM", metavar="URL"),
-    FlagSpec("llm-workspace", "KAITO workspace serving the LLM (resolved to its service URL)",
+    FlagSpec("inference-url", "OpenAI-compatible chat completions URL of the LLM", secret=True, metavar="URL"),
+    FlagSpec("llm-workspace", "KAITO workspace serving the LLM (resolved to its service URL)", DNS_LABEL,
              completer="workspace", metavar="WORKSPACE"),
-    FlagSpec("inference-secret", "Secret (key LLM_ACCESS_SECRET) for the LLM endpoint", completer="secret"),
+    FlagSpec("inference-secret", "Secret (key LLM_ACCESS_SECRET) for the LLM endpoint", DNS_SUBDOMAIN, completer="secret"),
     FlagSpec("context-window", "LLM context window in tokens (inferenceService.contextWindowSize)", INT, minimum=1),
     INSTANCE_TYPE,
     LABEL_SELECTOR,
-    FlagSpec("storage-pvc", "PersistentVolumeClaim for FAISS index persistence", metavar="CLAIM"),
+    FlagSpec("storage-pvc", "PersistentVolumeClaim for FAISS index persistence", DNS_SUBDOMAIN, metavar="CLAIM"),
     FlagSpec("mount-path", "where the PVC mounts (default /mnt/data)", metavar="PATH"),
-    FlagSpec("vector-db-url", "Qdrant URL (hybrid dense + BM25 search) instead of FAISS", metavar="URL"),
-    FlagSpec("vector-db-secret", "Secret (key VECTOR_DB_ACCESS_SECRET) for the vector DB", completer="secret"),
+    FlagSpec("vector-db-url", "Qdrant URL (hybrid dense + BM25 search) instead of FAISS", secret=True, metavar="URL"),
+    FlagSpec("vector-db-secret", "Secret (key VECTOR_DB_ACCESS_SECRET) for the vector DB", DNS_SUBDOMAIN, completer="secret"),
     FlagSpec("guardrails", "enable output guardrails", BOOL),
-    FlagSpec("guardrails-config", "ConfigMap with guardrails.yaml (default: the chart's policy template)",
+    FlagSpec("guardrails-config", "ConfigMap with guardrails.yaml (default: the chart's policy template)", DNS_SUBDOMAIN,
              metavar="CONFIGMAP"),
     FlagSpec("enable-load-balancer", "expose the Service as a LoadBalancer", BOOL),
     DRY_RUN,
@@ -420,14 +424,15 @@ COMMANDS = [
                 needs_cluster=True, examples=("adapters remove workspace/phi3 --adapter sql",)),
     CommandSpec(("auth", "check"), "check RBAC for every verb the shell uses (SelfSubjectAccessReview)",
                 "kaito_shell.commands.auth:check", outputs=TABLE_OUT, default_output="table",
-                flags=(FlagSpec("workspace", "workspace name", completer="workspace"),
-                       FlagSpec("ragengine", "RAG engine name", completer="ragengine")),
+                flags=(FlagSpec("workspace", "workspace name", DNS_LABEL, completer="workspace"),
+                       FlagSpec("ragengine", "RAG engine name", DNS_LABEL, completer="ragengine")),
                 needs_cluster=True, examples=("auth check --workspace phi4", "auth check --context sandbox-viewer")),
     CommandSpec(("sandbox", "serve"), "run the local Kubernetes-compatible sandbox with a simulated KAITO",
                 "kaito_shell.commands.sandbox:serve",
                 (FlagSpec("port", "port on 127.0.0.1 (default: a free one)", INT, minimum=0, maximum=65535, default=0),
-                 FlagSpec("kubeconfig-out", "where to write its kubeconfig", PATH, completer="file",
-                          default="sandbox.kubeconfig"),
+                 FlagSpec("kubeconfig-out", "where to write its kubeconfig (an existing file only if the sandbox wrote "
+                          "it, or with --force)", PATH, completer="file", default="sandbox.kubeconfig"),
+                 FlagSpec("force", "overwrite a --kubeconfig-out file the sandbox did not write", BOOL),
                  FlagSpec("scenario", "failure to simulate for new workspaces", choices=SCENARIOS, default="none"),
                  FlagSpec("instant", "skip the simulated provisioning delays", BOOL),
                  FlagSpec("speed", "simulated clock speed (2 = twice as fast)", FLOAT, minimum=0.01, default=1.0),
@@ -457,11 +462,11 @@ COMMANDS = [
                 args=(ArgSpec("name", "kube context", completer="context"),), aliases=("ctx",),
                 examples=("use context prod-eastus",), changes_session=True),
     CommandSpec(("use", "namespace"), "switch the namespace", "kaito_shell.commands.session:use_namespace",
-                args=(ArgSpec("name", "namespace", completer="namespace"),), aliases=("ns",),
+                args=(ArgSpec("name", "namespace", DNS_LABEL, completer="namespace"),), aliases=("ns",),
                 examples=("use namespace team-a", "use ns default"), changes_session=True),
     CommandSpec(("use", "workspace"), "set the current workspace (the default for status, logs, …)",
                 "kaito_shell.commands.session:use_workspace",
-                args=(ArgSpec("name", "workspace name", completer="workspace"),), aliases=("ws",),
+                args=(ArgSpec("name", "workspace name", DNS_LABEL, completer="workspace"),), aliases=("ws",),
                 examples=("use workspace phi4",), changes_session=True),
     CommandSpec(("context",), "show the session context and the kube contexts of the kubeconfig",
                 "kaito_shell.commands.session:show_context", outputs=LIST_OUT, default_output="table"),
@@ -482,7 +487,7 @@ COMMANDS = [
 ]
 
 WORKSPACE_FLAG = FlagSpec("workspace", "the workspace (same as the positional NAME or workspace/NAME)",
-                          completer="workspace", metavar="NAME")
+                          DNS_LABEL, completer="workspace", metavar="NAME")
 
 
 def _accepts_workspace_flag(spec: CommandSpec) -> CommandSpec:

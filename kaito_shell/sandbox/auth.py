@@ -1,8 +1,12 @@
 """Sandbox users: bearer tokens map to users with RBAC rules; 403s, SelfSubjectAccessReviews and
-SelfSubjectReviews (`kubectl auth whoami`) use them."""
+SelfSubjectReviews (`kubectl auth whoami`) use them.
+
+The tokens are random, made anew for each sandbox (`Users()`), and written only into the kubeconfig it writes."""
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from typing import NamedTuple
 
 from kaito_shell.sandbox.errors import ApiError
@@ -33,23 +37,33 @@ class User(NamedTuple):
         return any(rule.allows(verb, group, resource) for rule in self.rules)
 
 
-ADMIN = User("sandbox-admin", "sandbox-admin-token", (Rule(("*",)),), ("system:masters", "system:authenticated"))
+ADMIN_NAME, VIEWER_NAME = "sandbox-admin", "sandbox-viewer"
+ADMIN_RULES = (Rule(("*",)),)
 # Like Kubernetes' "view" ClusterRole: read everything except Secrets.
-VIEWER = User("sandbox-viewer", "sandbox-viewer-token",
-              (Rule(("get", "list", "watch"), exclude_resources=("secrets",)),
-               Rule(("create",), ("authorization.k8s.io",), ("selfsubjectaccessreviews",)),
-               Rule(("create",), ("authentication.k8s.io",), ("selfsubjectreviews",))))
-USERS = (ADMIN, VIEWER)
+VIEWER_RULES = (Rule(("get", "list", "watch"), exclude_resources=("secrets",)),
+                Rule(("create",), ("authorization.k8s.io",), ("selfsubjectaccessreviews",)),
+                Rule(("create",), ("authentication.k8s.io",), ("selfsubjectreviews",)))
 
 
-def user_for(authorization: str | None) -> User:
-    """The user behind an `Authorization: Bearer …` header; 401 otherwise."""
-    if authorization and authorization.lower().startswith("bearer "):
-        token = authorization[7:].strip()
-        for user in USERS:
-            if user.token == token:
-                return user
-    raise ApiError(401, "Unauthorized")
+class Users:
+    """One sandbox's users: `admin` (everything) and `viewer` (read-only), each with a fresh random token."""
+
+    def __init__(self) -> None:
+        self.admin = User(ADMIN_NAME, secrets.token_urlsafe(32), ADMIN_RULES,
+                          ("system:masters", "system:authenticated"))
+        self.viewer = User(VIEWER_NAME, secrets.token_urlsafe(32), VIEWER_RULES)
+
+    def user_for(self, authorization: str | None) -> User:
+        """The user behind an `Authorization: Bearer …` header; 401 otherwise."""
+        if authorization and authorization[:7].lower() == "bearer ":
+            token = authorization[7:].strip().encode("utf-8", "surrogateescape")
+            found = None
+            for user in (self.admin, self.viewer):  # compare with every token, in constant time
+                if hmac.compare_digest(user.token.encode(), token):
+                    found = user
+            if found is not None:
+                return found
+        raise ApiError(401, "Unauthorized")
 
 
 def forbidden(user: User, verb: str, group: str, resource: str, namespace: str | None, name: str | None) -> ApiError:

@@ -63,13 +63,14 @@ class Backends:
         import yaml
 
         from kaito_shell.catalog.store import load_catalog
+        from kaito_shell.sandbox import yamlsafe
 
         cm_type = by_kind("ConfigMap")
         assert cm_type is not None
         name = (ws.get("inference") or {}).get("config")
         configmap = self.store.get(cm_type, ws["metadata"]["namespace"], name) if name else None
         try:
-            value = (yaml.safe_load(((configmap or {}).get("data") or {}).get("inference_config.yaml") or "") or {}
+            value = (yamlsafe.safe_load(((configmap or {}).get("data") or {}).get("inference_config.yaml") or "") or {}
                      ).get("vllm", {}).get("max-model-len")
         except (yaml.YAMLError, AttributeError):
             value = None

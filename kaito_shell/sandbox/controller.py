@@ -431,10 +431,12 @@ class Controller:
         """vllm.max-model-len of the workspace's inference ConfigMap, else the estimator's 2048."""
         import yaml
 
+        from kaito_shell.sandbox import yamlsafe
+
         name = (ws.get("inference") or {}).get("config")
         configmap = self.store.get(self._rtype("ConfigMap"), ws["metadata"]["namespace"], name) if name else None
         try:
-            doc = yaml.safe_load(((configmap or {}).get("data") or {}).get("inference_config.yaml") or "") or {}
+            doc = yamlsafe.safe_load(((configmap or {}).get("data") or {}).get("inference_config.yaml") or "") or {}
             value = (doc.get("vllm") or {}).get("max-model-len")
         except (yaml.YAMLError, AttributeError):
             value = None

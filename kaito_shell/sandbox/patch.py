@@ -149,8 +149,8 @@ def _remove(doc: Any, path: str) -> Any:
 
 def json_patch(doc: Any, ops: list[dict[str, Any]]) -> Any:
     """RFC 6902: add, remove, replace, move, copy, test."""
-    if not isinstance(ops, list):
-        raise PatchError("a JSON patch must be a list of operations")
+    if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
+        raise PatchError("a JSON patch must be a list of operations (objects)")
     doc = copy.deepcopy(doc)
     try:
         for op in ops:

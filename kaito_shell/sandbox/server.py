@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kaito_shell.catalog import gates
-from kaito_shell.sandbox import admission, auth, openapi, resources, webhook
+from kaito_shell.sandbox import admission, auth, httpbody, openapi, resources, shape, webhook
 from kaito_shell.sandbox.backends import Backends, Request
 from kaito_shell.sandbox.controller import (
     CONTROLLER_NS,
@@ -35,8 +35,10 @@ from kaito_shell.sandbox.controller import (
 )
 from kaito_shell.sandbox.errors import ApiError
 from kaito_shell.sandbox.logs import LogBook
+from kaito_shell.sandbox.params import int_param, resource_version
 from kaito_shell.sandbox.patch import PatchError, apply_config, json_patch, merge_patch, strategic_merge_patch
 from kaito_shell.sandbox.resources import ResourceType, by_kind
+from kaito_shell.sandbox.reviews import access_attributes, review_body
 from kaito_shell.sandbox.selectors import SelectorError, field_selector, label_selector
 from kaito_shell.sandbox.store import Gone, Store, now_rfc3339
 from kaito_shell.sandbox.tables import to_table, wants_table
@@ -45,6 +47,8 @@ SERVER_VERSION = {"major": "1", "minor": "36", "gitVersion": "v1.36.0-kaito-sand
                   "gitTreeState": "clean", "buildDate": "2026-11-01T00:00:00Z", "goVersion": "go1.25.3",
                   "compiler": "gc", "platform": "linux/amd64"}
 MAX_WATCH_SECONDS = 1800
+IDLE_TIMEOUT = 60.0  # seconds a connection may sit without sending (between requests, or mid-request)
+PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")  # answered without a token, like the API server's
 BYO_NODE_LABELS = {"pool": "gpu"}  # what `sandbox serve --node-provisioner byo` labels its GPU nodes with
 MERGE, JSON_PATCH, STRATEGIC, APPLY = ("application/merge-patch+json", "application/json-patch+json",
                                        "application/strategic-merge-patch+json", "application/apply-patch+yaml")
@@ -89,10 +93,29 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "kaito-sandbox/1"
     disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall between them
     _raw_body: bytes | None = None
+    _expect_continue = False
+    _linger = False
     _field_validation = "Warn"
 
     def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        # Reads (the TLS handshake, a request line, headers, a body) wait at most this long: an idle keep-alive
+        # connection, or a client that stalls mid-request, gives its thread back (handle_one_request closes on it).
+        self.connection.settimeout(self.sandbox.idle_timeout)
+
+    def finish(self) -> None:
+        super().finish()
+        if self._linger:
+            httpbody.linger(self.connection)
+
+    def handle_expect_100(self) -> bool:
+        """`Expect: 100-continue`: answer 100 only when the body is about to be read (after authentication and the
+        length check), as Go's server does, so a refused client never sends its body."""
+        self._expect_continue = True
+        return True
 
     @property
     def sandbox(self) -> Sandbox:
@@ -130,21 +153,15 @@ class Handler(BaseHTTPRequestHandler):
         self._send(code, json.dumps(data).encode(), headers=headers)
 
     def _body(self) -> bytes:
-        """The request body (read once, whatever the method, so keep-alive connections stay in sync)."""
+        """The request body (read once, whatever the method, so keep-alive connections stay in sync): at most
+        httpbody.MAX_BODY bytes, framing checked first (ApiError 400/413 otherwise, and the connection closes)."""
         if self._raw_body is None:
-            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-                data = b""
-                while True:
-                    size = int(self.rfile.readline().strip().split(b";")[0] or b"0", 16)
-                    if size == 0:
-                        self.rfile.readline()
-                        break
-                    data += self.rfile.read(size)
-                    self.rfile.readline()
-                self._raw_body = data
-            else:
-                length = int(self.headers.get("Content-Length") or 0)
-                self._raw_body = self.rfile.read(length) if length else b""
+            length = httpbody.declared_length(self.headers, self.sandbox.max_body)
+            if self._expect_continue and length != 0:
+                self._expect_continue = False
+                self.wfile.write(f"{self.protocol_version} 100 Continue\r\n\r\n".encode())
+                self.wfile.flush()
+            self._raw_body = httpbody.read_body(self.rfile, length, self.sandbox.max_body)
         return self._raw_body
 
     def _doc(self, raw: bytes, yaml_ok: bool = False) -> Any:
@@ -157,13 +174,15 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(415, f"the body of the request was in an unknown format: {exc}") from None
         try:
             if yaml_ok:
-                import yaml
+                from kaito_shell.sandbox import yamlsafe
 
-                return yaml.load(raw.decode() or "{}", Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+                return yamlsafe.load(raw.decode() or "{}")
             return json.loads(raw or b"{}")
         except ValueError as exc:
             raise ApiError(400, f"the request body is not valid: {exc}") from None
-        except Exception as exc:  # YAML errors
+        except RecursionError:
+            raise ApiError(400, "the request body is nested too deeply") from None
+        except Exception as exc:  # YAML errors (anchors and aliases included)
             raise ApiError(400, f"the request body is not valid YAML: {exc}") from None
 
     def _start_stream(self, content_type: str) -> None:
@@ -183,26 +202,36 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         self._raw_body = None
         try:
-            self._body()
             url = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
             parts = [unquote(p) for p in url.path.split("/") if p]
-            self._route(method, parts, query, url.query)
+            path = "/" + "/".join(parts)
+            # Who asks comes first: an unauthenticated request is answered 401 with its body unread.
+            user = None if path in PUBLIC_PATHS else self.sandbox.users.user_for(self.headers.get("Authorization"))
+            self._body()
+            if user is None:
+                return self._public(path)
+            query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+            self._route(method, parts, query, url.query, user)
         except ApiError as err:
-            self._json(err.code, err.status())
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+            self._fail(err)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError, ssl.SSLError):
+            self.close_connection = True
         except Exception as exc:  # answer 500 like the API server, keep serving
-            self._json(500, ApiError(500, f"sandbox internal error: {type(exc).__name__}: {exc}").status())
+            self._fail(ApiError(500, f"sandbox internal error: {type(exc).__name__}: {exc}"))
+
+    def _fail(self, err: ApiError) -> None:
+        """An error Status; the connection closes when the request's body was left unread."""
+        close = self._raw_body is None and httpbody.has_body(self.headers)
+        self._linger = self._linger or close
+        self._send(err.code, json.dumps(err.status()).encode(), headers={"Connection": "close"} if close else None)
+
+    def _public(self, path: str) -> None:
+        if path == "/version":
+            return self._json(200, SERVER_VERSION)
+        self._send(200, b"ok", "text/plain")
 
     # ---- routing -------------------------------------------------------------------------------------
-    def _route(self, method: str, parts: list[str], query: dict[str, str], raw_query: str) -> None:
-        path = "/" + "/".join(parts)
-        if path in ("/version",):
-            return self._json(200, SERVER_VERSION)
-        if path in ("/healthz", "/livez", "/readyz"):
-            return self._send(200, b"ok", "text/plain")
-        user = auth.user_for(self.headers.get("Authorization"))
+    def _route(self, method: str, parts: list[str], query: dict[str, str], raw_query: str, user: auth.User) -> None:
         if parts == ["api"]:
             return self._json(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.sandbox.port}"}]})
@@ -234,9 +263,12 @@ class Handler(BaseHTTPRequestHandler):
                                 "containers. Model endpoints answer through the service proxy (`kaito endpoint "
                                 "WORKSPACE`, or `kubectl get --raw /api/v1/namespaces/NS/services/NAME:http/proxy/"
                                 "v1/models`)")
+        if target.rtype.kind in ("SelfSubjectAccessReview", "SelfSubjectReview") and method != "POST":
+            raise ApiError(405, f"{method} is not supported on {target.rtype.plural}: only create")
         if target.rtype.kind == "SelfSubjectAccessReview":
             return self._access_review(user)
         if target.rtype.kind == "SelfSubjectReview":
+            review_body(self._doc(self._body()), "SelfSubjectReview")
             return self._json(201, {"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
                                     "metadata": {"creationTimestamp": None},
                                     "status": {"userInfo": {"username": user.name, "groups": list(user.groups)}}})
@@ -249,7 +281,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self._watch(target, query)
             return self._list(target, query)
         if method == "GET":
-            return self._get(target)
+            return self._get(target, query)
         if method == "POST" and target.name is None:
             return self._create(target, dry_run)
         if method == "PUT" and target.name:
@@ -285,7 +317,8 @@ class Handler(BaseHTTPRequestHandler):
         served.pop("stringData", None)
         return served
 
-    def _get(self, target: Target) -> None:
+    def _get(self, target: Target, query: dict[str, str]) -> None:
+        resource_version(query)
         obj = self.sandbox.store.require(target.rtype, target.namespace, str(target.name))
         if target.sub == "scale":
             return self._json(200, _scale(obj, target))
@@ -301,6 +334,8 @@ class Handler(BaseHTTPRequestHandler):
         return lambda obj: by_label(obj) and by_field(obj)
 
     def _list(self, target: Target, query: dict[str, str]) -> None:
+        resource_version(query)
+        limit = int_param(query, "limit") or 0
         items, rv = self.sandbox.store.select(target.rtype, target.namespace, self._predicate(query), copy_objects=False)
         start = 0
         if query.get("continue"):
@@ -310,7 +345,6 @@ class Handler(BaseHTTPRequestHandler):
                               if [o["metadata"].get("namespace", ""), o["metadata"]["name"]] > last), len(items))
             except (ValueError, TypeError):
                 raise ApiError(400, "invalid continue token") from None
-        limit = int(query.get("limit") or 0)
         page = items[start: start + limit] if limit > 0 else items[start:]
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
         if limit > 0 and start + limit < len(items):
@@ -330,8 +364,9 @@ class Handler(BaseHTTPRequestHandler):
     def _watch(self, target: Target, query: dict[str, str]) -> None:
         store = self.sandbox.store
         predicate = self._predicate(query)
-        deadline = time.time() + min(float(query.get("timeoutSeconds") or MAX_WATCH_SECONDS), MAX_WATCH_SECONDS)
-        rv_text = query.get("resourceVersion") or ""
+        timeout = int_param(query, "timeoutSeconds")
+        deadline = time.time() + min(MAX_WATCH_SECONDS if timeout is None else timeout, MAX_WATCH_SECONDS)
+        requested = resource_version(query)
         initial_events = _watch_list(query)
         self._start_stream("application/json")
 
@@ -347,7 +382,7 @@ class Handler(BaseHTTPRequestHandler):
                 headers_sent = True
             self._chunk(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
 
-        if rv_text in ("", "0") or initial_events:
+        if not requested or initial_events:
             items, since = store.select(target.rtype, target.namespace, predicate)
             for obj in items:
                 send("ADDED", self._serve(obj, target))
@@ -356,10 +391,7 @@ class Handler(BaseHTTPRequestHandler):
                                   "metadata": {"resourceVersion": str(since),
                                                "annotations": {"k8s.io/initial-events-end": "true"}}})
         else:
-            try:
-                since = int(rv_text)
-            except ValueError:
-                since = -1
+            since = requested
         try:
             while time.time() < deadline and not self.sandbox.stopping.is_set():
                 try:
@@ -395,7 +427,10 @@ class Handler(BaseHTTPRequestHandler):
     def _prepare(self, target: Target, obj: Any) -> dict[str, Any]:
         if not isinstance(obj, dict):
             raise ApiError(400, "the request body must be a JSON object")
+        shape.check(obj, target.rtype.kind)
         meta = obj.setdefault("metadata", {})
+        if meta is None:
+            meta = obj["metadata"] = {}
         if target.rtype.namespaced:
             if meta.get("namespace") and meta["namespace"] != target.namespace:
                 raise ApiError(400, "the namespace of the provided object does not match the namespace sent on the "
@@ -404,7 +439,7 @@ class Handler(BaseHTTPRequestHandler):
         if obj.get("kind") and obj["kind"] != target.rtype.kind:
             raise ApiError(400, f"the kind {obj['kind']!r} does not match the resource {target.rtype.plural}")
         if target.rtype.kind == "Secret" and "stringData" in obj:
-            data = obj.setdefault("data", {})
+            data = obj["data"] = obj.get("data") or {}
             for key, value in (obj.pop("stringData") or {}).items():
                 data[key] = base64.b64encode(str(value).encode()).decode()
         return obj
@@ -478,8 +513,10 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(422, str(exc)) from None
         self._store_patched(target, patched, live, dry_run)
 
-    def _store_patched(self, target: Target, patched: dict[str, Any], live: dict[str, Any], dry_run: bool) -> None:
-        patched.setdefault("metadata", {})
+    def _store_patched(self, target: Target, patched: Any, live: dict[str, Any], dry_run: bool) -> None:
+        shape.check(patched, target.rtype.kind)
+        if patched.get("metadata") is None:
+            patched["metadata"] = {}
         patched["metadata"]["name"] = live["metadata"]["name"]
         if target.rtype.namespaced:
             patched["metadata"]["namespace"] = target.namespace
@@ -494,7 +531,7 @@ class Handler(BaseHTTPRequestHandler):
     def _set_scale(self, target: Target, live: dict[str, Any], scale: dict[str, Any], dry_run: bool) -> None:
         if target.rtype.kind not in ("InferenceSet", "Deployment", "StatefulSet"):
             raise ApiError(404, f"{target.rtype.plural} have no scale subresource")
-        replicas = (scale.get("spec") or {}).get("replicas")
+        replicas = (shape.check(scale, "Scale").get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
             raise ApiError(422, "spec.replicas: Invalid value: must be greater than or equal to 0")
         live.setdefault("spec", {})["replicas"] = replicas
@@ -511,8 +548,8 @@ class Handler(BaseHTTPRequestHandler):
     def _logs(self, target: Target, query: dict[str, str]) -> None:
         pod = self.sandbox.store.require(target.rtype, target.namespace, str(target.name))
         ns, name = str(target.namespace), str(target.name)
-        since = time.time() - float(query["sinceSeconds"]) if query.get("sinceSeconds") else None
-        tail = int(query["tailLines"]) if query.get("tailLines") else None
+        since_seconds, tail = int_param(query, "sinceSeconds", 1), int_param(query, "tailLines", 0)
+        since = time.time() - since_seconds if since_seconds is not None else None
         book = self.sandbox.logs
         with book.cond:  # what is shown now and where following starts must be the same instant
             lines = book.read(ns, name, since, tail)
@@ -551,8 +588,8 @@ class Handler(BaseHTTPRequestHandler):
         self._send(reply.status, reply.body, reply.content_type)
 
     def _access_review(self, user: auth.User) -> None:
-        review = self._doc(self._body())
-        attrs = (review.get("spec") or {}).get("resourceAttributes") or {}
+        review = review_body(self._doc(self._body()), "SelfSubjectAccessReview")
+        attrs = access_attributes(review)
         resource = attrs.get("resource", "") + (f"/{attrs['subresource']}" if attrs.get("subresource") else "")
         allowed = user.can(attrs.get("verb", ""), attrs.get("group", ""), resource)
         reason = "" if allowed else f'User "{user.name}" cannot {attrs.get("verb")} {resource or "it"}'
@@ -651,7 +688,11 @@ class Sandbox:
 
     def __init__(self, port: int = 0, *, instant: bool = False, speed: float = 1.0, scenario: str = "none",
                  node_provisioner: str = gates.DEFAULT_PROVISIONER, gpu_nodes: int = 0,
-                 instance_type: str = "Standard_NC24ads_A100_v4") -> None:
+                 instance_type: str = "Standard_NC24ads_A100_v4", idle_timeout: float = IDLE_TIMEOUT,
+                 max_body: int = httpbody.MAX_BODY) -> None:
+        self.users = auth.Users()  # fresh random tokens: only the kubeconfig this sandbox writes holds them
+        self.idle_timeout = idle_timeout
+        self.max_body = max_body
         self._faults: list[tuple[str, str, str, ApiError]] = []
         self.node_provisioner = node_provisioner
         self.gpu_nodes = gpu_nodes
@@ -746,6 +787,14 @@ class Sandbox:
                                configmap=lambda ns, name: store.get(cm_type, ns, name))
 
     @property
+    def admin_token(self) -> str:
+        return self.users.admin.token
+
+    @property
+    def viewer_token(self) -> str:
+        return self.users.viewer.token
+
+    @property
     def port(self) -> int:
         assert self._httpd is not None, "start() the sandbox first"
         return int(self._httpd.server_address[1])
@@ -755,6 +804,7 @@ class Sandbox:
         return f"https://127.0.0.1:{self.port}"
 
     def start(self) -> Sandbox:
+        """Listen and run the controller; OSError when the port cannot be bound (in use, not allowed)."""
         from kaito_shell.sandbox.tls import make_identity, server_context
 
         self.identity = make_identity()
@@ -785,7 +835,7 @@ class Sandbox:
         """A kubeconfig with contexts `sandbox` (admin, current) and `sandbox-viewer` (read-only), mode 0600."""
         from kaito_shell.sandbox.kubeconfig import write_kubeconfig
 
-        return write_kubeconfig(path, self.url, self.identity.cert_pem, namespace)
+        return write_kubeconfig(path, self.url, self.identity.cert_pem, self.users, namespace)
 
 
 __all__ = ["BYO_NODE_LABELS", "Sandbox", "now_rfc3339"]

@@ -335,8 +335,10 @@ def _inference_config(inference: dict[str, Any], namespace: str, runtime: str, c
         return [missing_field("inference_config.yaml in ConfigMap")]
     import yaml
 
+    from kaito_shell.sandbox import yamlsafe
+
     try:
-        doc = yaml.safe_load(text) or {}
+        doc = yamlsafe.safe_load(text) or {}
     except yaml.YAMLError as exc:
         return [generic(f"Failed to parse inference_config.yaml: {exc}", "inference_config.yaml")]
     raw = ((doc.get("vllm") or {}) if isinstance(doc, dict) else {}).get("max-model-len")
@@ -400,8 +402,10 @@ def _training_configmap(tuning: dict[str, Any], method: str, namespace: str, ctx
         return "missing field(s): training_config.yaml in ConfigMap"
     import yaml
 
+    from kaito_shell.sandbox import yamlsafe
+
     try:
-        doc = yaml.safe_load(text) or {}
+        doc = yamlsafe.safe_load(text) or {}
     except yaml.YAMLError as exc:
         return f"failed to parse training_config.yaml: {exc}"
     root = doc.get("training_config") if isinstance(doc, dict) else None

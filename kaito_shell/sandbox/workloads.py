@@ -31,10 +31,18 @@ STATUS_KINDS = frozenset({"Pod", "Service", "Node", "Namespace", "Deployment", "
                           "PersistentVolumeClaim"})
 
 
+# Status fields Go serializes even when zero (no omitempty): a client's model may require them.
+ZERO_STATUS: dict[str, dict[str, Any]] = {"StatefulSet": {"replicas": 0, "availableReplicas": 0},
+                                          "Service": {"loadBalancer": {}}}
+
+
 def apply_defaults(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
-    """Fill the apps/v1 spec defaults the API server sets, and the empty status it serves (in place; returns obj)."""
+    """Fill the apps/v1 spec defaults the API server sets, and the status it always serves (in place)."""
     if kind in STATUS_KINDS:
-        obj.setdefault("status", {})
+        status = obj.setdefault("status", {})
+        if isinstance(status, dict):
+            for key, value in ZERO_STATUS.get(kind, {}).items():
+                status.setdefault(key, copy.deepcopy(value))
     defaults = DEFAULTS.get(kind)
     if defaults is not None:
         spec = obj.setdefault("spec", {})
@@ -119,4 +127,5 @@ def _status(kind: str, obj: dict[str, Any], count: int, ready: int) -> dict[str,
             {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable" if available
              else "ReplicaSetUpdated", "message": f'ReplicaSet "{obj["metadata"]["name"]}" '
              f"{'has successfully progressed' if available else 'is progressing'}."}]
-    return {k: v for k, v in status.items() if v != 0 or k in ("replicas", "observedGeneration")}
+    always = ("replicas", "observedGeneration", *ZERO_STATUS.get(kind, {}))  # Go omits other zero values
+    return {k: v for k, v in status.items() if v != 0 or k in always}

@@ -67,6 +67,9 @@ def _load(path: str, info: KubeconfigInfo) -> dict[str, Any] | None:
     except OSError as exc:
         info.problems.append(f"cannot read {path}: {exc.strerror}")
         return None
+    except (UnicodeDecodeError, ValueError):
+        info.problems.append(f"{path} is not a kubeconfig: it is not UTF-8 text")
+        return None
     from kaito_shell.output import yamlio
 
     try:
@@ -74,4 +77,7 @@ def _load(path: str, info: KubeconfigInfo) -> dict[str, Any] | None:
     except yamlio.YAMLError as exc:
         info.problems.append(f"{path} is not valid YAML: {str(exc).splitlines()[0]}")
         return None
-    return doc if isinstance(doc, dict) else None
+    if not isinstance(doc, dict):
+        info.problems.append(f"{path} is not a kubeconfig (a YAML {type(doc).__name__}, not a mapping)")
+        return None
+    return doc

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+from kaito_shell.k8snames import DNS1123_LABEL, DNS1123_SUBDOMAIN, label_problem, subdomain_problem, suggest_name
+
+__all__ = ["DNS1123_LABEL", "DNS1123_SUBDOMAIN", "label_problem", "subdomain_problem", "suggest_name"]
+
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 IMAGE_REFERENCE = re.compile(
     rf"^(?:(?P<domain>(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
@@ -15,22 +17,6 @@ IMAGE_REFERENCE = re.compile(
 LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 METADATA_HOSTS = {"169.254.169.254", "metadata.google.internal", "metadata.azure.com", "100.100.100.200",
                   "fd00:ec2::254"}
-
-
-def label_problem(name: str) -> str | None:
-    """Why `name` is not a DNS-1123 label (KAITO's rule for Workspace and RAGEngine names), or None."""
-    if len(name) > 63:
-        return f"'{name}' is {len(name)} characters; a name may have at most 63"
-    if not DNS1123_LABEL.match(name):
-        return f"'{name}' is not a valid name: use lower-case letters, digits and '-', starting and ending " \
-               "with a letter or digit"
-    return None
-
-
-def subdomain_problem(name: str) -> str | None:
-    if len(name) > 253 or not DNS1123_SUBDOMAIN.match(name):
-        return f"'{name}' is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')"
-    return None
 
 
 def label_key_problem(key: str) -> str | None:
@@ -45,12 +31,6 @@ def label_value_problem(value: str) -> str | None:
     if value and not LABEL_NAME.match(value):
         return f"'{value}' is not a valid label value (63 letters, digits, '-', '_' or '.')"
     return None
-
-
-def suggest_name(name: str) -> str:
-    """A valid label close to `name` (lower-cased, other characters turned into '-')."""
-    cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
-    return re.sub(r"-{2,}", "-", cleaned)[:63].strip("-") or "my-workspace"
 
 
 def image_problem(ref: str) -> str | None:

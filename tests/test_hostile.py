@@ -1,0 +1,162 @@
+"""--timeout is a deadline for the whole call, whatever a server or a credential plugin does; Ctrl-C ends any
+command within a second; no plugin outlives the command; failures say what failed (tests/hostile.py)."""
+
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+from conftest import make_env, venv_bin
+from hostile import HostileServer, alive, exec_user, kubeconfig, plugin, token_plugin_body, wait_for
+
+from kaito_shell.app.cli import run
+
+KAITO = str(venv_bin() / "kaito")
+
+
+@pytest.fixture
+def servers():
+    made: list[HostileServer] = []
+
+    def make(behaviour: str, **options) -> HostileServer:
+        made.append(HostileServer(behaviour, **options))
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.stop()
+
+
+def kaito(tmp_path, config: str, *argv: str) -> tuple[int, str, str, float]:
+    env = make_env(tmp_path, extra_env={"KUBECONFIG": config})
+    started = time.monotonic()
+    code = run(list(argv), env)
+    return code, env.stdout.getvalue(), env.stderr.getvalue(), time.monotonic() - started
+
+
+@pytest.mark.parametrize("behaviour", ["silent", "drip", "drip-headers"])
+def test_a_server_that_stalls_or_drips_is_given_up_at_the_deadline(tmp_path, servers, behaviour):
+    server = servers(behaviour, pace=0.3)
+    config = kubeconfig(tmp_path / "kc", {"c": {"server": server.url, "ca": server.cert}})
+    code, _, err, seconds = kaito(tmp_path, config, "status", "--timeout", "1")
+    assert code == 1 and "no answer within 1s" in err
+    assert seconds < 1.6  # the drip would take ~30 s to finish
+    extra = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
+             and t.name.startswith("kaito")]
+    assert extra == []  # nothing left that would hold the process at exit
+
+
+def test_a_fan_out_returns_and_the_process_exits_in_time(tmp_path, servers):
+    good, silent, drip = servers("ok"), servers("silent"), servers("drip", pace=0.3)
+    config = kubeconfig(tmp_path / "kc", {"good": {"server": good.url, "ca": good.cert},
+                                          "silent": {"server": silent.url, "ca": silent.cert},
+                                          "drip": {"server": drip.url, "ca": drip.cert},
+                                          "dead": {"server": "https://127.0.0.1:9", "ca": good.cert}})
+    env = {**os.environ, "KUBECONFIG": config, "HOME": str(tmp_path), "KAITO_SERVER": "off"}
+    started = time.monotonic()
+    subprocess.run([KAITO, "status", "--cluster", "good", "--timeout", "1"], env=env, capture_output=True)
+    baseline = time.monotonic() - started  # start-up and one answer
+    started = time.monotonic()
+    done = subprocess.run([KAITO, "status", "--cluster", "good,dead,silent,drip", "--timeout", "1"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    seconds = time.monotonic() - started
+    assert done.returncode == 1 and "1 of 4 cluster(s) answered" in done.stdout
+    assert seconds - baseline < 1 + 0.5 + 0.5, (seconds, baseline)  # timeout + 0.5 s, and some noise
+
+
+def test_ctrl_c_during_a_fan_out_ends_within_a_second(tmp_path, servers):
+    silent = servers("silent")
+    config = kubeconfig(tmp_path / "kc", {f"s{i}": {"server": silent.url, "ca": silent.cert} for i in range(4)})
+    env = {**os.environ, "KUBECONFIG": config, "HOME": str(tmp_path), "KAITO_SERVER": "off"}
+    proc = subprocess.Popen([KAITO, "status", "--all-clusters", "--timeout", "30"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_connected(silent, 4)
+    proc.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    proc.wait(timeout=10)
+    assert time.monotonic() - started < 1.0
+    assert proc.returncode == 130
+
+
+def _wait_connected(server: HostileServer, count: int) -> None:
+    ends = time.monotonic() + 20
+    while len(server._held) < count and time.monotonic() < ends:
+        time.sleep(0.02)
+
+
+def test_a_hung_credential_plugin_is_stopped_at_the_deadline_with_what_it_started(tmp_path, servers):
+    ok = servers("ok")
+    hang = plugin(tmp_path, "hang.sh", f"sleep 60 & echo $! > {tmp_path / 'child.pid'}\nwait")
+    config = kubeconfig(tmp_path / "kc", {"c": {"server": ok.url, "ca": ok.cert, "user": exec_user(hang)}})
+    code, _, err, seconds = kaito(tmp_path, config, "status", "--timeout", "1")
+    assert code == 1 and "the credential plugin hang.sh did not finish within 1s; it was stopped" in err
+    assert seconds < 2.0
+    pid, child = int(wait_for(tmp_path / "hang.sh.pid")), int(wait_for(tmp_path / "child.pid"))
+    deadline = time.monotonic() + 3
+    while (alive(pid) or alive(child)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(pid) and not alive(child)  # no orphans
+    assert ok.requests == 0  # nothing was sent without credentials
+
+
+def test_ctrl_c_stops_a_hung_credential_plugin(tmp_path, servers):
+    ok = servers("ok")
+    hang = plugin(tmp_path, "hang.sh", "sleep 60")
+    config = kubeconfig(tmp_path / "kc", {"c": {"server": ok.url, "ca": ok.cert, "user": exec_user(hang)}})
+    env = {**os.environ, "KUBECONFIG": config, "HOME": str(tmp_path), "KAITO_SERVER": "off"}
+    proc = subprocess.Popen([KAITO, "status", "--timeout", "30"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    pid = int(wait_for(tmp_path / "hang.sh.pid", 20))
+    proc.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    proc.wait(timeout=10)
+    assert time.monotonic() - started < 1.0 and proc.returncode == 130
+    deadline = time.monotonic() + 3
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(pid)
+
+
+def test_a_failing_credential_plugin_is_named_its_secret_redacted_and_nothing_sent(tmp_path, servers):
+    ok = servers("ok")
+    fail = plugin(tmp_path, "login.sh", "echo 'login failed: token=hf_abcdefghijklmnopqrstuvwx' >&2\nexit 3")
+    config = kubeconfig(tmp_path / "kc", {"c": {"server": ok.url, "ca": ok.cert, "user": exec_user(fail)}})
+    code, out, err, _ = kaito(tmp_path, config, "status")
+    assert code == 1 and "the credential plugin login.sh failed (exit 3): login failed: token=" in err
+    assert "hf_abcdef" not in err + out and "ERROR:root" not in err and "Unauthorized" not in err
+    assert ok.requests == 0
+
+
+def test_a_plugin_that_prints_garbage_is_said_so(tmp_path, servers):
+    ok = servers("ok")
+    garbage = plugin(tmp_path, "garbage.sh", "echo 'hello there'")
+    config = kubeconfig(tmp_path / "kc", {"c": {"server": ok.url, "ca": ok.cert, "user": exec_user(garbage)}})
+    code, _, err, _ = kaito(tmp_path, config, "status")
+    assert code == 1 and "the credential plugin garbage.sh printed no ExecCredential (it printed: hello there)" in err
+    assert ok.requests == 0
+
+
+def test_a_working_plugin_s_token_is_what_the_server_sees(tmp_path, servers):
+    ok = servers("ok")
+    good = plugin(tmp_path, "good.sh", token_plugin_body("s3cret-token-value"))
+    config = kubeconfig(tmp_path / "kc", {"c": {"server": ok.url, "ca": ok.cert, "user": exec_user(good)}})
+    code, out, err, _ = kaito(tmp_path, config, "status")
+    assert code == 0, err
+    assert ok.authorizations and set(ok.authorizations) == {"Bearer s3cret-token-value"}
+
+
+@pytest.mark.parametrize("case,expected", [
+    ("unknown-ca", "signed by an authority this kubeconfig does not trust"),
+    ("wrong-host", "not for this host name"),
+    ("expired", "has expired"),
+])
+def test_tls_failures_say_their_cause_and_fix(tmp_path, servers, case, expected):
+    server = servers("ok", hosts=("other.example",) if case == "wrong-host" else ("127.0.0.1",),
+                     expired=case == "expired")
+    trusted = None if case == "unknown-ca" else server.cert
+    config = kubeconfig(tmp_path / "kc", {"c": {"server": server.url, "ca": trusted, "insecure": False}})
+    code, _, err, _ = kaito(tmp_path, config, "status", "--timeout", "5")
+    assert code == 1 and expected in err and "(Caused by" not in err
+    assert "hint:" in err or "certificate" in err.lower()
