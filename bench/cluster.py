@@ -217,10 +217,10 @@ def breakdown(kubeconfig: str, runs: int) -> dict[str, Any]:
 def _raw_pages(gateway: Any, kind: Any, selector: str | None) -> list[bytes]:
     pages, token = [], None
     while True:
-        response = gateway._call("GET", kind.path(None), query={"labelSelector": selector, "limit": 500,
-                                                               "continue": token}, body=None,
-                                 content_type="application/json", accept="application/json", timeout=None)
-        data = response.read()
+        answer = gateway._call("GET", kind.path(None), query={"labelSelector": selector, "limit": 500,
+                                                             "continue": token}, body=None,
+                               content_type="application/json", accept="application/json")
+        data = answer.data
         pages.append(data)
         token = json.loads(data).get("metadata", {}).get("continue")
         if not token:

@@ -4,6 +4,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 
 from conftest import venv_bin, wait_until
 
@@ -30,9 +31,13 @@ def test_serve_writes_a_kubeconfig_kubectl_can_use(tmp_path):
         status = subprocess.run([str(venv_bin() / "kaito"), "status", "w"], capture_output=True, text=True,
                                 env=client_env, timeout=60)
         assert "crash-looping" in status.stdout
+        server.send_signal(signal.SIGINT)  # after requests: server threads exist that could take the signal
+        started = time.monotonic()
+        assert server.wait(10) == 0 and time.monotonic() - started < 1.5
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(20)
+        if server.poll() is None:
+            server.kill()
+            server.wait(20)
 
 
 def test_one_shot_with_an_in_process_sandbox(tmp_path):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
+from kaito_shell.kube.deadline import wait_for
 from kaito_shell.output.result import Result
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def serve(inv: Invocation) -> Result:
     env.stdout.flush()
     stop = threading.Event()
     try:
-        stop.wait()
+        wait_for(stop, None)  # in slices: Ctrl-C stops it at once even when a server thread took the signal
     except KeyboardInterrupt:
         pass
     finally:
