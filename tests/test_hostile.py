@@ -86,25 +86,32 @@ def _wait_connected(server: HostileServer, count: int) -> None:
         time.sleep(0.02)
 
 
-def test_a_hung_credential_plugin_is_stopped_at_the_deadline_with_what_it_started(tmp_path, servers):
+def behind_plugin(tmp_path, servers, name: str, body: str) -> tuple[HostileServer, str, object]:
+    """A server that answers, and a kubeconfig whose user gets its credential from plugin `name` (a script)."""
     ok = servers("ok")
-    hang = plugin(tmp_path, "hang.sh", f"sleep 60 & echo $! > {tmp_path / 'child.pid'}\nwait")
-    config = kubeconfig(tmp_path / "kc", {"c": {"server": ok.url, "ca": ok.cert, "user": exec_user(hang)}})
+    script = plugin(tmp_path, name, body)
+    return ok, kubeconfig(tmp_path / "kc", {"c": {"server": ok.url, "ca": ok.cert, "user": exec_user(script)}}), script
+
+
+def gone(*pids: int) -> bool:
+    deadline = time.monotonic() + 3
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not any(alive(pid) for pid in pids)
+
+
+def test_a_hung_credential_plugin_is_stopped_at_the_deadline_with_what_it_started(tmp_path, servers):
+    ok, config, _ = behind_plugin(tmp_path, servers, "hang.sh", f"sleep 60 & echo $! > {tmp_path / 'child.pid'}\nwait")
     code, _, err, seconds = kaito(tmp_path, config, "status", "--timeout", "1")
     assert code == 1 and "the credential plugin hang.sh did not finish within 1s; it was stopped" in err
     assert seconds < 2.0
     pid, child = int(wait_for(tmp_path / "hang.sh.pid")), int(wait_for(tmp_path / "child.pid"))
-    deadline = time.monotonic() + 3
-    while (alive(pid) or alive(child)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not alive(pid) and not alive(child)  # no orphans
+    assert gone(pid, child)  # no orphans
     assert ok.requests == 0  # nothing was sent without credentials
 
 
 def test_ctrl_c_stops_a_hung_credential_plugin(tmp_path, servers):
-    ok = servers("ok")
-    hang = plugin(tmp_path, "hang.sh", "sleep 60")
-    config = kubeconfig(tmp_path / "kc", {"c": {"server": ok.url, "ca": ok.cert, "user": exec_user(hang)}})
+    _, config, _ = behind_plugin(tmp_path, servers, "hang.sh", "sleep 60")
     env = {**os.environ, "KUBECONFIG": config, "HOME": str(tmp_path), "KAITO_SERVER": "off"}
     proc = subprocess.Popen([KAITO, "status", "--timeout", "30"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -113,16 +120,12 @@ def test_ctrl_c_stops_a_hung_credential_plugin(tmp_path, servers):
     started = time.monotonic()
     proc.wait(timeout=10)
     assert time.monotonic() - started < 1.0 and proc.returncode == 130
-    deadline = time.monotonic() + 3
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not alive(pid)
+    assert gone(pid)
 
 
 def test_a_failing_credential_plugin_is_named_its_secret_redacted_and_nothing_sent(tmp_path, servers):
-    ok = servers("ok")
-    fail = plugin(tmp_path, "login.sh", "echo 'login failed: token=hf_abcdefghijklmnopqrstuvwx' >&2\nexit 3")
-    config = kubeconfig(tmp_path / "kc", {"c": {"server": ok.url, "ca": ok.cert, "user": exec_user(fail)}})
+    ok, config, _ = behind_plugin(tmp_path, servers, "login.sh",
+                                  "echo 'login failed: token=hf_abcdefghijklmnopqrstuvwx' >&2\nexit 3")
     code, out, err, _ = kaito(tmp_path, config, "status")
     assert code == 1 and "the credential plugin login.sh failed (exit 3): login failed: token=" in err
     assert "hf_abcdef" not in err + out and "ERROR:root" not in err and "Unauthorized" not in err
@@ -130,18 +133,14 @@ def test_a_failing_credential_plugin_is_named_its_secret_redacted_and_nothing_se
 
 
 def test_a_plugin_that_prints_garbage_is_said_so(tmp_path, servers):
-    ok = servers("ok")
-    garbage = plugin(tmp_path, "garbage.sh", "echo 'hello there'")
-    config = kubeconfig(tmp_path / "kc", {"c": {"server": ok.url, "ca": ok.cert, "user": exec_user(garbage)}})
+    ok, config, _ = behind_plugin(tmp_path, servers, "garbage.sh", "echo 'hello there'")
     code, _, err, _ = kaito(tmp_path, config, "status")
     assert code == 1 and "the credential plugin garbage.sh printed no ExecCredential (it printed: hello there)" in err
     assert ok.requests == 0
 
 
 def test_a_working_plugin_s_token_is_what_the_server_sees(tmp_path, servers):
-    ok = servers("ok")
-    good = plugin(tmp_path, "good.sh", token_plugin_body("s3cret-token-value"))
-    config = kubeconfig(tmp_path / "kc", {"c": {"server": ok.url, "ca": ok.cert, "user": exec_user(good)}})
+    ok, config, _ = behind_plugin(tmp_path, servers, "good.sh", token_plugin_body("s3cret-token-value"))
     code, out, err, _ = kaito(tmp_path, config, "status")
     assert code == 0, err
     assert ok.authorizations and set(ok.authorizations) == {"Bearer s3cret-token-value"}
