@@ -35,6 +35,7 @@ FIELD_MANAGER = "kaito-shell"
 DEFAULT_TIMEOUT = 10.0
 RENEW_BEFORE_SECONDS = 30.0
 CONNECT_GRACE_SECONDS = 0.25
+LOG_ACCEPT = "application/json, */*"  # as kubectl asks: the API server refuses `text/plain` (406), sends text
 
 
 class Answer(NamedTuple):
@@ -206,7 +207,7 @@ class Gateway:
             raise from_status(answer.status, data, verb or method.lower(), what, namespace, self.context or "")
         if stream:
             return answer
-        if accept == "application/json":
+        if accept.startswith("application/json") and accept != LOG_ACCEPT:
             return json.loads(answer.data or b"{}")
         return answer.data.decode(errors="replace")
 
@@ -313,9 +314,14 @@ class Gateway:
                                  verb="patch", what=f"{kind.plural}/{name}", namespace=namespace))
 
     def delete(self, kind: Kind, namespace: str | None, name: str, *, dry_run: bool = False) -> dict[str, Any]:
-        return self._wrote(kind, dry_run, self.request("DELETE", kind.path(namespace, name), body={"propagationPolicy": "Background"},
-                                 query={"dryRun": "All" if dry_run else None},
-                                 verb="delete", what=f"{kind.plural}/{name}", namespace=namespace))
+        """Delete (background propagation). The DeleteOptions travel in the body, where the API server reads them
+        (a body's options replace the query's: `?dryRun=All` beside a body would delete for real)."""
+        options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
+        if dry_run:
+            options["dryRun"] = ["All"]
+        return self._wrote(kind, dry_run, self.request("DELETE", kind.path(namespace, name), body=options,
+                                                       verb="delete", what=f"{kind.plural}/{name}",
+                                                       namespace=namespace))
 
     def watch(self, kind: Kind, namespace: str | None = None, *, name: str | None = None,
               label_selector: str | None = None, resource_version: str | None = None,
@@ -336,7 +342,7 @@ class Gateway:
             raw.release_conn()
 
     def logs(self, namespace: str, pod: str, *, tail: int | None = None, since: int | None = None) -> str:
-        return str(self.request("GET", POD.path(namespace, pod, "log"), accept="text/plain",
+        return str(self.request("GET", POD.path(namespace, pod, "log"), accept=LOG_ACCEPT,
                                 query={"tailLines": tail, "sinceSeconds": since}, verb="get",
                                 what=f"pods/{pod}/log", namespace=namespace))
 
@@ -344,7 +350,7 @@ class Gateway:
                     since: int | None = None) -> Iterator[str]:
         """Lines as the pod writes them, for as long as it runs (no read timeout, as `kubectl logs -f`); ends when
         the server closes the stream or the caller closes the generator."""
-        raw = self.request("GET", POD.path(namespace, pod, "log"), accept="text/plain", stream=True,
+        raw = self.request("GET", POD.path(namespace, pod, "log"), accept=LOG_ACCEPT, stream=True,
                            query={"follow": "true", "tailLines": tail, "sinceSeconds": since},
                            stream_read=None, verb="get", what=f"pods/{pod}/log", namespace=namespace)
         try:

@@ -211,6 +211,9 @@ class Handler(BaseHTTPRequestHandler):
             if user is None:
                 return self._public(path)
             query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+            if not acceptable(self.headers.get("Accept")):
+                raise ApiError(406, "only the following media types are accepted: application/json, "
+                                    "application/yaml, application/vnd.kubernetes.protobuf", "NotAcceptable")
             self._route(method, parts, query, url.query, user)
         except ApiError as err:
             self._fail(err)
@@ -289,7 +292,7 @@ class Handler(BaseHTTPRequestHandler):
         if method == "PATCH" and target.name:
             return self._patch(target, query, dry_run)
         if method == "DELETE" and target.name:
-            return self._delete(target, dry_run)
+            return self._delete(target, self._delete_dry_run(query))
         raise ApiError(405, f"{method} is not supported on {'/'.join(parts)}")
 
     def _authorize(self, user: auth.User, method: str, target: Target, query: dict[str, str]) -> None:
@@ -538,6 +541,21 @@ class Handler(BaseHTTPRequestHandler):
         updated = self.sandbox.store.update(target.rtype, live, dry_run=dry_run, check_version=False)
         self._json(200, _scale(updated, target))
 
+    def _delete_dry_run(self, query: dict[str, str]) -> bool:
+        """As the API server decodes DeleteOptions: from the body when there is one (the query is then ignored),
+        else from the query."""
+        body = self._body()
+        if not body.strip():
+            return _dry_run(query)
+        try:
+            options = json.loads(body)
+        except ValueError:
+            raise ApiError(400, "the body of a DELETE must be DeleteOptions (JSON)") from None
+        dry = options.get("dryRun") if isinstance(options, dict) else None
+        if dry is not None and (not isinstance(dry, list) or any(d != "All" for d in dry)):
+            raise ApiError(400, f"Invalid value: {json.dumps(dry)}: dryRun: supported values: \"All\"")
+        return bool(dry)
+
     def _delete(self, target: Target, dry_run: bool) -> None:
         deleted = self.sandbox.store.delete(target.rtype, target.namespace, str(target.name), dry_run=dry_run)
         if target.rtype.kind == "Pod" and not dry_run:
@@ -597,6 +615,18 @@ class Handler(BaseHTTPRequestHandler):
         review["status"] = {"allowed": allowed, **({"reason": reason} if reason else {})}
         review.setdefault("metadata", {})["creationTimestamp"] = None
         self._json(201, review)
+
+
+ACCEPTED_MEDIA = ("*/*", "application/*", "application/json", "application/yaml",
+                  "application/vnd.kubernetes.protobuf")
+
+
+def acceptable(accept: str | None) -> bool:
+    """The API server's content negotiation: some media range it can answer (else 406, even for pod logs, which
+    it then sends as text)."""
+    if not accept:
+        return True
+    return any(part.split(";")[0].strip().lower() in ACCEPTED_MEDIA for part in accept.split(","))
 
 
 def _dry_run(query: dict[str, str]) -> bool:

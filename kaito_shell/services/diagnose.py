@@ -142,6 +142,13 @@ def _workspace_findings(ws: Workspace, evidence: Evidence, catalog: Catalog) -> 
             findings.append(Finding(INFO, f"waiting for {ws.target_nodes if ws.target_nodes is not None else '?'} GPU "
                                           f"node(s) ({text or 'provisioning'}; {age(resource.since)})",
                                     "node provisioning usually takes minutes; `status --watch` follows it"))
+    benchmark = ws.condition("BenchmarkCompleted")
+    if not ws.is_tuning and benchmark.false and benchmark.reason == "BenchmarkFailed":
+        findings.append(Finding(FAIL, "KAITO's start-up benchmark found no result in the log of pod "
+                                      f"{ws.name}-0 (BenchmarkFailed: {benchmark.message or 'no message'}), so "
+                                      "KAITO keeps the workspace NotReady",
+                                f"`logs {ws.ref} --tail 50` shows the model server's output (KAITO reads its "
+                                "KAITO_BENCHMARK_RESULT line)"))
     if ws.is_tuning and (ws.condition("WorkspaceSucceeded").false and ws.condition("WorkspaceSucceeded").reason
                          == "workspaceFailed" or ws.kaito_state == FAILED):
         findings.append(Finding(FAIL, f"the tuning job failed: {ws.condition('WorkspaceSucceeded').message}".rstrip(": "),

@@ -1,0 +1,164 @@
+"""The test harness's stand-in for the cluster network and the model servers (no pod network, GPU or vLLM here).
+
+The API server sends its cluster traffic (service and pod proxy, kubelet logs, webhooks) through this HTTP CONNECT
+proxy (an EgressSelectorConfiguration written by `scripts/realstack up`):
+- to port 5000 of a KAITO pod's address, it answers itself what KAITO's inference server answers: GET /health,
+  GET /v1/models (the served model name KAITO gives vLLM), POST /v1/chat/completions (a fixed text that says it
+  is a stand-in);
+- to 127.0.0.1 (kwok's kubelet endpoint, KAITO's webhook), it relays the connection;
+- anything else is refused.
+Logs in DIR/logs/model-server.log.
+
+python modelserver.py KUBECONFIG SOCKET
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+MODEL_PORT = 5000
+REPLY = "(realstack stand-in: no model runs here)"
+RELAYED = ("127.0.0.1", "localhost")
+
+
+def served_name(pod: dict[str, Any], workspace: dict[str, Any] | None) -> str:
+    """What KAITO tells vLLM to serve as: the InferenceSet's name for its replicas, else the preset's last segment,
+    lower-cased."""
+    labels = pod["metadata"].get("labels") or {}
+    if labels.get("inferenceset.kaito.sh/created-by"):
+        return str(labels["inferenceset.kaito.sh/created-by"])
+    preset = (((workspace or {}).get("inference") or {}).get("preset") or {}).get("name") or "unknown"
+    return str(preset).rsplit("/", 1)[-1].lower()
+
+
+class ModelServer(BaseHTTPRequestHandler):
+    """KAITO's inference server's answers, for one pod (run on a connection the proxy accepted)."""
+
+    served = "unknown"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        print(f"model-server ({self.served}): {format % args}", flush=True)
+
+    def _json(self, code: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            self._json(200, {})
+        elif self.path == "/v1/models":
+            self._json(200, {"object": "list", "data": [{"id": self.served, "object": "model",
+                                                         "owned_by": "realstack-stand-in"}]})
+        else:
+            self._json(404, {"detail": "Not Found"})
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/v1/chat/completions":
+            self._json(200, {"object": "chat.completion", "model": self.served, "choices": [
+                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": REPLY}}]})
+        else:
+            self._json(404, {"detail": "Not Found"})
+
+
+class Proxy:
+    def __init__(self, kubeconfig: str, path: str) -> None:
+        from kubernetes import client as k8s
+        from kubernetes import config
+
+        self.api = config.new_client_from_config(config_file=kubeconfig, context="realstack", persist_config=False)
+        self.core, self.custom = k8s.CoreV1Api(self.api), k8s.CustomObjectsApi(self.api)
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen(64)
+
+    def serve(self) -> None:
+        print(f"model-server: cluster-network proxy on {self.listener.getsockname()}", flush=True)
+        while True:
+            conn, _ = self.listener.accept()
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn: socket.socket) -> None:
+        try:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            line = head.split(b"\r\n", 1)[0].decode()
+            method, target, _ = line.split(" ", 2)
+            host, _, port = target.rpartition(":")
+            if method != "CONNECT":
+                conn.sendall(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+                return
+            served = self.served_at(host) if int(port) == MODEL_PORT else None
+            if served is not None:
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                handler = type("PodModelServer", (ModelServer,), {"served": served})
+                handler(conn, (host, int(port)), None)  # type: ignore[arg-type]
+            elif host in RELAYED:
+                self.relay(conn, host, int(port))
+            else:
+                print(f"model-server: refused CONNECT {target}", flush=True)
+                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\n\r\n")
+        except Exception as exc:  # one connection's trouble
+            print(f"model-server: {type(exc).__name__}: {exc}", flush=True)
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def served_at(self, address: str) -> str | None:
+        """The served model name of the running KAITO pod with this address, or None."""
+        pods = self.core.list_pod_for_all_namespaces(field_selector=f"status.podIP={address}").items
+        for pod in (self.api.sanitize_for_serialization(p) for p in pods):
+            labels = pod["metadata"].get("labels") or {}
+            if "kaito.sh/workspace" not in labels:
+                continue
+            try:
+                workspace = self.custom.get_namespaced_custom_object(
+                    "kaito.sh", "v1beta1", pod["metadata"]["namespace"], "workspaces", labels["kaito.sh/workspace"])
+            except Exception:
+                workspace = None
+            return served_name(pod, workspace)
+        return None
+
+    @staticmethod
+    def relay(conn: socket.socket, host: str, port: int) -> None:
+        upstream = socket.create_connection((host, port), timeout=10)
+        upstream.settimeout(None)
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        def pump(src: socket.socket, dst: socket.socket) -> None:
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for sock in (src, dst):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        back = threading.Thread(target=pump, args=(upstream, conn), daemon=True)
+        back.start()
+        pump(conn, upstream)
+        back.join()
+        upstream.close()
+
+
+if __name__ == "__main__":
+    Proxy(sys.argv[1], sys.argv[2]).serve()

@@ -1,0 +1,236 @@
+"""What a real stack holds besides its processes: kwok's stages (from the kwok module), KAITO's CRDs and the
+objects KAITO's chart installs (namespaces, templates, the webhook's Secret), RBAC for a read-only user, GPU Nodes
+for bring-your-own mode, and KAITO's own controller when its binary is present."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from realstack_lib import build
+from realstack_lib import versions as V
+
+if TYPE_CHECKING:
+    from realstack_lib.stack import Stack
+
+REPO = Path(__file__).resolve().parents[2]
+KWOK_ANNOTATION = "kwok.x-k8s.io/node"
+RELEASE_NAMESPACE = "kaito-workspace"
+RAG_NAMESPACE = "kaito-ragengine"
+STAGES = ("node/fast/node-initialize.yaml", "node/heartbeat/node-heartbeat.yaml", "pod/fast/pod-ready.yaml",
+          "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml")
+BYO_LABELS = {"pool": "gpu"}
+
+
+# kwok's stand-in for a model server's output (no GPU, no vLLM here), in the CRI log format kwok serves. KAITO's
+# controller reads the last KAITO_BENCHMARK_RESULT line of pod <workspace>-0 before it calls a workspace Ready.
+MODEL_SERVER_LINES = (
+    "realstack: this pod runs on kwok; these lines stand in for a model server's output",
+    "INFO:     Started server process",
+    "INFO:     Application startup complete.",
+    "INFO:     Uvicorn running on http://0.0.0.0:5000 (Press CTRL+C to quit)",
+    'KAITO_BENCHMARK_RESULT 2026-01-01T00:00:00Z {"vllm_total_tpm": 1.0, "ttft_avg_ms": 1.0, "tpot_avg_ms": 1.0}',
+)
+MODEL_SERVER_LOG = "".join(f"2026-01-01T00:00:0{i}.000000000Z stdout F {line}\n"
+                           for i, line in enumerate(MODEL_SERVER_LINES))
+
+
+def kwok_config(path: Path, model_log: Path) -> Path:
+    """kwok's stages as its module ships them (nodes initialise and heartbeat, pods become ready, complete and go),
+    and ClusterLogs that answer every pod's logs with `model_log` (the stand-in for a model server's output)."""
+    root = build.module_dir("sigs.k8s.io/kwok", V.KWOK) / "kustomize" / "stage"
+    model_log.write_text(MODEL_SERVER_LOG)
+    logs = {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterLogs", "metadata": {"name": "model-server"},
+            "spec": {"logs": [{"logsFile": str(model_log), "follow": True}]}}
+    path.write_text("\n---\n".join([*((root / stage).read_text() for stage in STAGES), yaml.safe_dump(logs)]))
+    return path
+
+
+def client(stack: Stack) -> Any:
+    from kubernetes import config
+
+    return config.new_client_from_config(config_file=str(stack.kubeconfig), context="realstack", persist_config=False)
+
+
+def install(stack: Stack, *, mode: str, say: Any) -> None:
+    """Namespaces, KAITO's CRDs (and the NodeClaim CRD in auto-provisioning mode), the chart's templates and the
+    webhook certificate Secret, and a read-only ClusterRoleBinding for the `realstack-viewer` user."""
+    from kubernetes import client as k8s
+
+    api = client(stack)
+    core, ext, rbac = k8s.CoreV1Api(api), k8s.ApiextensionsV1Api(api), k8s.RbacAuthorizationV1Api(api)
+    for name in (RELEASE_NAMESPACE, RAG_NAMESPACE):
+        core.create_namespace({"metadata": {"name": name}})
+    crds = sorted((REPO / "catalog" / "sources" / "crds").glob("kaito.sh_*.yaml"))
+    if mode == "nap":
+        crds.append(build.module_dir("sigs.k8s.io/karpenter", V.KARPENTER) / "pkg" / "apis" / "crds"
+                    / "karpenter.sh_nodeclaims.yaml")
+    for path in crds:
+        ext.create_custom_resource_definition(yaml.safe_load(path.read_text()))
+    for path in crds:
+        name = yaml.safe_load(path.read_text())["metadata"]["name"]
+        _until(lambda name=name: any(c.type == "Established" and c.status == "True" for c in
+                                     ext.read_custom_resource_definition(name).status.conditions or []),
+               f"CRD {name} established")
+    for template in sorted((REPO / "catalog" / "sources" / "configmaps").glob("*.yaml")):
+        doc = yaml.safe_load(template.read_text().replace("{{ .Release.Namespace }}", RELEASE_NAMESPACE))
+        namespace = RAG_NAMESPACE if "ragengine" in template.name else RELEASE_NAMESPACE
+        doc["metadata"]["namespace"] = namespace
+        core.create_namespaced_config_map(namespace, doc)
+    core.create_namespaced_secret(RELEASE_NAMESPACE, {"metadata": {"name": "workspace-webhook-cert"}})
+    rbac.create_cluster_role({"metadata": {"name": "realstack-viewer"}, "rules": [
+        {"apiGroups": ["", "apps", "batch", "kaito.sh"], "resources": ["*"], "verbs": ["get", "list", "watch"]}]})
+    rbac.create_cluster_role_binding({"metadata": {"name": "realstack-viewer"},
+                                      "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                                  "name": "realstack-viewer"},
+                                      "subjects": [{"kind": "User", "name": "realstack-viewer"}]})
+    _until(lambda: core.read_namespaced_service_account("default", "default"), "the default service account")
+    say(f"realstack: installed {len(crds)} CRDs, KAITO's templates and RBAC")
+
+
+def gpu_nodes(stack: Stack, count: int, instance_type: str, labels: dict[str, str] | None = None) -> list[str]:
+    """`count` GPU Nodes of `instance_type` (kwok keeps them Ready) with the labels a BYO cluster's GPU nodes have:
+    NVIDIA's product/count/memory (from KAITO's SKU table), the instance type, and `labels` (default pool=gpu)."""
+    import sys
+
+    from kubernetes import client as k8s
+
+    sys.path.insert(0, str(REPO))
+    from kaito_shell.catalog.store import load_catalog
+
+    sku = load_catalog().sku(instance_type)
+    if sku is None:
+        raise ValueError(f"no GPU facts for {instance_type} in KAITO's SKU table")
+    core = k8s.CoreV1Api(client(stack))
+    names = []
+    for i in range(count):
+        name = f"gpu-{instance_type.lower().replace('_', '-')}-{i}"
+        capacity = {"cpu": "24", "memory": "220Gi", "pods": "110", "nvidia.com/gpu": str(sku.gpu_count)}
+        core.create_node({"metadata": {"name": name, "annotations": {KWOK_ANNOTATION: "fake"}, "labels": {
+            **(labels or BYO_LABELS), "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+            "type": "kwok", "node.kubernetes.io/instance-type": sku.instance_type,
+            "nvidia.com/gpu.product": sku.gpu_model.replace(" ", "-"), "nvidia.com/gpu.count": str(sku.gpu_count),
+            "nvidia.com/gpu.memory": str(int(sku.gpu_mem_gib_per_gpu * 1024))}},
+            "status": {"capacity": capacity, "allocatable": capacity}})
+        names.append(name)
+    for name in names:
+        _until(lambda name=name: any(c.type == "Ready" and c.status == "True"
+                                     for c in core.read_node(name).status.conditions or []), f"node {name} Ready")
+    return names
+
+
+def start_kaito(stack: Stack, *, mode: str, say: Any) -> str:
+    """KAITO v0.12.0's workspace controller and webhook, when its binary is in the cache; else why not (said,
+    never imitated)."""
+    why = build.kaito_availability()
+    if why is not None:
+        say(f"realstack: KAITO's controller and webhook are not part of this stack: {why}")
+        return f"absent: {why}"
+    binary = V.cache_root() / "bin" / V.KAITO_BINARY
+    port = stack.state["ports"]["kaito-webhook"]
+    _webhook_plumbing(stack, port)
+    env = {**os.environ, "KUBECONFIG": str(stack.kubeconfig), "CLOUD_PROVIDER": "azure",
+           "WEBHOOK_PORT": str(port), "WEBHOOK_SERVICE": "kaito-workspace", "SYSTEM_NAMESPACE": RELEASE_NAMESPACE,
+           "RELEASE_NAMESPACE": RELEASE_NAMESPACE, "PRESET_REGISTRY_NAME": "mcr.microsoft.com/aks/kaito",
+           "METRICS_PROMETHEUS_PORT": str(stack.state["ports"]["kaito-metrics"] + 1)}
+    provisioner = "byo" if mode == "byo" else "azure-gpu-provisioner"
+    args = [str(binary), f"--node-provisioner={provisioner}", "--feature-gates=vLLM=true",
+            f"--metrics-bind-address=127.0.0.1:{stack.state['ports']['kaito-metrics']}",
+            f"--health-probe-bind-address=127.0.0.1:{stack.state['ports']['kaito-health']}"]
+    process = stack.start("kaito-workspace", args, env)
+    stack.wait("kaito-workspace", process, lambda: _webhook_ready(stack), 120)
+    stack.wait("kaito-workspace", process, lambda: _serving(stack, mode), 120)
+    _controller_deployment(stack, args)
+    if mode == "nap":
+        stack.start("nodeclaim-provisioner", [_python(), str(Path(__file__).parent / "provisioner.py"),
+                                              str(stack.kubeconfig)])
+    say(f"realstack: KAITO {V.KAITO} controller and webhook running ({provisioner})")
+    return f"running: {provisioner}"
+
+
+def _webhook_plumbing(stack: Stack, port: int) -> None:
+    """The Service the apiserver reaches KAITO's webhook through (ExternalName → localhost, no kube-proxy here) and
+    the ValidatingWebhookConfiguration knative fills in (its rules, CA bundle), as KAITO's chart installs them."""
+    from kubernetes import client as k8s
+
+    api = client(stack)
+    k8s.CoreV1Api(api).create_namespaced_service(RELEASE_NAMESPACE, {
+        "metadata": {"name": "kaito-workspace"},
+        "spec": {"type": "ExternalName", "externalName": "localhost", "ports": [{"port": port, "name": "webhook"}]}})
+    service = {"name": "kaito-workspace", "namespace": RELEASE_NAMESPACE, "port": port}
+    k8s.AdmissionregistrationV1Api(api).create_validating_webhook_configuration({
+        "metadata": {"name": "validation.workspace.kaito.sh"},
+        "webhooks": [{"name": "validation.workspace.kaito.sh", "admissionReviewVersions": ["v1"],
+                      "clientConfig": {"service": service}, "failurePolicy": "Fail", "sideEffects": "None",
+                      "rules": []}]})
+
+
+def _webhook_ready(stack: Stack) -> bool:
+    from kubernetes import client as k8s
+
+    config = k8s.AdmissionregistrationV1Api(client(stack)).read_validating_webhook_configuration(
+        "validation.workspace.kaito.sh")
+    hooks = config.webhooks or []
+    return bool(hooks and hooks[0].rules and hooks[0].client_config.ca_bundle)
+
+
+def _serving(stack: Stack, mode: str) -> bool:
+    """KAITO's webhook answers from its informer cache, which starts after the webhook itself: ready when a
+    dry-run Workspace gets an answer that is not "the cache is not started"."""
+    from kubernetes import client as k8s
+    from kubernetes.client.exceptions import ApiException
+
+    resource: dict[str, Any] = {"labelSelector": {"matchLabels": BYO_LABELS if mode == "byo" else {"apps": "probe"}}}
+    if mode != "byo":
+        resource["instanceType"] = "Standard_NC24ads_A100_v4"
+    body = {"apiVersion": "kaito.sh/v1beta1", "kind": "Workspace", "metadata": {"name": "readiness-probe"},
+            "resource": resource, "inference": {"preset": {"name": "phi-4-mini-instruct"}}}
+    try:
+        k8s.CustomObjectsApi(client(stack)).create_namespaced_custom_object(
+            "kaito.sh", "v1beta1", "default", "workspaces", body, dry_run="All")
+    except ApiException as exc:
+        return "cache is not started" not in str(exc.body)
+    return True
+
+
+def _controller_deployment(stack: Stack, args: list[str]) -> None:
+    """The Deployment KAITO's chart installs, carrying the flags the running controller was started with (what
+    `kaito features` reads). Its pod lands on no node: the controller runs as a process beside the stack."""
+    from kubernetes import client as k8s
+
+    k8s.AppsV1Api(client(stack)).create_namespaced_deployment(RELEASE_NAMESPACE, {
+        "metadata": {"name": "kaito-workspace"},
+        "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "kaito-workspace"}},
+                 "template": {"metadata": {"labels": {"app": "kaito-workspace"}},
+                              "spec": {"containers": [{"name": "manager", "image": f"kaito-workspace:{V.KAITO}",
+                                                       "args": [a for a in args[1:] if "bind-address" not in a]}]}}}})
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable
+
+
+def _until(check: Any, what: str, seconds: float = 60.0) -> Any:
+    ends = time.monotonic() + seconds
+    last: Exception | None = None
+    while time.monotonic() < ends:
+        try:
+            value = check()
+            if value:
+                return value
+        except Exception as exc:  # not there yet
+            last = exc
+        time.sleep(0.2)
+    raise TimeoutError(f"{what}: not reached in {seconds:g}s ({last})")
+
+
+def run(stack: Stack, *argv: str) -> subprocess.CompletedProcess[str]:
+    """kubectl against the stack (tests and debugging)."""
+    return subprocess.run(["kubectl", f"--kubeconfig={stack.kubeconfig}", *argv], capture_output=True, text=True)

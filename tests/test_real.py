@@ -1,0 +1,153 @@
+"""The `real` tier: kaito-shell against a real kube-apiserver (etcd, controller-manager, scheduler, kwok; KAITO's
+own controller and webhook when they could be built — see docs/testing.md). What the sandbox tier shows, shown
+again against the real thing."""
+
+import json
+import os
+import shlex
+import subprocess
+
+import pytest
+import yaml
+from conftest import kaito_in, make_env, multi_kubeconfig, venv_bin
+from test_golden_manifests import CASES
+
+from kaito_shell.app.cli import run
+from kaito_shell.kube.gateway import Gateway
+from kaito_shell.kube.kinds import kind_of
+
+pytestmark = pytest.mark.real
+
+
+def kaito(realstack, tmp_path, *argv: str, kubeconfig: str | None = None) -> tuple[int, str, str]:
+    env = make_env(tmp_path, extra_env={"KUBECONFIG": kubeconfig or str(realstack.kubeconfig)})
+    code = run(list(argv), env)
+    return code, env.stdout.getvalue(), env.stderr.getvalue()
+
+
+def test_kubectl_and_kaito_read_the_real_stack(realstack, tmp_path):
+    kubectl = subprocess.run([str(venv_bin() / "kubectl"), f"--kubeconfig={realstack.kubeconfig}", "get",
+                              "workspaces", "-A"], capture_output=True, text=True, timeout=60)
+    assert kubectl.returncode == 0, kubectl.stderr
+    code, out, err = kaito(realstack, tmp_path, "status", "-A")
+    assert code == 0, err
+    version = Gateway(str(realstack.kubeconfig), "realstack").version()
+    assert version["gitVersion"] == "v1.36.3"
+
+
+def rendered(line: str, tmp_path) -> list[dict]:
+    env = make_env(tmp_path)
+    assert run([*shlex.split(line), "-o", "yaml", "--show-secrets"], env) == 0, env.stderr.getvalue()
+    return [d for d in yaml.safe_load_all(env.stdout.getvalue()) if d]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_rendered_manifest_is_accepted_by_the_real_api_server(realstack, realstack_byo, tmp_path, case):
+    documents = rendered(CASES[case], tmp_path)
+    byo = any(d["kind"] == "Workspace" and not (d.get("resource") or {}).get("instanceType") for d in documents)
+    stack = realstack_byo if byo else realstack  # KAITO refuses an instance type in BYO mode, requires one else
+    gateway = Gateway(str(stack.kubeconfig), "realstack")
+    for document in documents:
+        namespace = document["metadata"].get("namespace") or "default"
+        if gateway.find(kind_of({"apiVersion": "v1", "kind": "Namespace"}), None, namespace) is None:
+            gateway.request("POST", "/api/v1/namespaces", body={"metadata": {"name": namespace}})
+        document["metadata"]["namespace"] = namespace
+        kind = kind_of(document)
+        real = document["kind"] == "ConfigMap"  # KAITO's webhook reads a config the workspace names: as `deploy`
+        answer = gateway.request("PATCH", kind.path(namespace, document["metadata"]["name"]), body=document,
+                                 content_type="application/apply-patch+yaml",  # applies it, it must exist
+                                 query={"fieldManager": "kaito-shell", "dryRun": None if real else "All",
+                                        "fieldValidation": "Strict", "force": "true"})
+        assert answer["kind"] == document["kind"]  # schema, defaults and (when it runs) KAITO's webhook agree
+
+
+def test_refusals_match_kaitos_real_webhook(realstack, tmp_path):
+    from test_rules_table import RULES, WORKSPACE, edited
+
+    why = kaito_in(realstack)
+    if why:
+        pytest.skip(f"KAITO's webhook is not in this stack: {why}")
+    gateway = Gateway(str(realstack.kubeconfig), "realstack")
+    for what, edits, kaito_says, *_ in RULES:
+        body = edited(WORKSPACE, edits)
+        try:
+            gateway.request("POST", "/apis/kaito.sh/v1beta1/namespaces/default/workspaces", body=body,
+                            query={"dryRun": "All"})
+            raise AssertionError(f"{what}: the real webhook accepted it")
+        except Exception as err:
+            assert kaito_says in getattr(err, "message", str(err)), (what, err)
+
+
+def test_deploy_get_describe_delete_against_the_real_api_server(realstack, tmp_path):
+    deploy = ["deploy", "--name", "real1", "--model", "phi-4-mini-instruct", "--instance-type",
+              "Standard_NC24ads_A100_v4", "--yes"]
+    code, out, err = kaito(realstack, tmp_path, *deploy)
+    assert code == 0 and "workspace/real1 created" in out, err
+    assert "workspace/real1 unchanged" in kaito(realstack, tmp_path, *deploy)[1]  # server-side apply, again
+    code, out, _ = kaito(realstack, tmp_path, "get", "workspace/real1", "-o", "json")
+    obj = json.loads(out)
+    assert obj["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "kaito-shell"
+    assert any(f["manager"] == "kaito-shell" for f in obj["metadata"]["managedFields"])
+    assert kaito(realstack, tmp_path, "describe", "workspace/real1")[0] == 0
+    code, out, err = kaito(realstack, tmp_path, "delete", "workspace/real1", "--yes")
+    assert code == 0 and "deleted" in out, err
+    assert kaito(realstack, tmp_path, "get", "workspace/real1")[0] == 1
+
+
+def test_an_inferenceset_scales_through_the_real_scale_subresource(realstack, tmp_path):
+    code, _, err = kaito(realstack, tmp_path, "deploy", "--name", "set1", "--model", "phi-4-mini-instruct",
+                         "--instance-type", "Standard_NC24ads_A100_v4", "--replicas", "2", "--yes")
+    assert code == 0, err
+    code, out, err = kaito(realstack, tmp_path, "scale", "inferenceset/set1", "--replicas", "3", "--yes",
+                           "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["replicas"] == 3
+    scale = Gateway(str(realstack.kubeconfig), "realstack").request(
+        "GET", "/apis/kaito.sh/v1beta1/namespaces/default/inferencesets/set1/scale")
+    assert scale["spec"]["replicas"] == 3
+
+
+def test_adapters_are_added_and_removed_with_server_side_apply(realstack, tmp_path):
+    kaito(realstack, tmp_path, "deploy", "--name", "ad1", "--model", "phi-4-mini-instruct", "--instance-type",
+          "Standard_NC24ads_A100_v4", "--yes")
+    code, _, err = kaito(realstack, tmp_path, "adapters", "add", "ad1", "--adapter", "myacr.azurecr.io/sql-lora:v1",
+                         "--yes")
+    assert code == 0, err
+    listed = json.loads(kaito(realstack, tmp_path, "adapters", "list", "ad1", "-o", "json")[1])["items"]
+    assert [a["name"] for a in listed] == ["sql-lora"]
+    assert kaito(realstack, tmp_path, "adapters", "remove", "ad1", "--adapter", "sql-lora", "--yes")[0] == 0
+    assert json.loads(kaito(realstack, tmp_path, "adapters", "list", "ad1", "-o", "json")[1])["items"] == []
+
+
+def test_auth_check_reads_real_rbac(realstack, tmp_path):
+    code, out, err = kaito(realstack, tmp_path, "auth", "check", "--context", "realstack-viewer", "-o", "json")
+    items = {(i["verb"], i["resource"]): i["allowed"] for i in json.loads(out)["items"]}
+    assert items[("list", "workspaces.kaito.sh")] == "yes" and items[("create", "workspaces.kaito.sh")] == "NO"
+    denied = kaito(realstack, tmp_path, "deploy", "--name", "nope", "--model", "phi-4-mini-instruct",
+                   "--instance-type", "Standard_NC24ads_A100_v4", "--yes", "--context", "realstack-viewer")
+    assert denied[0] == 1 and "forbidden" in denied[2].lower()
+
+
+def test_one_real_and_one_sandbox_cluster_answer_together(realstack, sandbox, tmp_path):
+    real = yaml.safe_load(realstack.kubeconfig.read_text())
+    fleet = yaml.safe_load(open(multi_kubeconfig(tmp_path / "kc", {"sandbox": sandbox})).read())
+    fleet["clusters"] += real["clusters"]
+    fleet["users"] += [u for u in real["users"] if u["name"] == "realstack"]
+    fleet["contexts"] += [c for c in real["contexts"] if c["name"] == "realstack"]
+    (tmp_path / "fleet").write_text(yaml.safe_dump(fleet))
+    code, out, err = kaito(realstack, tmp_path, "status", "--cluster", "realstack,sandbox", "-o", "json",
+                           kubeconfig=str(tmp_path / "fleet"))
+    assert code in (0, 1) and "error" not in json.dumps(json.loads(out)["items"]), err
+
+
+def test_byo_nodes_are_found_and_sized_from_their_labels(realstack_byo, tmp_path):
+    code, out, err = kaito(realstack_byo, tmp_path, "models", "estimate", "--model", "phi-4-mini-instruct",
+                           "--label-selector", "pool=gpu")
+    assert code == 0, err
+    assert "A100" in out
+
+
+def test_the_stack_says_what_it_lacks(realstack):
+    why = kaito_in(realstack)
+    assert why is None or "github.com/kaito-project/kaito" in why or "Go toolchain" in why
+    assert os.path.exists(realstack.logs / "kube-apiserver.log")
