@@ -151,3 +151,57 @@ def test_the_stack_says_what_it_lacks(realstack):
     why = kaito_in(realstack)
     assert why is None or "github.com/kaito-project/kaito" in why or "Go toolchain" in why
     assert os.path.exists(realstack.logs / "kube-apiserver.log")
+
+
+def needs_kaito(stack) -> None:
+    why = kaito_in(stack)
+    if why:
+        pytest.skip(f"KAITO's controller is not in this stack: {why}")
+
+
+def test_deploy_waits_for_kaitos_real_conditions_then_everything_reads_them(realstack, tmp_path):
+    needs_kaito(realstack)
+    code, out, err = kaito(realstack, tmp_path, "deploy", "--name", "live1", "--model", "phi-4-mini-instruct",
+                           "--instance-type", "Standard_NC24ads_A100_v4", "--yes", "--wait", "--wait-timeout", "3m")
+    assert code == 0 and "workspace/live1 is Ready" in out, err
+    obj = json.loads(kaito(realstack, tmp_path, "get", "workspace/live1", "-o", "json")[1])
+    conditions = {c["type"]: c["status"] for c in obj["status"]["conditions"]}
+    assert conditions["ResourceReady"] == conditions["InferenceReady"] == conditions["WorkspaceSucceeded"] == "True"
+    assert obj["status"]["targetNodeCount"] == 1 and obj["status"]["workerNodes"]
+    status = json.loads(kaito(realstack, tmp_path, "status", "live1", "-o", "json")[1])
+    assert status["state"] == "Ready" and status["nodes"] == "1/1" and status["pods"][0]["ready"] == "yes"
+    assert "1 of 1 object(s) healthy" in kaito(realstack, tmp_path, "health", "check", "live1")[1]
+    endpoint = json.loads(kaito(realstack, tmp_path, "endpoint", "live1", "-o", "json")[1])
+    assert endpoint["servedModelName"] == "phi-4-mini-instruct"
+    assert "KAITO_BENCHMARK_RESULT" in kaito(realstack, tmp_path, "logs", "live1", "--tail", "1")[1]
+    code, out, err = kaito(realstack, tmp_path, "delete", "workspace/live1", "--yes", "--wait-timeout", "2m")
+    assert code == 0 and "workspace/live1 deleted" in out, err  # after KAITO removed its finalizer
+
+
+def test_bring_your_own_nodes_end_to_end(realstack_byo, tmp_path):
+    needs_kaito(realstack_byo)
+    code, out, err = kaito(realstack_byo, tmp_path, "deploy", "--name", "byo1", "--model", "phi-4-mini-instruct",
+                           "--label-selector", "pool=gpu", "--yes", "--wait", "--wait-timeout", "3m")
+    assert code == 0 and "workspace/byo1 is Ready" in out, err
+    refused = kaito(realstack_byo, tmp_path, "deploy", "--name", "byo2", "--model", "phi-4-mini-instruct",
+                    "--instance-type", "Standard_NC24ads_A100_v4", "--label-selector", "pool=gpu", "--yes")
+    assert refused[0] in (1, 2) and "instance" in refused[2].lower()  # said before KAITO's webhook says it
+
+
+def test_features_read_kaitos_real_flags(realstack, tmp_path):
+    needs_kaito(realstack)
+    listed = json.loads(kaito(realstack, tmp_path, "features", "status", "vLLM", "-o", "json")[1])
+    assert listed["enabled"] is True
+
+
+def test_an_inferenceset_makes_replicas_with_kaitos_real_controller(realstack, tmp_path):
+    needs_kaito(realstack)
+    code, _, err = kaito(realstack, tmp_path, "deploy", "--name", "iset", "--model", "phi-4-mini-instruct",
+                         "--instance-type", "Standard_NC24ads_A100_v4", "--replicas", "2", "--yes")
+    assert code == 0, err
+    from conftest import wait_until
+
+    wait_until(lambda: len(json.loads(kaito(realstack, tmp_path, "get", "workspaces", "-o", "json")[1])["items"])
+               >= 2, timeout=120)
+    rows = json.loads(kaito(realstack, tmp_path, "status", "-o", "json")[1])["items"]
+    assert any(r["kind"] == "inferenceset" and r["name"] == "iset" for r in rows)

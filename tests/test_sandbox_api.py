@@ -296,8 +296,8 @@ def test_kubectl_tables(sandbox):
     from kaito_shell.kube.gateway import Gateway
 
     gateway = Gateway(sandbox.kubeconfig, "sandbox")
-    table = json.loads(gateway.request("GET", "/apis/kaito.sh/v1beta1/namespaces/default/workspaces",
-                                       accept="application/json;as=Table;v=v1;g=meta.k8s.io"))
+    table = gateway.request("GET", "/apis/kaito.sh/v1beta1/namespaces/default/workspaces",
+                            accept="application/json;as=Table;v=v1;g=meta.k8s.io")
     assert table["kind"] == "Table"
     assert [c["name"] for c in table["columnDefinitions"]][:3] == ["Name", "Instance", "ResourceReady"]
 
