@@ -203,7 +203,7 @@ def test_a_yaml_alias_bomb_is_refused_quickly(sandbox):
     assert call(sandbox, "PATCH", f"{CM_PATH}/plain?fieldManager=test", plain.encode(),
                 headers={"Content-Type": "application/apply-patch+yaml"})[0] == 201
     listed = call(sandbox, "GET", CM_PATH)[1]
-    assert [i["metadata"]["name"] for i in listed["items"]] == ["plain"]
+    assert [i["metadata"]["name"] for i in listed["items"]] == ["kube-root-ca.crt", "plain"]
 
 
 def test_an_alias_bomb_in_an_inference_config_is_a_parse_error(sandbox):
@@ -259,7 +259,8 @@ def test_a_watch_outlives_the_idle_timeout(quick):
         response.begin()
         time.sleep(1.0)  # twice the idle timeout: a watch reads nothing from its client, and must stay open
         assert call(quick, "POST", CM_PATH, json.dumps({"metadata": {"name": "late"}}).encode())[0] == 201
-        event = json.loads(response.readline())
+        initial, event = json.loads(response.readline()), json.loads(response.readline())
+        assert initial["object"]["metadata"]["name"] == "kube-root-ca.crt"  # a watch from "now" lists what exists
         assert event["type"] == "ADDED" and event["object"]["metadata"]["name"] == "late"
 
 

@@ -61,6 +61,9 @@ def _structural(rtype: ResourceType, obj: dict[str, Any], version: str, field_va
                             f"error: {fields}")
     structural.apply_defaults(obj, schema)
     problems = structural.problems(dict(obj, apiVersion=f"{rtype.group}/{version}"), schema)
+    replicas = (obj.get("spec") or {}).get("replicas") if "scale" in rtype.subresources else None
+    if isinstance(replicas, int) and replicas < 0:  # the scale subresource's own check, after the schema's
+        problems.append((".spec.replicas", f"Invalid value: {replicas}: should be a non-negative integer"))
     if problems:
         raise invalid(rtype.kind, rtype.group, obj["metadata"].get("name", ""), problems)
     warnings = [f'unknown field "{path}"' for path in unknown] if field_validation == "Warn" else []

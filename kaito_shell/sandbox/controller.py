@@ -364,13 +364,14 @@ class Controller:
                                condition("ResourceReady", False, "workspaceResourceStatusNotReady",
                                          "node status condition not ready", gen))
                 return self._save("Workspace", ws, before)
-            ready_nodes = condition("NodesReady", True, "NodesReady", "Enough Nodes are ready", gen)
+            ready_nodes = [condition("NodesReady", True, "NodesReady", "Enough Nodes are ready", gen)]
         else:
             node_names = self._nodes(ws, nodes)
-            ready_nodes = condition("NodeClaimReady", True, "NodeClaimsReady", "", gen)
+            ready_nodes = [condition("NodesReady", True, "NodesReady", "Enough Nodes are ready", gen),
+                           condition("NodeClaimReady", True, "NodeClaimsReady", "Enough NodeClaims are ready", gen)]
         status["workerNodes"] = node_names
-        set_conditions(status, condition("ResourceReady", True, "workspaceResourceStatusSuccess",
-                                         "workspace resource is ready", gen), ready_nodes)
+        set_conditions(status, *ready_nodes, condition("ResourceReady", True, "workspaceResourceStatusSuccess",
+                                                       "workspace resource is ready", gen))
         if tuning:
             return self._tuning_stage(ws, before, born) or self._save("Workspace", ws, before)
         pods = self._inference_workload(ws, nodes)
@@ -397,8 +398,11 @@ class Controller:
             else:
                 self._pod_running(ws, pod, ready=True)
         set_conditions(status, condition("InferenceReady", True, "WorkspaceInferenceStatusSuccess",
-                                         "inference is ready", gen),
-                       condition("WorkspaceSucceeded", True, "workspaceSucceeded", "workspace succeeded", gen))
+                                         "Inference has been deployed successfully", gen),
+                       condition("WorkspaceSucceeded", True, "workspaceSucceeded", "workspace succeeds", gen))
+        if scenario != "crash-loop":  # KAITO records the start-up benchmark the model server printed
+            set_conditions(status, condition("BenchmarkCompleted", True, "BenchmarkCompleted",
+                                             "benchmark result has been recorded", gen))
         status["state"] = "Ready"
         changed = self._save("Workspace", ws, before)
         if changed:
@@ -650,9 +654,11 @@ class Controller:
         ready = sum(1 for w in live if (w.get("status") or {}).get("state") == "Ready")
         status = iset.setdefault("status", {})
         status.update(replicas=wanted, readyReplicas=ready, selector=f"{CREATED_BY}={meta['name']}")
-        set_conditions(status, condition("InferenceSetReady", ready >= wanted,
-                                         "InferenceSetReady" if ready >= wanted else "InferenceSetNotReady",
-                                         f"{ready}/{wanted} replicas ready", meta.get("generation", 1)))
+        set_conditions(status, condition("InferenceSetReady", True, "inferencesetReady", "inferenceset is ready",
+                                         meta.get("generation", 1)) if ready >= wanted else
+                       condition("InferenceSetReady", False, "inferencesetNotReady",
+                                 f"inferenceset is not ready, {ready}/{wanted} replicas are ready",
+                                 meta.get("generation", 1)))
         return self._save("InferenceSet", iset, before) or wanted != len(live)
 
     # ---- RAGEngine -------------------------------------------------------------------------------------

@@ -41,10 +41,23 @@ def conflict(group_resource: str, name: str, kind: str) -> ApiError:
                     {"name": name, "kind": kind})
 
 
-def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]]) -> ApiError:
-    """422 with field causes, shaped like the API server's validation errors."""
-    qualified = f"{kind}.{group}" if group else kind
-    summary = "; ".join(f"{field}: {message}" for field, message in causes)
-    details = {"name": name, "group": group, "kind": kind,
-               "causes": [{"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in causes]}
+CAUSE_REASONS = (("Required value", "FieldValueRequired"), ("Unsupported value", "FieldValueNotSupported"),
+                 ("Too long", "FieldValueTooLong"), ("Too many", "FieldValueTooMany"),
+                 ("Forbidden", "FieldValueForbidden"), ("Duplicate value", "FieldValueDuplicate"))
+
+
+def cause_reason(message: str) -> str:
+    """The StatusCause reason a field error's wording carries (as k8s.io/apimachinery's field.ErrorType does)."""
+    if message.startswith("Invalid value: ") and " must be of type " in message:
+        return "FieldValueTypeInvalid"
+    return next((reason for prefix, reason in CAUSE_REASONS if message.startswith(prefix)), "FieldValueInvalid")
+
+
+def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]], *, qualifier: str = "") -> ApiError:
+    """422 with field causes, shaped like the API server's validation errors (several in brackets)."""
+    qualified = qualifier or (f"{kind}.{group}" if group else kind)
+    parts = [f"{field}: {message}" for field, message in causes]
+    summary = parts[0] if len(parts) == 1 else f"[{', '.join(parts)}]"
+    details: dict[str, Any] = {**({"name": name} if name else {}), **({"group": group} if group else {}), "kind": kind,
+                               "causes": [{"reason": cause_reason(m), "message": m, "field": f} for f, m in causes]}
     return ApiError(422, f'{qualified} "{name}" is invalid: {summary}', "Invalid", details)

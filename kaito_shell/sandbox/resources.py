@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 READ = ("get", "list", "watch")
-ALL = ("create", "delete", "get", "list", "patch", "update", "watch")
+ALL = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 
 
 class ResourceType(NamedTuple):

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kaito_shell.catalog import gates
-from kaito_shell.sandbox import admission, auth, httpbody, openapi, resources, shape, webhook
+from kaito_shell.sandbox import admission, auth, httpbody, managed, openapi, resources, shape, webhook
 from kaito_shell.sandbox.backends import Backends, Request
 from kaito_shell.sandbox.controller import (
     CONTROLLER_NS,
@@ -33,20 +33,26 @@ from kaito_shell.sandbox.controller import (
     node_ready_condition,
     read_gates,
 )
-from kaito_shell.sandbox.errors import ApiError
+from kaito_shell.sandbox.errors import ApiError, invalid
 from kaito_shell.sandbox.logs import LogBook
 from kaito_shell.sandbox.params import int_param, resource_version
 from kaito_shell.sandbox.patch import PatchError, apply_config, json_patch, merge_patch, strategic_merge_patch
 from kaito_shell.sandbox.resources import ResourceType, by_kind
 from kaito_shell.sandbox.reviews import access_attributes, review_body
 from kaito_shell.sandbox.selectors import SelectorError, field_selector, label_selector
-from kaito_shell.sandbox.store import Gone, Store, now_rfc3339
+from kaito_shell.sandbox.store import Gone, Store, WatchEvent, now_rfc3339
 from kaito_shell.sandbox.tables import to_table, wants_table
+from kaito_shell.sandbox.workloads import apply_defaults
 
 SERVER_VERSION = {"major": "1", "minor": "36", "gitVersion": "v1.36.0-kaito-sandbox", "gitCommit": "sandbox",
                   "gitTreeState": "clean", "buildDate": "2026-11-01T00:00:00Z", "goVersion": "go1.25.3",
                   "compiler": "gc", "platform": "linux/amd64"}
 MAX_WATCH_SECONDS = 1800
+ROOT_CA = "kube-root-ca.crt"
+ROOT_CA_NOTE = ("Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints "
+                "such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across "
+                "distributions of Kubernetes clusters.")
+GRACEFUL = ("Pod", "Namespace")  # deleted through a grace period or finalizers: DELETE answers the object
 IDLE_TIMEOUT = 60.0  # seconds a connection may sit without sending (between requests, or mid-request)
 PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")  # answered without a token, like the API server's
 BYO_NODE_LABELS = {"pool": "gpu"}  # what `sandbox serve --node-provisioner byo` labels its GPU nodes with
@@ -96,6 +102,7 @@ class Handler(BaseHTTPRequestHandler):
     _expect_continue = False
     _linger = False
     _field_validation = "Warn"
+    _manager = ""
 
     def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         pass
@@ -277,6 +284,7 @@ class Handler(BaseHTTPRequestHandler):
                                     "status": {"userInfo": {"username": user.name, "groups": list(user.groups)}}})
         dry_run = _dry_run(query)
         self._field_validation = _field_validation(query)
+        self._manager = managed.manager_name(query.get("fieldManager"), self.headers.get("User-Agent"))
         if not dry_run and method != "GET":
             self.sandbox.fault_for(method, target)
         if method == "GET" and target.name is None:
@@ -293,12 +301,16 @@ class Handler(BaseHTTPRequestHandler):
             return self._patch(target, query, dry_run)
         if method == "DELETE" and target.name:
             return self._delete(target, self._delete_dry_run(query))
+        if method == "DELETE" and target.sub is None and "deletecollection" in target.rtype.verbs:
+            return self._delete_collection(target, query, self._delete_dry_run(query))
         raise ApiError(405, f"{method} is not supported on {'/'.join(parts)}")
 
     def _authorize(self, user: auth.User, method: str, target: Target, query: dict[str, str]) -> None:
         verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "get")
         if method == "GET" and target.name is None:
             verb = "watch" if _flag(query, "watch") else "list"
+        if method == "DELETE" and target.name is None:
+            verb = "deletecollection"
         resource = target.rtype.plural + (f"/{target.sub}" if target.sub else "")
         name = (target.name or "").split(":")[0] or None
         if not user.can(verb, target.rtype.group, resource):
@@ -354,7 +366,8 @@ class Handler(BaseHTTPRequestHandler):
             last_obj = page[-1]["metadata"]
             meta["continue"] = base64.urlsafe_b64encode(
                 json.dumps([last_obj.get("namespace", ""), last_obj["name"]]).encode()).decode()
-            meta["remainingItemCount"] = len(items) - start - limit
+            if not query.get("labelSelector") and not query.get("fieldSelector"):  # as the API server counts
+                meta["remainingItemCount"] = len(items) - start - limit
         if wants_table(self.headers.get("Accept")):
             table = to_table(target.rtype, target.version, page, rv)
             table["metadata"].update(meta)
@@ -452,6 +465,7 @@ class Handler(BaseHTTPRequestHandler):
         if not obj["metadata"].get("name") and obj["metadata"].get("generateName"):
             obj["metadata"]["name"] = obj["metadata"]["generateName"] + uuid.uuid4().hex[:5]
         obj, warnings = self._admit(target, obj, None)
+        managed.record(obj, None, self._manager, "Update", target.rtype.api_version(target.version))
         created = self.sandbox.store.create(target.rtype, obj, dry_run=dry_run)
         self._json(201, self._serve(created, target), warnings)
 
@@ -465,6 +479,7 @@ class Handler(BaseHTTPRequestHandler):
         status_only = target.sub == "status"
         if not status_only:
             obj, warnings = self._admit(target, obj, live)
+            managed.record(obj, live, self._manager, "Update", target.rtype.api_version(target.version))
         else:
             warnings = []
         updated = self.sandbox.store.update(target.rtype, obj, dry_run=dry_run, status_only=status_only)
@@ -477,21 +492,22 @@ class Handler(BaseHTTPRequestHandler):
         if content_type == APPLY:
             manager = query.get("fieldManager")
             if not manager:
-                raise ApiError(422, "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is "
-                                    "required for apply patch")
+                raise invalid("PatchOptions", "meta.k8s.io", "",
+                              [("fieldManager", "Required value: is required for apply patch")])
             applied = self._prepare(target, self._doc(self._body(), yaml_ok=True))
             applied["metadata"]["name"] = target.name
             previous = self.sandbox.applied.get((target.rtype.plural, target.namespace, target.name, manager))
             merged = apply_config(live, applied, previous)
             if live is None:
                 merged, warnings = self._admit(target, merged, None)
+                managed.record(merged, None, manager, "Apply", target.rtype.api_version(target.version), applied)
                 created = store.create(target.rtype, merged, dry_run=dry_run)
                 if not dry_run:
                     self.sandbox.applied[(target.rtype.plural, target.namespace, target.name, manager)] = applied
                 return self._json(201, self._serve(created, target), warnings)
             if not dry_run:
                 self.sandbox.applied[(target.rtype.plural, target.namespace, target.name, manager)] = applied
-            return self._store_patched(target, merged, live, dry_run)
+            return self._store_patched(target, merged, live, dry_run, ("Apply", applied))
         if live is None:
             raise ApiError(404, f'{target.rtype.group_resource} "{target.name}" not found',
                            details={"name": target.name, "kind": target.rtype.plural})
@@ -513,10 +529,13 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 raise ApiError(415, f"unsupported patch type {content_type!r}")
         except PatchError as exc:
+            if content_type == JSON_PATCH:  # the API server says no more than this of a failed JSON patch
+                raise ApiError(422, "the server rejected our request due to an error in our request") from None
             raise ApiError(422, str(exc)) from None
         self._store_patched(target, patched, live, dry_run)
 
-    def _store_patched(self, target: Target, patched: Any, live: dict[str, Any], dry_run: bool) -> None:
+    def _store_patched(self, target: Target, patched: Any, live: dict[str, Any], dry_run: bool,
+                       write: tuple[str, dict[str, Any] | None] = ("Update", None)) -> None:
         shape.check(patched, target.rtype.kind)
         if patched.get("metadata") is None:
             patched["metadata"] = {}
@@ -527,6 +546,7 @@ class Handler(BaseHTTPRequestHandler):
         warnings: list[str] = []
         if not status_only:
             patched, warnings = self._admit(target, patched, live)
+            managed.record(patched, live, self._manager, write[0], target.rtype.api_version(target.version), write[1])
         updated = self.sandbox.store.update(target.rtype, patched, dry_run=dry_run, status_only=status_only,
                                             check_version=bool(patched["metadata"].get("resourceVersion")))
         self._json(200, self._serve(updated, target), warnings)
@@ -560,7 +580,24 @@ class Handler(BaseHTTPRequestHandler):
         deleted = self.sandbox.store.delete(target.rtype, target.namespace, str(target.name), dry_run=dry_run)
         if target.rtype.kind == "Pod" and not dry_run:
             self.sandbox.logs.drop(str(target.namespace), str(target.name))
-        self._json(200, self._serve(deleted, target))
+        meta = deleted["metadata"]
+        if target.rtype.custom or target.rtype.kind in GRACEFUL or meta.get("finalizers"):
+            return self._json(200, self._serve(deleted, target))
+        # Built-in kinds deleted at once answer a Status, as the API server's generic store does.
+        self._json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                         "details": {"name": meta["name"], **({"group": target.rtype.group} if target.rtype.group
+                                                             else {}),
+                                     "kind": target.rtype.plural, "uid": meta.get("uid", "")}})
+
+    def _delete_collection(self, target: Target, query: dict[str, str], dry_run: bool) -> None:
+        """DELETE on a collection: every object the selectors match, answered with the list of them."""
+        store = self.sandbox.store
+        items, _ = store.select(target.rtype, target.namespace, self._predicate(query))
+        gone = [store.delete(target.rtype, o["metadata"].get("namespace"), o["metadata"]["name"], dry_run=dry_run)
+                for o in items]
+        self._json(200, {"kind": f"{target.rtype.kind}List", "apiVersion": target.rtype.api_version(target.version),
+                         "metadata": {"resourceVersion": str(store.current_rv)},
+                         "items": [self._serve(o, target) for o in gone]})
 
     # ---- subresources --------------------------------------------------------------------------------
     def _logs(self, target: Target, query: dict[str, str]) -> None:
@@ -745,8 +782,7 @@ class Sandbox:
         node_type = by_kind("Node")
         assert ns_type and deploy_type and cm_type and node_type
         for ns in ("default", "kube-system", "kube-public", CONTROLLER_NS, RAG_NS):
-            self.store.create(ns_type, {"metadata": {"name": ns}, "spec": {"finalizers": ["kubernetes"]},
-                                        "status": {"phase": "Active"}})
+            self.store.create(ns_type, apply_defaults("Namespace", {"metadata": {"name": ns}}))
         from kaito_shell.catalog.store import load_catalog
 
         byo = self.node_provisioner == gates.BYO
@@ -838,6 +874,7 @@ class Sandbox:
         from kaito_shell.sandbox.tls import make_identity, server_context
 
         self.identity = make_identity()
+        self._publish_root_ca()
         httpd = TLSServer(("127.0.0.1", self._port), Handler)
         httpd.context = server_context(self.identity)
         httpd.sandbox = self  # type: ignore[attr-defined]
@@ -845,6 +882,28 @@ class Sandbox:
         threading.Thread(target=httpd.serve_forever, name="kaito-sandbox-http", daemon=True).start()
         self.controller.start()
         return self
+
+    def _publish_root_ca(self) -> None:
+        """What kube-controller-manager's root-ca-cert-publisher does: a `kube-root-ca.crt` ConfigMap holding the
+        cluster's CA in every namespace, now and as namespaces are created."""
+        ns_type, cm_type = by_kind("Namespace"), by_kind("ConfigMap")
+        assert ns_type and cm_type
+        pem = self.identity.cert_pem.decode()
+
+        def publish(namespace: str) -> None:
+            if self.store.get(cm_type, namespace, ROOT_CA) is None:
+                self.store.create(cm_type, {"metadata": {"name": ROOT_CA, "namespace": namespace,
+                                                         "annotations": {"kubernetes.io/description": ROOT_CA_NOTE}},
+                                            "data": {"ca.crt": pem}})
+
+        def on_change(event: WatchEvent) -> None:
+            if event.resource == "/namespaces" and event.type == "ADDED":
+                publish(event.object["metadata"]["name"])
+
+        with self.store.cond:
+            for namespace in self.store.select(ns_type)[0]:
+                publish(namespace["metadata"]["name"])
+            self.store.hooks.append(on_change)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -17,6 +17,12 @@ from kaito_shell.sandbox.resources import ResourceType
 Key = tuple[str, str, str]  # (group/plural, namespace, name)
 HISTORY = 20000
 SKIP_GENERATION = ("metadata", "status", "apiVersion", "kind")
+# Built-in kinds whose registry strategy keeps metadata.generation (custom resources always have one).
+GENERATION_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "Job", "DaemonSet", "ReplicaSet"})
+
+
+def has_generation(rtype: ResourceType) -> bool:
+    return rtype.custom or rtype.kind in GENERATION_KINDS
 
 
 def now_rfc3339(at: float | None = None) -> str:
@@ -122,7 +128,10 @@ class Store:
                 raise already_exists(rtype.group_resource, meta["name"], rtype.plural)
             meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = now_rfc3339()
-            meta["generation"] = 1
+            if has_generation(rtype):
+                meta["generation"] = 1
+            else:
+                meta.pop("generation", None)
             meta.pop("resourceVersion", None)
             meta.pop("deletionTimestamp", None)
             obj["apiVersion"] = rtype.api_version()
@@ -158,7 +167,10 @@ class Store:
                 if "status" in live and "status" not in obj:
                     obj["status"] = copy.deepcopy(live["status"])
                 changed = any(obj.get(k) != live.get(k) for k in set(obj) | set(live) if k not in SKIP_GENERATION)
-                meta["generation"] = live["metadata"].get("generation", 1) + (1 if changed else 0)
+                if has_generation(rtype):
+                    meta["generation"] = live["metadata"].get("generation", 1) + (1 if changed else 0)
+                else:
+                    meta.pop("generation", None)
             obj["apiVersion"] = rtype.api_version()
             obj["kind"] = rtype.kind
             if dry_run:

@@ -5,6 +5,7 @@ validate the rest (422 Invalid)."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from kaito_shell.catalog.store import crd_schemas
@@ -56,7 +57,7 @@ def apply_defaults(value: Any, schema: dict[str, Any]) -> None:
 
 
 def problems(obj: dict[str, Any], schema: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field path, message) for every schema violation."""
+    """(field path, message) for every schema violation, worded as the API server words them."""
     from jsonschema import Draft7Validator
 
     found = []
@@ -64,5 +65,47 @@ def problems(obj: dict[str, Any], schema: dict[str, Any]) -> list[tuple[str, str
         path = ""
         for part in error.absolute_path:
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        found.append((path or "<root>", error.message))
+        if error.validator == "required":
+            missing = str(error.message).split("'")[1]
+            found.append((f"{path}.{missing}" if path else missing, "Required value"))
+        else:
+            found.append((path or "<root>", _worded(error, path or "<root>")))
     return sorted(found)
+
+
+JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (list, "array"),
+              (dict, "object"), (type(None), "null"))
+
+
+def _value(value: Any) -> str:
+    """A value as Go's field errors print it: strings quoted, numbers and booleans bare."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, int | float) else json.dumps(value)
+
+
+def _worded(error: Any, path: str) -> str:
+    """kube-openapi's wording for one violation (apiextensions-apiserver's 422 causes)."""
+    kind, want, value = error.validator, error.validator_value, error.instance
+    if kind == "type":
+        actual = next(name for python, name in JSON_TYPES if isinstance(value, python))
+        return f'Invalid value: "{actual}": {path} in body must be of type {want}: "{actual}"'
+    if kind == "enum":
+        return f"Unsupported value: {_value(value)}: supported values: {', '.join(_value(v) for v in want)}"
+    if kind == "minimum":
+        return f"Invalid value: {_value(value)}: {path} in body should be greater than or equal to {want}"
+    if kind == "maximum":
+        return f"Invalid value: {_value(value)}: {path} in body should be less than or equal to {want}"
+    if kind == "pattern":
+        return f"Invalid value: {_value(value)}: {path} in body should match '{want}'"
+    if kind == "maxLength":
+        return f"Too long: may not be more than {want} bytes"
+    if kind == "minLength":
+        return f"Invalid value: {_value(value)}: {path} in body should be at least {want} chars long"
+    if kind == "maxItems":
+        return f"Too many: {len(value)}: must have at most {want} items"
+    if kind == "minItems":
+        return f"Invalid value: {len(value)}: {path} in body should have at least {want} items"
+    return f"Invalid value: {_value(value)}: {error.message}"

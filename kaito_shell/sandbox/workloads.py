@@ -43,6 +43,11 @@ def apply_defaults(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         if isinstance(status, dict):
             for key, value in ZERO_STATUS.get(kind, {}).items():
                 status.setdefault(key, copy.deepcopy(value))
+    if kind == "Namespace":  # the label and finalizer every namespace gets
+        meta = obj.setdefault("metadata", {})
+        meta["labels"] = {**(meta.get("labels") or {}), "kubernetes.io/metadata.name": meta.get("name", "")}
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        obj.setdefault("status", {}).setdefault("phase", "Active")
     defaults = DEFAULTS.get(kind)
     if defaults is not None:
         spec = obj.setdefault("spec", {})
