@@ -39,8 +39,9 @@ class Exchange:
 
         configuration = self.api.configuration
         headers = {"Content-Type": content_type, "Accept": accept, "User-Agent": "OpenAPI-Generator/conformance"}
-        if configuration.api_key.get("authorization"):
-            headers["Authorization"] = configuration.api_key["authorization"]
+        token = configuration.api_key.get("BearerToken") or configuration.api_key.get("authorization")
+        if token:
+            headers["Authorization"] = token
         url = configuration.host + path + (f"?{urlencode(query)}" if query else "")
         payload = json.dumps(body).encode() if body is not None else None
         response = self.api.rest_client.pool_manager.request(method, url, body=payload, headers=headers)
