@@ -227,6 +227,18 @@ def realstack_byo(tmp_path_factory):
     stop()
 
 
+def pytest_report_header(config) -> str:
+    """Which KAITO the real tier runs (the targeted version when built, else the one the module proxy serves)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from realstack_lib import versions
+
+    built = versions.kaito_built()
+    if built is None:
+        return f"real stack: no KAITO build yet (scripts/realstack build makes one; targeted {versions.KAITO})"
+    note = "" if built[0] == versions.KAITO else f" ({versions.KAITO} is not served by the Go module proxy here)"
+    return f"real stack: KAITO {built[0]}'s own controller and webhook{note}"
+
+
 def kaito_in(realstack) -> str | None:
     """Why KAITO's own controller and webhook are not in the real stack (None when they are)."""
     state = realstack.state.get("kaito", "")

@@ -147,10 +147,19 @@ def test_byo_nodes_are_found_and_sized_from_their_labels(realstack_byo, tmp_path
     assert "A100" in out
 
 
-def test_the_stack_says_what_it_lacks(realstack):
-    why = kaito_in(realstack)
-    assert why is None or "github.com/kaito-project/kaito" in why or "Go toolchain" in why
+def test_the_stack_runs_kaitos_own_controller_and_says_which(realstack):
+    from realstack_lib import versions
+
     assert os.path.exists(realstack.logs / "kube-apiserver.log")
+    needs_kaito(realstack)
+    version = realstack.state["kaito"].split()[1]
+    assert version in (versions.KAITO, versions.KAITO_SERVED)
+    assert os.path.getsize(realstack.logs / "kaito-workspace.log") > 0
+    deployment = json.loads(subprocess.run(
+        ["kubectl", f"--kubeconfig={realstack.kubeconfig}", "-n", "kaito-workspace", "get", "deployment",
+         "kaito-workspace", "-o", "json"], capture_output=True, text=True, check=True).stdout)
+    image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image.endswith(":" + version.removeprefix("v"))  # what `kaito features`/`version` read is what runs
 
 
 def needs_kaito(stack) -> None:

@@ -114,25 +114,12 @@ def _rejected(err: KubeError, what: str) -> KaitoError:
 def stage_documents(gateway: Gateway, documents: list[dict[str, Any]], facts: Iterable[str] = ()) -> ChangeSet:
     """Dry-run every manifest (server-side apply) and compare with the live object."""
     changes = []
-    planned_configmaps = set()
+    planned_configmaps: set[str] = set()
     for doc in documents:
         kind, meta = kind_of(doc), doc["metadata"]
         ref = f"{kind.kind.lower()}/{meta['name']}"
-        detail = ""
         try:
-            live = gateway.find(kind, meta.get("namespace"), meta["name"])
-            try:
-                preview = gateway.apply(doc, dry_run=True)
-            except KubeError as err:
-                config = _config_reference(doc)
-                if config is None or config not in planned_configmaps or "not found" not in err.message \
-                        or config not in err.message:
-                    raise
-                # KAITO's webhook looks the ConfigMap up, and it exists only once this change set creates it:
-                # judge everything else now; the webhook sees the reference when the workspace is applied after it
-                preview = gateway.apply(_set_config(doc, None), dry_run=True)
-                preview = _set_config(preview, config)
-                detail = f"# KAITO checks configmap/{config} when {ref} is applied (right after the ConfigMap)"
+            live, preview, detail = _live_and_preview(gateway, kind, doc, ref, planned_configmaps)
         except KubeError as err:
             raise _rejected(err, ref) from None
         if kind.kind == "ConfigMap" and live is None:
@@ -145,6 +132,37 @@ def stage_documents(gateway: Gateway, documents: list[dict[str, Any]], facts: It
             action, diff = UPDATE, unified(live, preview, meta["name"])
         changes.append(Change(ref, meta.get("namespace"), action, diff, detail, call=_applier(gateway, doc)))
     return ChangeSet(str(gateway.context), changes, list(facts), list(documents))
+
+
+def _live_and_preview(gateway: Gateway, kind: Kind, doc: dict[str, Any], ref: str, planned_configmaps: set[str]
+                      ) -> tuple[dict[str, Any] | None, dict[str, Any], str]:
+    """The live object and the server's dry-run of applying `doc`, read from the same resourceVersion: a
+    controller writing in between (KAITO adds its finalizer and annotations right after a create) makes the pair be
+    read again, so a diff never shows someone else's change as this one's."""
+    meta = doc["metadata"]
+    for _ in range(3):
+        live = gateway.find(kind, meta.get("namespace"), meta["name"])
+        preview, detail = _dry_run(gateway, doc, ref, planned_configmaps)
+        if live is None or preview.get("metadata", {}).get("resourceVersion") == live["metadata"].get(
+                "resourceVersion"):
+            break
+    return live, preview, detail
+
+
+def _dry_run(gateway: Gateway, doc: dict[str, Any], ref: str, planned_configmaps: set[str]
+             ) -> tuple[dict[str, Any], str]:
+    """The server-side dry-run of applying `doc`, and a note when a ConfigMap it names comes with it."""
+    try:
+        return gateway.apply(doc, dry_run=True), ""
+    except KubeError as err:
+        config = _config_reference(doc)
+        if config is None or config not in planned_configmaps or "not found" not in err.message \
+                or config not in err.message:
+            raise
+    # KAITO's webhook looks the ConfigMap up, and it exists only once this change set creates it: judge everything
+    # else now; the webhook sees the reference when the workspace is applied after it
+    preview = _set_config(gateway.apply(_set_config(doc, None), dry_run=True), config)
+    return preview, f"# KAITO checks configmap/{config} when {ref} is applied (right after the ConfigMap)"
 
 
 CONFIG_PATHS = {"Workspace": (("inference", "config"), ("tuning", "config")),

@@ -9,12 +9,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from realstack_lib import build, stack
+from realstack_lib import versions as V
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/realstack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help="build every binary into the cache (idempotent)")
+    building = commands.add_parser("build", help="build every binary into the cache (idempotent)")
+    building.add_argument("--kaito-source", type=Path, help=f"a checkout of KAITO {V.KAITO} to build its controller "
+                                                            "from (when the module proxy does not serve it)")
     starting = commands.add_parser("up", help="start a stack in DIR and print its kubeconfig")
     starting.add_argument("dir", type=Path)
     starting.add_argument("--mode", choices=("nap", "byo"), default="nap",
@@ -27,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             build.build()
-            why = build.kaito_availability()
+            why = build.build_kaito(print, args.kaito_source)
             if why:
                 print(f"realstack: KAITO's controller is not built: {why}")
         elif args.command == "up":

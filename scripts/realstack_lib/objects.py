@@ -125,13 +125,14 @@ def gpu_nodes(stack: Stack, count: int, instance_type: str, labels: dict[str, st
 
 
 def start_kaito(stack: Stack, *, mode: str, say: Any) -> str:
-    """KAITO v0.12.0's workspace controller and webhook, when its binary is in the cache; else why not (said,
-    never imitated)."""
-    why = build.kaito_availability()
-    if why is not None:
+    """KAITO's own workspace controller and webhook, when a build is in the cache (V.kaito_built); else why not
+    (said, never imitated). Returns "running: VERSION PROVISIONER" or "absent: why"."""
+    built = V.kaito_built()
+    if built is None:
+        why = build.kaito_absence()
         say(f"realstack: KAITO's controller and webhook are not part of this stack: {why}")
         return f"absent: {why}"
-    binary = V.cache_root() / "bin" / V.KAITO_BINARY
+    version, binary = built
     port = stack.state["ports"]["kaito-webhook"]
     _webhook_plumbing(stack, port)
     env = {**os.environ, "KUBECONFIG": str(stack.kubeconfig), "CLOUD_PROVIDER": "azure",
@@ -145,12 +146,12 @@ def start_kaito(stack: Stack, *, mode: str, say: Any) -> str:
     process = stack.start("kaito-workspace", args, env)
     stack.wait("kaito-workspace", process, lambda: _webhook_ready(stack), 120)
     stack.wait("kaito-workspace", process, lambda: _serving(stack, mode), 120)
-    _controller_deployment(stack, args)
+    _controller_deployment(stack, args, version)
     if mode == "nap":
         stack.start("nodeclaim-provisioner", [_python(), str(Path(__file__).parent / "provisioner.py"),
                                               str(stack.kubeconfig)])
-    say(f"realstack: KAITO {V.KAITO} controller and webhook running ({provisioner})")
-    return f"running: {provisioner}"
+    say(f"realstack: KAITO {version} controller and webhook running ({provisioner})")
+    return f"running: {version} {provisioner}"
 
 
 def _webhook_plumbing(stack: Stack, port: int) -> None:
@@ -198,7 +199,7 @@ def _serving(stack: Stack, mode: str) -> bool:
     return True
 
 
-def _controller_deployment(stack: Stack, args: list[str]) -> None:
+def _controller_deployment(stack: Stack, args: list[str], version: str) -> None:
     """The Deployment KAITO's chart installs, carrying the flags the running controller was started with (what
     `kaito features` reads). Its pod lands on no node: the controller runs as a process beside the stack."""
     from kubernetes import client as k8s
@@ -207,7 +208,7 @@ def _controller_deployment(stack: Stack, args: list[str]) -> None:
         "metadata": {"name": "kaito-workspace"},
         "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "kaito-workspace"}},
                  "template": {"metadata": {"labels": {"app": "kaito-workspace"}},
-                              "spec": {"containers": [{"name": "manager", "image": f"kaito-workspace:{V.KAITO}",
+                              "spec": {"containers": [{"name": "manager", "image": f"mcr.microsoft.com/aks/kaito/workspace:{version.removeprefix('v')}",
                                                        "args": [a for a in args[1:] if "bind-address" not in a]}]}}}})
 
 

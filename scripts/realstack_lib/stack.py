@@ -83,6 +83,7 @@ def up(folder: Path, *, mode: str = "nap", gpu_nodes: int = 0, instance_type: st
        say: Any = print) -> Stack:
     """Start a stack in `folder` (created); returns it once every component answers."""
     bins = build.build(say)
+    build.build_kaito(say)  # when missing; without it the stack runs no KAITO and says why
     stack = Stack(folder)
     for sub in (stack.folder, stack.logs, stack.pki):
         sub.mkdir(parents=True, exist_ok=True)

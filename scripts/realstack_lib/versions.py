@@ -10,7 +10,10 @@ STAGING = "v0.36.3"
 ETCD = "v3.6.8"  # go.etcd.io/etcd/server/v3, the version k8s.io/kubernetes v1.36.3 requires
 KWOK = "v0.8.0"  # sigs.k8s.io/kwok
 KARPENTER = "v1.10.0"  # sigs.k8s.io/karpenter: the NodeClaim CRD KAITO v0.12.0 uses (its go.mod)
-KAITO = "v0.12.0"  # github.com/kaito-project/kaito: see build.kaito_availability
+KAITO = "v0.12.0"  # github.com/kaito-project/kaito, the version kaito-shell targets
+# The proxy this project's machines use answers 403 for KAITO v0.12.0 (and v0.12.1, v0.11.1, v0.10.0, the version
+# list); v0.11.0 is served. Without v0.12.0 the stack runs KAITO v0.11.0's own controller and webhook, and says so.
+KAITO_SERVED = "v0.11.0"
 KAITO_MODULE = "github.com/kaito-project/kaito"
 
 
@@ -37,4 +40,13 @@ def go_env() -> dict[str, str]:
 
 
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
-KAITO_BINARY = "kaito-workspace"  # KAITO's cmd/workspace, used when present (docs/testing.md says how)
+
+
+def kaito_binary(version: str) -> Path:
+    """KAITO's cmd/workspace (controller and webhook) built at `version`."""
+    return cache_root() / "bin" / f"kaito-workspace-{version}"
+
+
+def kaito_built() -> tuple[str, Path] | None:
+    """The KAITO the stack runs: the targeted version when it was built, else the one the proxy serves."""
+    return next(((v, kaito_binary(v)) for v in (KAITO, KAITO_SERVED) if kaito_binary(v).exists()), None)
