@@ -4,12 +4,13 @@ again against the real thing."""
 
 import json
 import os
+import re
 import shlex
 import subprocess
 
 import pytest
 import yaml
-from conftest import kaito_in, make_env, multi_kubeconfig, venv_bin
+from conftest import ROOT, kaito_in, make_env, multi_kubeconfig, venv_bin
 from test_golden_manifests import CASES
 
 from kaito_shell.app.cli import run
@@ -41,9 +42,30 @@ def rendered(line: str, tmp_path) -> list[dict]:
     return [d for d in yaml.safe_load_all(env.stdout.getvalue()) if d]
 
 
+def documented_examples() -> list[str]:
+    """Every `kaito deploy|tune|rag deploy --name …` example in the README and docs/ (continuations joined,
+    redirections dropped)."""
+    found = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for line in path.read_text().replace("\\\n", " ").splitlines():
+            line = re.sub(r"^\s*(\$ |kaito> )?", "", line).strip()
+            if re.match(r"(kaito|kubectl kaito) (deploy|tune|rag deploy) --name [a-z]", line):
+                found.append(re.sub(r"\s*>\s*\S+$", "", line.removeprefix("kubectl ").removeprefix("kaito ")))
+    return found
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_every_rendered_manifest_is_accepted_by_the_real_api_server(realstack, realstack_byo, tmp_path, case):
-    documents = rendered(CASES[case], tmp_path)
+    accepted_by_the_real_stack(rendered(CASES[case], tmp_path), realstack, realstack_byo)
+
+
+@pytest.mark.parametrize("line", documented_examples())
+def test_every_documented_example_is_accepted_by_the_real_api_server(realstack, realstack_byo, tmp_path, line):
+    accepted_by_the_real_stack(rendered(line, tmp_path), realstack, realstack_byo)
+
+
+def accepted_by_the_real_stack(documents: list[dict], realstack, realstack_byo) -> None:
+    """Server-side dry-run of each document (strict field validation) in the stack of its install mode."""
     byo = any(d["kind"] == "Workspace" and not (d.get("resource") or {}).get("instanceType") for d in documents)
     stack = realstack_byo if byo else realstack  # KAITO refuses an instance type in BYO mode, requires one else
     gateway = Gateway(str(stack.kubeconfig), "realstack")
