@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import ipaddress
 import json
 import os
 import socket
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from kaito_shell.sandbox.tls import alt_names, read_head
 
 EMPTY_LIST = json.dumps({"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"},
                          "items": []}).encode()
@@ -35,16 +36,10 @@ def certificate(hosts: tuple[str, ...] = ("127.0.0.1", "localhost"), *, expired:
     now = datetime.datetime.now(datetime.timezone.utc)
     start, end = (now - datetime.timedelta(days=10), now - datetime.timedelta(days=1)) if expired else \
         (now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=1))
-    sans: list[x509.GeneralName] = []
-    for host in hosts:
-        try:
-            sans.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            sans.append(x509.DNSName(host))
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .add_extension(alt_names(hosts), critical=False)
             .sign(key, hashes.SHA256()))
     return (cert.public_bytes(serialization.Encoding.PEM),
             key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -99,12 +94,9 @@ class HostileServer:
                 self._stop.wait(60)
                 return
             while not self._stop.is_set():
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    chunk = tls.recv(4096)
-                    if not chunk:
-                        return
-                    head += chunk
+                head = read_head(tls.recv)
+                if head is None:
+                    return
                 self.requests += 1
                 for line in head.split(b"\r\n"):
                     if line.lower().startswith(b"authorization:"):

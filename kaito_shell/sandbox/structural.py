@@ -86,26 +86,25 @@ def _value(value: Any) -> str:
     return str(value) if isinstance(value, int | float) else json.dumps(value)
 
 
+WORDING = {  # kube-openapi's wording for each violation (apiextensions-apiserver's 422 causes)
+    "enum": "Unsupported value: {value}: supported values: {choices}",
+    "minimum": "Invalid value: {value}: {path} in body should be greater than or equal to {want}",
+    "maximum": "Invalid value: {value}: {path} in body should be less than or equal to {want}",
+    "pattern": "Invalid value: {value}: {path} in body should match '{want}'",
+    "maxLength": "Too long: may not be more than {want} bytes",
+    "minLength": "Invalid value: {value}: {path} in body should be at least {want} chars long",
+    "maxItems": "Too many: {count}: must have at most {want} items",
+    "minItems": "Invalid value: {count}: {path} in body should have at least {want} items",
+}
+
+
 def _worded(error: Any, path: str) -> str:
-    """kube-openapi's wording for one violation (apiextensions-apiserver's 422 causes)."""
+    """One violation as the API server words it."""
     kind, want, value = error.validator, error.validator_value, error.instance
     if kind == "type":
         actual = next(name for python, name in JSON_TYPES if isinstance(value, python))
         return f'Invalid value: "{actual}": {path} in body must be of type {want}: "{actual}"'
-    if kind == "enum":
-        return f"Unsupported value: {_value(value)}: supported values: {', '.join(_value(v) for v in want)}"
-    if kind == "minimum":
-        return f"Invalid value: {_value(value)}: {path} in body should be greater than or equal to {want}"
-    if kind == "maximum":
-        return f"Invalid value: {_value(value)}: {path} in body should be less than or equal to {want}"
-    if kind == "pattern":
-        return f"Invalid value: {_value(value)}: {path} in body should match '{want}'"
-    if kind == "maxLength":
-        return f"Too long: may not be more than {want} bytes"
-    if kind == "minLength":
-        return f"Invalid value: {_value(value)}: {path} in body should be at least {want} chars long"
-    if kind == "maxItems":
-        return f"Too many: {len(value)}: must have at most {want} items"
-    if kind == "minItems":
-        return f"Invalid value: {len(value)}: {path} in body should have at least {want} items"
-    return f"Invalid value: {_value(value)}: {error.message}"
+    template = WORDING.get(kind, "Invalid value: {value}: {message}")
+    return template.format(value=_value(value), path=path, want=want, message=error.message,
+                           choices=", ".join(_value(v) for v in want) if kind == "enum" else "",
+                           count=len(value) if isinstance(value, list | str | dict) else 0)

@@ -10,7 +10,8 @@ import datetime
 import os
 import ssl
 import tempfile
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 
 class Identity(NamedTuple):
@@ -18,9 +19,33 @@ class Identity(NamedTuple):
     key_pem: bytes
 
 
-def make_identity() -> Identity:
+def alt_names(hosts: tuple[str, ...] | list[str]) -> Any:
+    """A certificate's SubjectAlternativeName for `hosts`: IP addresses as IPs, the rest as DNS names."""
     import ipaddress
 
+    from cryptography import x509
+
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return x509.SubjectAlternativeName(names)
+
+
+def read_head(receive: Callable[[int], bytes]) -> bytes | None:
+    """An HTTP request or response head (up to and including the blank line); None when the peer closed first."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = receive(4096)
+        if not chunk:
+            return None
+        head += chunk
+    return head
+
+
+def make_identity() -> Identity:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -39,9 +64,7 @@ def make_identity() -> Identity:
                                      data_encipherment=False, key_agreement=False, key_cert_sign=True,
                                      crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        .add_extension(alt_names(("localhost", "127.0.0.1")), critical=False)
         .sign(key, hashes.SHA256())
     )
     return Identity(cert.public_bytes(serialization.Encoding.PEM),

@@ -21,6 +21,8 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from kaito_shell.sandbox.tls import read_head
+
 MODEL_PORT = 5000
 REPLY = "(realstack stand-in: no model runs here)"
 RELAYED = ("127.0.0.1", "localhost")
@@ -89,12 +91,9 @@ class Proxy:
 
     def handle(self, conn: socket.socket) -> None:
         try:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                head += chunk
+            head = read_head(conn.recv)
+            if head is None:
+                return
             line = head.split(b"\r\n", 1)[0].decode()
             method, target, _ = line.split(" ", 2)
             host, _, port = target.rpartition(":")

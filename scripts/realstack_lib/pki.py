@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import base64
 import datetime
-import ipaddress
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from kaito_shell.sandbox.tls import alt_names
 
 
 def _key() -> Any:
@@ -78,13 +79,7 @@ class Authority:
                    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if server
                                                          else ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False))
         if hosts:
-            sans: list[x509.GeneralName] = []
-            for host in hosts:
-                try:
-                    sans.append(x509.IPAddress(ipaddress.ip_address(host)))
-                except ValueError:
-                    sans.append(x509.DNSName(host))
-            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            builder = builder.add_extension(alt_names(hosts), critical=False)
         from cryptography.hazmat.primitives import serialization
 
         cert = builder.sign(self.key, hashes.SHA256())
