@@ -236,7 +236,7 @@ def pytest_report_header(config) -> str:
     if built is None:
         return f"real stack: no KAITO build yet (scripts/realstack build makes one; targeted {versions.KAITO})"
     note = "" if built[0] == versions.KAITO else f" ({versions.KAITO} is not served by the Go module proxy here)"
-    return f"real stack: KAITO {built[0]}'s own controller and webhook{note}"
+    return f"real stack: KAITO {built[0]}'s own controllers and webhooks{note}"
 
 
 def kaito_in(realstack) -> str | None:

@@ -184,10 +184,52 @@ def test_the_stack_runs_kaitos_own_controller_and_says_which(realstack):
     assert image.endswith(":" + version.removeprefix("v"))  # what `kaito features`/`version` read is what runs
 
 
-def needs_kaito(stack) -> None:
+def needs_kaito(stack, controller: str = "workspace") -> None:
     why = kaito_in(stack)
     if why:
         pytest.skip(f"KAITO's controller is not in this stack: {why}")
+    if controller not in stack.state["kaito"].split()[-1].split(","):
+        pytest.skip(f"KAITO's {controller} controller is not in this stack ({stack.state['kaito']})")
+
+
+def conditions_of(obj: dict) -> dict[str, tuple[str, str, str]]:
+    return {c["type"]: (c["status"], c["reason"], c["message"]) for c in obj["status"]["conditions"]}
+
+
+def ready_in_both(realstack, sandbox, tmp_path, *deploy: str) -> tuple[dict, dict]:
+    """Deploy the same thing to the real stack and to the sandbox, wait for Ready in both, return both objects."""
+    kind_name = f"{'ragengine' if deploy[0] == 'rag' else 'workspace'}/{deploy[deploy.index('--name') + 1]}"
+    objects = []
+    for kubeconfig in (str(realstack.kubeconfig), sandbox.kubeconfig):
+        code, out, err = kaito(realstack, tmp_path, *deploy, "--yes", "--wait", "--wait-timeout", "3m",
+                               kubeconfig=kubeconfig)
+        assert code == 0 and f"{kind_name} is Ready" in out, err
+        objects.append(json.loads(kaito(realstack, tmp_path, "get", kind_name, "-o", "json", kubeconfig=kubeconfig)[1]))
+    return objects[0], objects[1]
+
+
+def test_the_sandbox_reports_kaitos_conditions_as_kaito_does(realstack, sandbox, tmp_path):
+    needs_kaito(realstack)
+    real, ours = ready_in_both(realstack, sandbox, tmp_path, "deploy", "--name", "parity", "--model",
+                               "phi-4-mini-instruct", "--instance-type", "Standard_NC24ads_A100_v4")
+    assert conditions_of(ours) == conditions_of(real)
+    assert (ours["status"]["targetNodeCount"], len(ours["status"]["workerNodes"])) == \
+        (real["status"]["targetNodeCount"], len(real["status"]["workerNodes"]))
+
+
+def test_a_rag_engine_becomes_ready_with_kaitos_real_ragengine_controller(realstack, sandbox, tmp_path):
+    needs_kaito(realstack, "ragengine")
+    _, ours = ready_in_both(realstack, sandbox, tmp_path, "rag", "deploy", "--name", "rag1")
+    from conftest import wait_until
+
+    def settled() -> bool:  # KAITO sets RAGEngineSucceeded right after ServiceReady
+        real = json.loads(kaito(realstack, tmp_path, "get", "ragengine/rag1", "-o", "json")[1])
+        return conditions_of(real) == conditions_of(ours)
+
+    wait_until(settled, timeout=30, interval=0.5)
+    assert "1 of 1 object(s) healthy" in kaito(realstack, tmp_path, "health", "check", "rag1")[1]
+    code, out, err = kaito(realstack, tmp_path, "delete", "ragengine/rag1", "--yes", "--wait-timeout", "2m")
+    assert code == 0 and "ragengine/rag1 deleted" in out, err
 
 
 def test_deploy_waits_for_kaitos_real_conditions_then_everything_reads_them(realstack, tmp_path):

@@ -679,7 +679,8 @@ class Controller:
         compute = (rag.get("spec") or {}).get("compute") or {}
         if compute.get("instanceType") and not status.get("workerNodes"):
             status["workerNodes"] = self._nodes(rag, 1, compute)
-            set_conditions(status, condition("NodeClaimReady", True, "NodeClaimsReady", "", gen))
+            set_conditions(status, condition("NodeClaimReady", True, "installNodePluginsSuccess",
+                                             "nodeClaim plugins have been installed successfully", gen))
         self._ensure("Deployment", {
             "metadata": {"name": name, "namespace": ns, "labels": dict(labels), "ownerReferences": self._owner(rag)},
             "spec": {"replicas": 1, "selector": {"matchLabels": dict(labels)},
@@ -700,9 +701,12 @@ class Controller:
                            "containerStatuses": [container_status(name, RAG_IMAGE, ready=True, state={"running": {}})]},
             })
             self.logs.write(ns, pod_name, ["INFO: Started server process", "INFO: Uvicorn running on http://0.0.0.0:5000"])
-        set_conditions(status, condition("ResourceReady", True, "RAGEngineResourceStatusSuccess", "", gen),
-                       condition("ServiceReady", True, "RAGEngineServiceSuccess", "RAG service is ready", gen),
-                       condition("RAGEngineSucceeded", True, "RAGEngineSucceeded", "", gen))
+        # KAITO's RAGEngine controller's reasons and wording (pkg/ragengine/controllers)
+        set_conditions(status, condition("ResourceReady", True, "ragengineResourceStatusSuccess",
+                                         "ragengine resource is ready", gen),
+                       condition("ServiceReady", True, "RAGEngineServiceSuccess",
+                                 "Inference has been deployed successfully", gen),
+                       condition("RAGEngineSucceeded", True, "ragengineSucceeded", "ragengine succeeds", gen))
         return self._save("RAGEngine", rag, before)
 
 

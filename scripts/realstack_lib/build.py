@@ -36,6 +36,26 @@ class BuildError(RuntimeError):
     """A step that failed, with what it printed."""
 
 
+def build_all(say=print, kaito_source: Path | None = None) -> tuple[Path, str | None]:  # type: ignore[no-untyped-def]
+    """Everything the stack runs, built when missing: the binaries' folder, and why KAITO is absent (None when
+    built). Go's build cache (4+ GB) is emptied after a build: binaries are kept by version, so the next build is
+    for new versions anyway."""
+    built_before = _binaries()
+    target = build(say)
+    why = build_kaito(say, kaito_source)
+    if _binaries() != built_before:
+        go = shutil.which("go")
+        if go is not None:
+            _run([go, "clean", "-cache"], V.cache_root())
+            say("realstack: emptied Go's build cache (the binaries are kept)")
+    return target, why
+
+
+def _binaries() -> set[str]:
+    folder = V.cache_root() / "bin"
+    return {str(p) for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
+
+
 def build(say=print) -> Path:  # type: ignore[no-untyped-def]
     """Every binary of the stack in the cache (built when missing); returns the folder."""
     target = V.bin_dir()
@@ -120,9 +140,9 @@ def module_dir(module: str, version: str) -> Path:
 
 
 def build_kaito(say, source: Path | None = None) -> str | None:  # type: ignore[no-untyped-def]
-    """KAITO's cmd/workspace into the cache: from `source` (a checkout of KAITO at V.KAITO), else from the Go module
-    proxy at V.KAITO, else at V.KAITO_SERVED (the newest the proxy serves here), said loudly. Returns why no KAITO
-    was built (None when one is there)."""
+    """KAITO's controllers (V.KAITO_COMMANDS) into the cache: from `source` (a checkout of KAITO at V.KAITO), else
+    from the Go module proxy at V.KAITO, else at V.KAITO_SERVED (the newest the proxy serves here), said loudly.
+    Returns why no KAITO was built (None when one is there)."""
     go = shutil.which("go")
     if go is None:
         return "the Go toolchain (`go`) is not on PATH"
@@ -130,12 +150,11 @@ def build_kaito(say, source: Path | None = None) -> str | None:  # type: ignore[
         _check_source(source)
         _build_kaito(go, source, V.KAITO, say)
         return None
-    if V.kaito_binary(V.KAITO).exists():
-        return None
-    refusals = []
+    refusals: list[str] = []
     for version in (V.KAITO, V.KAITO_SERVED):
-        if V.kaito_binary(version).exists():
-            say(f"realstack: KAITO {V.KAITO} is not built here ({refusals[0]}); the stack runs KAITO {version}")
+        if all(V.kaito_binary(version, command).exists() for command in V.KAITO_COMMANDS):
+            if refusals:
+                say(f"realstack: KAITO {V.KAITO} is not available here; the stack runs KAITO {version}")
             return None
         try:
             folder = Path(_download(go, f"{V.KAITO_MODULE}@{version}", say))
@@ -151,7 +170,7 @@ def build_kaito(say, source: Path | None = None) -> str | None:  # type: ignore[
         _build_kaito(go, work, version, say)
         if version != V.KAITO:
             say(f"realstack: KAITO {V.KAITO} was refused by the Go module proxy, so the stack runs KAITO {version}'s "
-                f"own controller and webhook (docs/testing.md)")
+                f"own controllers and webhooks (docs/testing.md)")
         return None
     return "; ".join(refusals)
 
@@ -165,11 +184,14 @@ def _check_source(source: Path) -> None:
 
 
 def _build_kaito(go: str, folder: Path, version: str, say) -> None:  # type: ignore[no-untyped-def]
-    say(f"realstack: building KAITO {version}'s cmd/workspace (about 2 minutes on 2 cores, once)")
-    started = time.monotonic()
-    target = V.kaito_binary(version)
-    _run([go, "build", "-trimpath", "-ldflags", "-s -w", "-o", str(target), "./cmd/workspace"], folder)
-    say(f"realstack: KAITO {version} built in {time.monotonic() - started:.0f}s into {target}")
+    for command in V.KAITO_COMMANDS:
+        target = V.kaito_binary(version, command)
+        if target.exists():
+            continue
+        say(f"realstack: building KAITO {version}'s cmd/{command} (about 2 minutes on 2 cores, once)")
+        started = time.monotonic()
+        _run([go, "build", "-trimpath", "-ldflags", "-s -w", "-o", str(target), f"./cmd/{command}"], folder)
+        say(f"realstack: KAITO {version}'s {command} built in {time.monotonic() - started:.0f}s into {target}")
 
 
 def kaito_absence() -> str | None:

@@ -29,8 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
-            build.build()
-            why = build.build_kaito(print, args.kaito_source)
+            _, why = build.build_all(print, args.kaito_source)
             if why:
                 print(f"realstack: KAITO's controller is not built: {why}")
         elif args.command == "up":

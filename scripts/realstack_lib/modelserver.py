@@ -4,7 +4,7 @@ The API server sends its cluster traffic (service and pod proxy, kubelet logs, w
 proxy (an EgressSelectorConfiguration written by `scripts/realstack up`):
 - to port 5000 of a KAITO pod's address, it answers itself what KAITO's inference server answers: GET /health,
   GET /v1/models (the served model name KAITO gives vLLM), POST /v1/chat/completions (a fixed text that says it
-  is a stand-in);
+  is a stand-in); for a RAG engine's pod, GET /health only (everything else: 501, said to be a stand-in);
 - to 127.0.0.1 (kwok's kubelet endpoint, KAITO's webhook), it relays the connection;
 - anything else is refused.
 Logs in DIR/logs/model-server.log.
@@ -72,6 +72,20 @@ class ModelServer(BaseHTTPRequestHandler):
             self._json(404, {"detail": "Not Found"})
 
 
+class RagServer(ModelServer):
+    """The RAG service's health answer (FastAPI's shape); nothing else is imitated."""
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            self._json(200, {"status": "Healthy", "detail": None})
+        else:
+            self._json(501, {"detail": f"realstack stand-in: the RAG service's {self.path} is not served here"})
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._json(501, {"detail": f"realstack stand-in: the RAG service's {self.path} is not served here"})
+
+
 class Proxy:
     def __init__(self, kubeconfig: str, path: str) -> None:
         from kubernetes import client as k8s
@@ -100,10 +114,9 @@ class Proxy:
             if method != "CONNECT":
                 conn.sendall(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
                 return
-            served = self.served_at(host) if int(port) == MODEL_PORT else None
-            if served is not None:
+            handler = self.stand_in_at(host) if int(port) == MODEL_PORT else None
+            if handler is not None:
                 conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                handler = type("PodModelServer", (ModelServer,), {"served": served})
                 handler(conn, (host, int(port)), None)  # type: ignore[arg-type]
             elif host in RELAYED:
                 self.relay(conn, host, int(port))
@@ -118,11 +131,13 @@ class Proxy:
             except OSError:
                 pass
 
-    def served_at(self, address: str) -> str | None:
-        """The served model name of the running KAITO pod with this address, or None."""
+    def stand_in_at(self, address: str) -> type[ModelServer] | None:
+        """What answers for the running KAITO pod with this address (a model server or a RAG service), or None."""
         pods = self.core.list_pod_for_all_namespaces(field_selector=f"status.podIP={address}").items
         for pod in (self.api.sanitize_for_serialization(p) for p in pods):
             labels = pod["metadata"].get("labels") or {}
+            if "kaito.sh/ragengine" in labels:
+                return type("PodRagServer", (RagServer,), {"served": labels["kaito.sh/ragengine"]})
             if "kaito.sh/workspace" not in labels:
                 continue
             try:
@@ -130,7 +145,7 @@ class Proxy:
                     "kaito.sh", "v1beta1", pod["metadata"]["namespace"], "workspaces", labels["kaito.sh/workspace"])
             except Exception:
                 workspace = None
-            return served_name(pod, workspace)
+            return type("PodModelServer", (ModelServer,), {"served": served_name(pod, workspace)})
         return None
 
     @staticmethod

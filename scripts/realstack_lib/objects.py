@@ -1,10 +1,9 @@
 """What a real stack holds besides its processes: kwok's stages (from the kwok module), KAITO's CRDs and the
-objects KAITO's chart installs (namespaces, templates, the webhook's Secret), RBAC for a read-only user, GPU Nodes
-for bring-your-own mode, and KAITO's own controller when its binary is present."""
+objects KAITO's charts install (namespaces, templates), RBAC for a read-only user, and GPU Nodes for
+bring-your-own mode (KAITO's controllers themselves: kaito.py)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -82,7 +81,6 @@ def install(stack: Stack, *, mode: str, say: Any) -> None:
         namespace = RAG_NAMESPACE if "ragengine" in template.name else RELEASE_NAMESPACE
         doc["metadata"]["namespace"] = namespace
         core.create_namespaced_config_map(namespace, doc)
-    core.create_namespaced_secret(RELEASE_NAMESPACE, {"metadata": {"name": "workspace-webhook-cert"}})
     rbac.create_cluster_role({"metadata": {"name": "realstack-viewer"}, "rules": [
         {"apiGroups": ["", "apps", "batch", "kaito.sh"], "resources": ["*"], "verbs": ["get", "list", "watch"]}]})
     rbac.create_cluster_role_binding({"metadata": {"name": "realstack-viewer"},
@@ -93,12 +91,19 @@ def install(stack: Stack, *, mode: str, say: Any) -> None:
     say(f"realstack: installed {len(crds)} CRDs, KAITO's templates and RBAC")
 
 
+SYSTEM_NODE = "system-0"  # the CPU node every cluster has (KAITO's controllers, RAG services without GPUs)
+
+
+def system_node(stack: Stack) -> None:
+    """One Ready CPU node (no GPU labels), where pods that need no GPU are scheduled."""
+    _kwok_nodes(stack, [(SYSTEM_NODE, {"node.kubernetes.io/instance-type": "Standard_D8s_v5"},
+                         {"cpu": "8", "memory": "32Gi", "pods": "110"})])
+
+
 def gpu_nodes(stack: Stack, count: int, instance_type: str, labels: dict[str, str] | None = None) -> list[str]:
     """`count` GPU Nodes of `instance_type` (kwok keeps them Ready) with the labels a BYO cluster's GPU nodes have:
     NVIDIA's product/count/memory (from KAITO's SKU table), the instance type, and `labels` (default pool=gpu)."""
     import sys
-
-    from kubernetes import client as k8s
 
     sys.path.insert(0, str(REPO))
     from kaito_shell.catalog.store import load_catalog
@@ -106,116 +111,27 @@ def gpu_nodes(stack: Stack, count: int, instance_type: str, labels: dict[str, st
     sku = load_catalog().sku(instance_type)
     if sku is None:
         raise ValueError(f"no GPU facts for {instance_type} in KAITO's SKU table")
-    core = k8s.CoreV1Api(client(stack))
-    names = []
-    for i in range(count):
-        name = f"gpu-{instance_type.lower().replace('_', '-')}-{i}"
-        capacity = {"cpu": "24", "memory": "220Gi", "pods": "110", "nvidia.com/gpu": str(sku.gpu_count)}
-        core.create_node({"metadata": {"name": name, "annotations": {KWOK_ANNOTATION: "fake"}, "labels": {
-            **(labels or BYO_LABELS), "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-            "type": "kwok", "node.kubernetes.io/instance-type": sku.instance_type,
-            "nvidia.com/gpu.product": sku.gpu_model.replace(" ", "-"), "nvidia.com/gpu.count": str(sku.gpu_count),
-            "nvidia.com/gpu.memory": str(int(sku.gpu_mem_gib_per_gpu * 1024))}},
-            "status": {"capacity": capacity, "allocatable": capacity}})
-        names.append(name)
-    for name in names:
-        _until(lambda name=name: any(c.type == "Ready" and c.status == "True"
-                                     for c in core.read_node(name).status.conditions or []), f"node {name} Ready")
+    capacity = {"cpu": "24", "memory": "220Gi", "pods": "110", "nvidia.com/gpu": str(sku.gpu_count)}
+    gpu_labels = {**(labels or BYO_LABELS), "node.kubernetes.io/instance-type": sku.instance_type,
+                  "nvidia.com/gpu.product": sku.gpu_model.replace(" ", "-"), "nvidia.com/gpu.count": str(sku.gpu_count),
+                  "nvidia.com/gpu.memory": str(int(sku.gpu_mem_gib_per_gpu * 1024))}
+    names = [f"gpu-{instance_type.lower().replace('_', '-')}-{i}" for i in range(count)]
+    _kwok_nodes(stack, [(name, gpu_labels, capacity) for name in names])
     return names
 
 
-def start_kaito(stack: Stack, *, mode: str, say: Any) -> str:
-    """KAITO's own workspace controller and webhook, when a build is in the cache (V.kaito_built); else why not
-    (said, never imitated). Returns "running: VERSION PROVISIONER" or "absent: why"."""
-    built = V.kaito_built()
-    if built is None:
-        why = build.kaito_absence()
-        say(f"realstack: KAITO's controller and webhook are not part of this stack: {why}")
-        return f"absent: {why}"
-    version, binary = built
-    port = stack.state["ports"]["kaito-webhook"]
-    _webhook_plumbing(stack, port)
-    env = {**os.environ, "KUBECONFIG": str(stack.kubeconfig), "CLOUD_PROVIDER": "azure",
-           "WEBHOOK_PORT": str(port), "WEBHOOK_SERVICE": "kaito-workspace", "SYSTEM_NAMESPACE": RELEASE_NAMESPACE,
-           "RELEASE_NAMESPACE": RELEASE_NAMESPACE, "PRESET_REGISTRY_NAME": "mcr.microsoft.com/aks/kaito",
-           "METRICS_PROMETHEUS_PORT": str(stack.state["ports"]["kaito-metrics"] + 1)}
-    provisioner = "byo" if mode == "byo" else "azure-gpu-provisioner"
-    args = [str(binary), f"--node-provisioner={provisioner}", "--feature-gates=vLLM=true",
-            f"--metrics-bind-address=127.0.0.1:{stack.state['ports']['kaito-metrics']}",
-            f"--health-probe-bind-address=127.0.0.1:{stack.state['ports']['kaito-health']}"]
-    process = stack.start("kaito-workspace", args, env)
-    stack.wait("kaito-workspace", process, lambda: _webhook_ready(stack), 120)
-    stack.wait("kaito-workspace", process, lambda: _serving(stack, mode), 120)
-    _controller_deployment(stack, args, version)
-    if mode == "nap":
-        stack.start("nodeclaim-provisioner", [_python(), str(Path(__file__).parent / "provisioner.py"),
-                                              str(stack.kubeconfig)])
-    say(f"realstack: KAITO {version} controller and webhook running ({provisioner})")
-    return f"running: {version} {provisioner}"
-
-
-def _webhook_plumbing(stack: Stack, port: int) -> None:
-    """The Service the apiserver reaches KAITO's webhook through (ExternalName → localhost, no kube-proxy here) and
-    the ValidatingWebhookConfiguration knative fills in (its rules, CA bundle), as KAITO's chart installs them."""
+def _kwok_nodes(stack: Stack, nodes: list[tuple[str, dict[str, str], dict[str, str]]]) -> None:
+    """Nodes kwok manages (it makes them Ready and keeps them so), each with its labels and capacity."""
     from kubernetes import client as k8s
 
-    api = client(stack)
-    k8s.CoreV1Api(api).create_namespaced_service(RELEASE_NAMESPACE, {
-        "metadata": {"name": "kaito-workspace"},
-        "spec": {"type": "ExternalName", "externalName": "localhost", "ports": [{"port": port, "name": "webhook"}]}})
-    service = {"name": "kaito-workspace", "namespace": RELEASE_NAMESPACE, "port": port}
-    k8s.AdmissionregistrationV1Api(api).create_validating_webhook_configuration({
-        "metadata": {"name": "validation.workspace.kaito.sh"},
-        "webhooks": [{"name": "validation.workspace.kaito.sh", "admissionReviewVersions": ["v1"],
-                      "clientConfig": {"service": service}, "failurePolicy": "Fail", "sideEffects": "None",
-                      "rules": []}]})
-
-
-def _webhook_ready(stack: Stack) -> bool:
-    from kubernetes import client as k8s
-
-    config = k8s.AdmissionregistrationV1Api(client(stack)).read_validating_webhook_configuration(
-        "validation.workspace.kaito.sh")
-    hooks = config.webhooks or []
-    return bool(hooks and hooks[0].rules and hooks[0].client_config.ca_bundle)
-
-
-def _serving(stack: Stack, mode: str) -> bool:
-    """KAITO's webhook answers from its informer cache, which starts after the webhook itself: ready when a
-    dry-run Workspace gets an answer that is not "the cache is not started"."""
-    from kubernetes import client as k8s
-    from kubernetes.client.exceptions import ApiException
-
-    resource: dict[str, Any] = {"labelSelector": {"matchLabels": BYO_LABELS if mode == "byo" else {"apps": "probe"}}}
-    if mode != "byo":
-        resource["instanceType"] = "Standard_NC24ads_A100_v4"
-    body = {"apiVersion": "kaito.sh/v1beta1", "kind": "Workspace", "metadata": {"name": "readiness-probe"},
-            "resource": resource, "inference": {"preset": {"name": "phi-4-mini-instruct"}}}
-    try:
-        k8s.CustomObjectsApi(client(stack)).create_namespaced_custom_object(
-            "kaito.sh", "v1beta1", "default", "workspaces", body, dry_run="All")
-    except ApiException as exc:
-        return "cache is not started" not in str(exc.body)
-    return True
-
-
-def _controller_deployment(stack: Stack, args: list[str], version: str) -> None:
-    """The Deployment KAITO's chart installs, carrying the flags the running controller was started with (what
-    `kaito features` reads). Its pod lands on no node: the controller runs as a process beside the stack."""
-    from kubernetes import client as k8s
-
-    k8s.AppsV1Api(client(stack)).create_namespaced_deployment(RELEASE_NAMESPACE, {
-        "metadata": {"name": "kaito-workspace"},
-        "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "kaito-workspace"}},
-                 "template": {"metadata": {"labels": {"app": "kaito-workspace"}},
-                              "spec": {"containers": [{"name": "manager", "image": f"mcr.microsoft.com/aks/kaito/workspace:{version.removeprefix('v')}",
-                                                       "args": [a for a in args[1:] if "bind-address" not in a]}]}}}})
-
-
-def _python() -> str:
-    import sys
-
-    return sys.executable
+    core = k8s.CoreV1Api(client(stack))
+    for name, labels, capacity in nodes:
+        core.create_node({"metadata": {"name": name, "annotations": {KWOK_ANNOTATION: "fake"}, "labels": {
+            **labels, "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "type": "kwok"}},
+            "status": {"capacity": capacity, "allocatable": capacity}})
+    for name, _, _ in nodes:
+        _until(lambda name=name: any(c.type == "Ready" and c.status == "True"
+                                     for c in core.read_node(name).status.conditions or []), f"node {name} Ready")
 
 
 def _until(check: Any, what: str, seconds: float = 60.0) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from realstack_lib import build, objects, pki
+from realstack_lib import build, kaito, objects, pki
 from realstack_lib import versions as V
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,14 +82,13 @@ class Stack:
 def up(folder: Path, *, mode: str = "nap", gpu_nodes: int = 0, instance_type: str = "Standard_NC24ads_A100_v4",
        say: Any = print) -> Stack:
     """Start a stack in `folder` (created); returns it once every component answers."""
-    bins = build.build(say)
-    build.build_kaito(say)  # when missing; without it the stack runs no KAITO and says why
+    bins, _ = build.build_all(say)  # what is missing; without KAITO the stack runs none and says why
     stack = Stack(folder)
     for sub in (stack.folder, stack.logs, stack.pki):
         sub.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     ports = {name: free_port() for name in ("etcd", "etcd-peer", "apiserver", "controller-manager", "scheduler",
-                                            "kwok", "kaito-webhook", "kaito-metrics", "kaito-health")}
+                                            "kwok", *kaito.PORTS)}
     stack.state.update(mode=mode, ports=ports, versions={"kubernetes": V.KUBERNETES, "etcd": V.ETCD,
                                                           "kwok": V.KWOK})
     ca = pki.Authority(stack.pki)
@@ -157,10 +156,10 @@ def up(folder: Path, *, mode: str = "nap", gpu_nodes: int = 0, instance_type: st
                                 "--node-ip=127.0.0.1", f"--node-port={ports['kwok']}"])  # the apiserver's route
     stack.wait("kwok", kwok, lambda: _get(f"https://127.0.0.1:{ports['kwok']}/healthz", _insecure()) == "ok", 60)
     objects.install(stack, mode=mode, say=say)
+    objects.system_node(stack)
     if gpu_nodes:
         objects.gpu_nodes(stack, gpu_nodes, instance_type)
-    kaito = objects.start_kaito(stack, mode=mode, say=say)
-    stack.state["kaito"] = kaito
+    stack.state["kaito"] = kaito.start(stack, mode=mode, say=say)
     stack.save()
     say(f"realstack: up in {time.monotonic() - started:.0f}s ({mode} mode"
         + (f", {gpu_nodes} GPU node(s) of {instance_type}" if gpu_nodes else "") + f"); kubeconfig: {stack.kubeconfig}")

@@ -12,7 +12,7 @@ KWOK = "v0.8.0"  # sigs.k8s.io/kwok
 KARPENTER = "v1.10.0"  # sigs.k8s.io/karpenter: the NodeClaim CRD KAITO v0.12.0 uses (its go.mod)
 KAITO = "v0.12.0"  # github.com/kaito-project/kaito, the version kaito-shell targets
 # The proxy this project's machines use answers 403 for KAITO v0.12.0 (and v0.12.1, v0.11.1, v0.10.0, the version
-# list); v0.11.0 is served. Without v0.12.0 the stack runs KAITO v0.11.0's own controller and webhook, and says so.
+# list); v0.11.0 is served. Without v0.12.0 the stack runs KAITO v0.11.0's own controllers and webhooks, and says so.
 KAITO_SERVED = "v0.11.0"
 KAITO_MODULE = "github.com/kaito-project/kaito"
 
@@ -42,9 +42,12 @@ def go_env() -> dict[str, str]:
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 
 
-def kaito_binary(version: str) -> Path:
-    """KAITO's cmd/workspace (controller and webhook) built at `version`."""
-    return cache_root() / "bin" / f"kaito-workspace-{version}"
+KAITO_COMMANDS = ("workspace", "ragengine")  # KAITO's cmd/…: each a controller with its webhook
+
+
+def kaito_binary(version: str, command: str = "workspace") -> Path:
+    """KAITO's cmd/COMMAND built at `version`."""
+    return cache_root() / "bin" / f"kaito-{command}-{version}"
 
 
 def kaito_built() -> tuple[str, Path] | None:
