@@ -178,8 +178,8 @@ def test_the_stack_runs_kaitos_own_controller_and_says_which(realstack):
     assert version in (versions.KAITO, versions.KAITO_SERVED)
     assert os.path.getsize(realstack.logs / "kaito-workspace.log") > 0
     deployment = json.loads(subprocess.run(
-        ["kubectl", f"--kubeconfig={realstack.kubeconfig}", "-n", "kaito-workspace", "get", "deployment",
-         "kaito-workspace", "-o", "json"], capture_output=True, text=True, check=True).stdout)
+        [str(venv_bin() / "kubectl"), f"--kubeconfig={realstack.kubeconfig}", "-n", "kaito-workspace", "get",
+         "deployment", "kaito-workspace", "-o", "json"], capture_output=True, text=True, check=True).stdout)
     image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
     assert image.endswith(":" + version.removeprefix("v"))  # what `kaito features`/`version` read is what runs
 

@@ -4,7 +4,6 @@ bring-your-own mode (KAITO's controllers themselves: kaito.py)."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,8 +145,3 @@ def _until(check: Any, what: str, seconds: float = 60.0) -> Any:
             last = exc
         time.sleep(0.2)
     raise TimeoutError(f"{what}: not reached in {seconds:g}s ({last})")
-
-
-def run(stack: Stack, *argv: str) -> subprocess.CompletedProcess[str]:
-    """kubectl against the stack (tests and debugging)."""
-    return subprocess.run(["kubectl", f"--kubeconfig={stack.kubeconfig}", *argv], capture_output=True, text=True)
