@@ -94,6 +94,21 @@ def test_a_killed_caller_takes_its_command_with_it(served, sandbox):
     wait_until(lambda: not workers(served), timeout=10)
 
 
+def test_a_terminated_caller_ends_as_it_would_on_its_own(served, sandbox):
+    Gateway(sandbox.kubeconfig, "sandbox").apply(WORKSPACE)
+    endings = []
+    for server_mode in ("on", "off"):  # `timeout 5 kaito status --watch`, say
+        env = {**served, "KUBECONFIG": sandbox.kubeconfig, "KAITO_SERVER": server_mode}
+        proc = subprocess.Popen([KAITO, "status", "--watch"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        assert "phi4" in proc.stdout.readline() + proc.stdout.readline()
+        proc.send_signal(signal.SIGTERM)
+        endings.append((proc.wait(timeout=20), proc.stderr.read()))
+    assert endings[0] == endings[1]  # killed by the signal, nothing more said than on its own
+    assert endings[0][0] == -signal.SIGTERM and "exit status" not in endings[0][1]
+    wait_until(lambda: not workers(served), timeout=10)
+
+
 def workers(env) -> list[int]:
     """The server's worker processes (its children)."""
     pid = server(env)["pid"]

@@ -77,6 +77,7 @@ def _converse(sock: socket.socket) -> int | None:
     """Serve the worker's requests (run the pager or $EDITOR on this terminal) until it reports its exit code."""
     worker = 0
     previous: dict[int, Any] = {}
+    forwarded: list[int] = []  # the signals passed on to the worker
     try:
         while True:
             try:
@@ -84,14 +85,16 @@ def _converse(sock: socket.socket) -> int | None:
             except (OSError, ValueError):
                 message = None
             if message is None:
-                if worker:  # the worker died without a word (killed): say so, as a shell would
+                if worker and forwarded:  # the signal this process got ended the worker: end the same way
+                    _die_of(forwarded[-1], previous)
+                if worker:  # the worker died without a word (killed from elsewhere): say so, as a shell would
                     sys.stderr.write("kaito: the command's process ended without an exit status\n")
                     return 1
                 return None
             op = message.get("op")
             if op == "started":
                 worker = int(message["pid"])
-                previous = {sig: signal.signal(sig, _forward_to(worker)) for sig in FORWARDED_SIGNALS}
+                previous = {sig: signal.signal(sig, _forward_to(worker, forwarded)) for sig in FORWARDED_SIGNALS}
                 previous[signal.SIGTSTP] = signal.signal(signal.SIGTSTP, _suspend_with(worker))
             elif op == "terminal":
                 forkwire.send(sock, {"op": "terminal-done", "code": _run_on_terminal(message)})
@@ -104,13 +107,25 @@ def _converse(sock: socket.socket) -> int | None:
             signal.signal(sig, handler)
 
 
-def _forward_to(pid: int) -> Callable[[int, FrameType | None], None]:
+def _forward_to(pid: int, forwarded: list[int]) -> Callable[[int, FrameType | None], None]:
     def handler(signum: int, frame: FrameType | None) -> None:
+        forwarded.append(signum)
         try:
             os.kill(pid, signum)
         except ProcessLookupError:
             pass
     return handler
+
+
+def _die_of(signum: int, previous: dict[int, Any]) -> None:
+    """End this process by `signum`, as it would have ended without the server (exit status 128+signum); a signal
+    that handler would have caught (Ctrl-C's KeyboardInterrupt) ends it with that status instead."""
+    handler = previous.get(signum, signal.SIG_DFL)
+    if handler is signal.default_int_handler or not callable(handler) and handler != signal.SIG_DFL:
+        raise SystemExit(128 + signum)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+    raise SystemExit(128 + signum)  # not reached when the signal's default action ends the process
 
 
 def _suspend_with(pid: int) -> Callable[[int, FrameType | None], None]:
