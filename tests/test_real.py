@@ -278,3 +278,23 @@ def test_an_inferenceset_makes_replicas_with_kaitos_real_controller(realstack, t
                >= 2, timeout=120)
     rows = json.loads(kaito(realstack, tmp_path, "status", "-o", "json")[1])["items"]
     assert any(r["kind"] == "inferenceset" and r["name"] == "iset" for r in rows)
+
+
+def test_a_cloud_without_quota_is_diagnosed_from_kaitos_real_conditions(realstack, tmp_path):
+    needs_kaito(realstack)
+    from kubernetes import client, config
+
+    core = client.CoreV1Api(config.new_client_from_config(config_file=str(realstack.kubeconfig),
+                                                          context="realstack", persist_config=False))
+    core.create_namespaced_config_map("kube-system", {"metadata": {"name": "realstack-cloud"},
+                                                      "data": {"noQuota": "Standard_NC48ads_A100_v4"}})
+    try:
+        code, out, err = kaito(realstack, tmp_path, "deploy", "--name", "noquota", "--model", "phi-4-mini-instruct",
+                               "--instance-type", "Standard_NC48ads_A100_v4", "--yes", "--wait",
+                               "--wait-timeout", "90s")
+        assert code == 1 and "workspace/noquota is Failing: no GPU quota" in out + err, (out, err)
+        status = kaito(realstack, tmp_path, "status", "noquota")[1]
+        assert "request quota for Standard_NC48ads_A100_v4" in status  # the fix, from KAITO's own condition
+    finally:
+        core.delete_namespaced_config_map("realstack-cloud", "kube-system")
+        kaito(realstack, tmp_path, "delete", "workspace/noquota", "--yes")

@@ -1,7 +1,8 @@
 """The test harness's stand-in for the cloud (the one part of KAITO's auto-provisioning that cannot exist here):
 for each NodeClaim KAITO creates, make a kwok-managed GPU Node of that instance type and mark the claim launched,
-registered, initialised and ready; or, for the sizes in REALSTACK_NO_QUOTA, refuse it as a cloud without quota
-would. Deleting a claim deletes its Node (KAITO never deletes Nodes). Run by `scripts/realstack up --mode nap` when
+registered, initialised and ready; or, for the sizes in REALSTACK_NO_QUOTA or in the ConfigMap
+kube-system/realstack-cloud (key `noQuota`, comma-separated; read on every pass, so tests can change it), refuse it
+as a cloud without quota would. Deleting a claim deletes its Node (KAITO never deletes Nodes). Run by `scripts/realstack up --mode nap` when
 KAITO's controller runs; logs in DIR/logs/nodeclaim-provisioner.log.
 
 python provisioner.py KUBECONFIG
@@ -30,10 +31,10 @@ def main(kubeconfig: str) -> int:
 
     api = config.new_client_from_config(config_file=kubeconfig, context="realstack", persist_config=False)
     claims, core, catalog = k8s.CustomObjectsApi(api), k8s.CoreV1Api(api), load_catalog()
-    no_quota = {s for s in os.environ.get("REALSTACK_NO_QUOTA", "").split(",") if s}
     print("nodeclaim-provisioner: watching NodeClaims", flush=True)
     while True:
         try:
+            no_quota = _no_quota(core)
             for claim in claims.list_cluster_custom_object(GROUP, VERSION, PLURAL)["items"]:
                 reconcile(claim, claims, core, catalog, no_quota)
         except Exception as exc:  # the stack going down, a conflict: try again
@@ -52,7 +53,7 @@ def reconcile(claim: dict[str, Any], claims: Any, core: Any, catalog: Any, no_qu
     size = _instance_type(claim)
     if size in no_quota:
         _set_status(claims, name, None, [_condition("Launched", "False", "InsufficientCapacity",
-                                                    f"no quota for {size} (REALSTACK_NO_QUOTA)")])
+                                                    f"QuotaExceeded: no quota for {size} in this (simulated) region")])
         return
     sku = catalog.sku(size) if size else None
     if sku is None:
@@ -66,6 +67,19 @@ def reconcile(claim: dict[str, Any], claims: Any, core: Any, catalog: Any, no_qu
     _set_status(claims, name, node, [_condition(kind, "True", kind, "") for kind in
                                      ("Launched", "Registered", "Initialized", "Ready")])
     print(f"nodeclaim-provisioner: {name} → node {node} ({size})", flush=True)
+
+
+def _no_quota(core: Any) -> set[str]:
+    """The sizes this cloud has no quota for: REALSTACK_NO_QUOTA and kube-system/realstack-cloud's `noQuota`."""
+    from kubernetes.client.exceptions import ApiException
+
+    listed = os.environ.get("REALSTACK_NO_QUOTA", "")
+    try:
+        listed += "," + ((core.read_namespaced_config_map("realstack-cloud", "kube-system").data or {})
+                         .get("noQuota") or "")
+    except ApiException:
+        pass
+    return {size.strip() for size in listed.split(",") if size.strip()}
 
 
 def _instance_type(claim: dict[str, Any]) -> str | None:
