@@ -339,19 +339,22 @@ class Controller:
         byo = self._byo()
         if not status.get("conditions"):
             status["state"] = "Pending"
-            set_conditions(status, condition("ResourceReady", False, "NodeNotReady" if byo else "CreatingNodeClaims",
-                                             f"waiting for {nodes} BYO node(s)" if byo else
-                                             f"creating {nodes} node(s) of {sku}", gen),
-                           condition("WorkspaceSucceeded", False, "workspacePending", "", gen))
+            # KAITO's provisioners' wording while nodes come (byo_provisioner.go, gpu_provisioner.go)
+            set_conditions(status, condition("ResourceReady", False, "workspaceResourceStatusNotReady",
+                                             "node status condition not ready" if byo else
+                                             "node claim or node status condition not ready", gen),
+                           condition("WorkspaceSucceeded", False, "workspacePending",
+                                     "workspace is waiting for inference workload readiness", gen))
             self._save("Workspace", ws, before)
             if not byo:
                 self.event(ws, "ProvisioningNodes", f"creating {nodes} GPU node(s) of instance type {sku}")
             return True
         if scenario == "no-gpu-quota" and not byo:
-            set_conditions(status, condition(
-                "ResourceReady", False, "NodeClaimNotReady",
-                f"failed to create nodeClaim for {sku}: QuotaExceeded: insufficient regional quota for the {sku} "
-                "VM family (requested GPU cores exceed the subscription limit)", gen))
+            refused = (f"QuotaExceeded: insufficient regional quota for the {sku} VM family (requested GPU cores "
+                       "exceed the subscription limit)")  # KAITO copies the NodeClaim's reason and message
+            set_conditions(status, condition("NodesReady", False, "NodeNotReady", "Not enough Nodes are ready", gen),
+                           condition("NodeClaimReady", False, "InsufficientCapacity", refused, gen),
+                           condition("ResourceReady", False, "InsufficientCapacity", refused, gen))
             changed = self._save("Workspace", ws, before)
             self.event(ws, "FailedCreateNodeClaim", f"QuotaExceeded: no GPU quota left for {sku}", "Warning")
             return changed
@@ -382,7 +385,7 @@ class Controller:
                 self._pod_waiting(ws, pod, "ImagePullBackOff", "Back-off pulling image \"mcr.microsoft.com/aks/kaito/"
                                   "kaito-base:0.5.0\": failed to resolve reference: unexpected status 401 Unauthorized")
             set_conditions(status, condition("InferenceReady", False, "WorkspaceInferenceStatusPending",
-                                             "inference pods are not ready", gen))
+                                             "Inference workload is not ready", gen))
             self.event(ws, "Failed", "Failed to pull image \"mcr.microsoft.com/aks/kaito/kaito-base:0.5.0\": 401 "
                        "Unauthorized", "Warning")
             return self._save("Workspace", ws, before)
@@ -390,7 +393,7 @@ class Controller:
             for pod in pods:
                 self._pod_running(ws, pod, ready=False)
             set_conditions(status, condition("InferenceReady", False, "WorkspaceInferenceStatusPending",
-                                             "the model server is starting", gen))
+                                             "Inference workload is not ready", gen))
             return self._save("Workspace", ws, before)
         for pod in pods:
             if scenario == "crash-loop":
