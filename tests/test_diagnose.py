@@ -1,4 +1,4 @@
-"""Diagnosis of states as the real KAITO v0.12 controller writes them (shapes taken from a run on the real stack,
+"""Diagnosis of states as the real KAITO controllers (v0.12, v0.11) write them (shapes taken from runs on the real stack,
 docs/testing.md)."""
 
 from kaito_shell.catalog.store import load_catalog
@@ -33,3 +33,26 @@ def test_a_failed_start_up_benchmark_is_a_failure_not_a_wait():
     first = found.findings[0]
     assert first.severity == FAIL and "start-up benchmark found no result in the log of pod phi4-0" in first.summary
     assert "no KAITO_BENCHMARK_RESULT line" in first.summary and "KAITO_BENCHMARK_RESULT" in first.next_step
+
+
+PENDING_V011 = {**WORKSPACE, "metadata": {**WORKSPACE["metadata"], "name": "big"},
+                "resource": {**WORKSPACE["resource"], "instanceType": "Standard_NC48ads_A100_v4"},
+                "status": {"targetNodeCount": 1, "conditions": [  # KAITO v0.11 on the real stack, no quota
+                    {"type": "ResourceReady", "status": "False", "reason": "NodeClaimNotReady",
+                     "message": "Ready NodeClaims are not enough", "lastTransitionTime": "2026-11-29T12:01:00Z"}]}}
+REFUSED_CLAIM = {"metadata": {"name": "wsb4df5c39f", "labels": {"kaito.sh/workspace": "big"}},
+                 "status": {"conditions": [{"type": "Launched", "status": "False", "reason": "InsufficientCapacity",
+                                            "message": "QuotaExceeded: no quota for Standard_NC48ads_A100_v4"}]}}
+
+
+def test_a_nodeclaim_the_cloud_refused_is_the_reason_even_when_kaito_does_not_copy_it():
+    waiting = diagnose(Evidence(PENDING_V011, []), load_catalog())
+    assert waiting.state == "Pending" and not waiting.bad  # without the claim: still waiting, as KAITO says
+    found = diagnose(Evidence(PENDING_V011, [], claims=[REFUSED_CLAIM]), load_catalog())
+    assert found.state == FAILING and found.reason.startswith("no GPU quota: NodeClaim wsb4df5c39f: Launched=False")
+    assert "request quota for Standard_NC48ads_A100_v4" in found.findings[0].next_step
+    other = {**REFUSED_CLAIM, "status": {"conditions": [{**REFUSED_CLAIM["status"]["conditions"][0],
+                                                          "message": "SKUNotAvailable in zone 2"}]}}
+    refused = diagnose(Evidence(PENDING_V011, [], claims=[other]), load_catalog())
+    assert refused.state == FAILING and "the cloud refused NodeClaim wsb4df5c39f" in refused.reason
+    assert "kubectl describe nodeclaim wsb4df5c39f" in refused.findings[0].next_step

@@ -1,5 +1,5 @@
-"""Gather what explains a KAITO object's state from the cluster: its pods, events, model Secret, last log lines
-and a /health probe through its Service; `diagnose` turns them into findings and a state."""
+"""Gather what explains a KAITO object's state from the cluster: its pods, events, NodeClaims, model Secret, last
+log lines and a /health probe through its Service; `diagnose` turns them into findings and a state."""
 
 from __future__ import annotations
 
@@ -73,7 +73,17 @@ def gather(gateway: Gateway, obj: dict[str, Any], *, logs: bool = True, probe: b
     health = None
     if probe and v.has_service and _claims_ready(v):
         health = probe_health(gateway, v)
-    return Evidence(obj, pods, events, secret_found, tail, health)
+    claims = claims_of(gateway, v) if isinstance(v, Workspace) and v.condition("ResourceReady").false else []
+    return Evidence(obj, pods, events, secret_found, tail, health, claims)
+
+
+def claims_of(gateway: Gateway, ws: Workspace) -> list[dict[str, Any]]:
+    """The NodeClaims KAITO made for a workspace ([] in BYO clusters without the CRD, or when not allowed)."""
+    try:
+        return gateway.list(kinds.NODECLAIM, None, label_selector=f"kaito.sh/workspace={ws.name},"
+                                                                   f"kaito.sh/workspacenamespace={ws.namespace}")
+    except KubeError:
+        return []
 
 
 def _claims_ready(obj: KaitoObject) -> bool:

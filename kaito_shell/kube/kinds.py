@@ -61,9 +61,10 @@ NODE = Kind("Node", "", "v1", "nodes", False)
 DEPLOYMENT = Kind("Deployment", "apps", "v1", "deployments")
 STATEFULSET = Kind("StatefulSet", "apps", "v1", "statefulsets")
 JOB = Kind("Job", "batch", "v1", "jobs")
+NODECLAIM = Kind("NodeClaim", "karpenter.sh", "v1", "nodeclaims", False)  # what KAITO asks the cloud for
 SSAR = Kind("SelfSubjectAccessReview", "authorization.k8s.io", "v1", "selfsubjectaccessreviews", False)
 ALL = (WORKSPACE, INFERENCESET, RAGENGINE, POD, SERVICE, EVENT, CONFIGMAP, SECRET, NAMESPACE, NODE, DEPLOYMENT,
-       STATEFULSET, JOB, SSAR)
+       STATEFULSET, JOB, NODECLAIM, SSAR)
 BY_REF = {"workspace": WORKSPACE, "inferenceset": INFERENCESET, "ragengine": RAGENGINE}
 
 

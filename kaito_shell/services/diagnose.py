@@ -1,6 +1,7 @@
 """Why a KAITO object is (not) ready, and the one state every view shows.
 
-`diagnose` turns an object and its evidence (pods, events, the model Secret, last log lines, a /health probe)
+`diagnose` turns an object and its evidence (pods, events, the NodeClaims KAITO made, the model Secret, last log
+lines, a /health probe)
 into findings with next steps and a state. The STATE column of `status`, `status NAME`, `--wait`, `health` and
 exit codes all use it, so a workspace whose pods crash-loop while KAITO says InferenceReady (KAITO #931), or
 whose /health fails, is Degraded everywhere, never Ready.
@@ -40,6 +41,7 @@ class Evidence(NamedTuple):
     secret_found: bool | None = None
     log_tail: list[str] = []
     health: int | None = None
+    claims: list[dict[str, Any]] = []  # the NodeClaims KAITO made for a workspace whose nodes are not ready
 
 
 class Diagnosis(NamedTuple):
@@ -131,13 +133,16 @@ def _workspace_findings(ws: Workspace, evidence: Evidence, catalog: Catalog) -> 
         findings.append(Finding(FAIL, f"Secret {secret} (modelAccessSecret) does not exist in namespace {ws.namespace}",
                                 f"kubectl -n {ws.namespace} create secret generic {secret} --from-literal=HF_TOKEN=…"))
     resource = ws.condition("ResourceReady")
+    refused = _refused_claims(evidence.claims)
     if resource.false:
         text = f"{resource.reason}: {resource.message}".strip(": ")
         if "quota" in text.lower():
-            sku = ws.instance_type or "this instance type"
-            findings.append(Finding(FAIL, f"no GPU quota: {resource.message}",
-                                    f"request quota for {sku}'s VM family in this region, or pick another size "
-                                    f"(`models estimate --model {ws.model}`)"))
+            findings.append(_no_quota(ws, resource.message))
+        elif refused:  # KAITO (v0.11 and older) does not copy the cloud's refusal: the NodeClaim has it
+            claim, message = refused[0]
+            findings.append(_no_quota(ws, f"NodeClaim {claim}: {message}") if "quota" in message.lower() else
+                            Finding(FAIL, f"the cloud refused NodeClaim {claim}: {message}",
+                                    f"`kubectl describe nodeclaim {claim}` shows the provider's answer"))
         else:
             findings.append(Finding(INFO, f"waiting for {ws.target_nodes if ws.target_nodes is not None else '?'} GPU "
                                           f"node(s) ({text or 'provisioning'}; {age(resource.since)})",
@@ -154,6 +159,23 @@ def _workspace_findings(ws: Workspace, evidence: Evidence, catalog: Catalog) -> 
         findings.append(Finding(FAIL, f"the tuning job failed: {ws.condition('WorkspaceSucceeded').message}".rstrip(": "),
                                 f"`logs {ws.ref}` shows the trainer's output"))
     return findings
+
+
+def _no_quota(ws: Workspace, message: str) -> Finding:
+    sku = ws.instance_type or "this instance type"
+    return Finding(FAIL, f"no GPU quota: {message}", f"request quota for {sku}'s VM family in this region, or pick "
+                                                      f"another size (`models estimate --model {ws.model}`)")
+
+
+def _refused_claims(claims: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(name, 'Launched=False (reason): message') of each NodeClaim the cloud would not launch."""
+    refused = []
+    for claim in claims:
+        for cond in (claim.get("status") or {}).get("conditions") or []:
+            if cond.get("type") == "Launched" and cond.get("status") == "False" and cond.get("message"):
+                refused.append((str(claim["metadata"]["name"]),
+                                f"Launched=False ({cond.get('reason', '')}): {cond['message']}"))
+    return refused
 
 
 def _pod_findings(obj: KaitoObject, pods: list[Pod], log_tail: list[str]) -> list[Finding]:
