@@ -618,13 +618,18 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if lines:
                 self._chunk("".join(f"{line}\n" for line in lines).encode())
-            while not self.sandbox.stopping.is_set() and not book.closed(ns, name):
-                with book.cond:
-                    book.cond.wait(0.5)
-                fresh = book.read(ns, name, start=seen)
+            while True:
+                with book.cond:  # the end and the last lines at one instant: nothing written before it is lost
+                    ended = self.sandbox.stopping.is_set() or book.closed(ns, name)
+                    fresh = book.read(ns, name, start=seen)
+                    if not fresh and not ended:
+                        book.cond.wait(0.5)
+                        continue
                 if fresh:
                     seen += len(fresh)
                     self._chunk("".join(f"{line}\n" for line in fresh).encode())
+                if ended:
+                    break
             self._end_stream()
         except (BrokenPipeError, ConnectionResetError):
             pass
