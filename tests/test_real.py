@@ -217,6 +217,24 @@ def test_the_sandbox_reports_kaitos_conditions_as_kaito_does(realstack, sandbox,
         (real["status"]["targetNodeCount"], len(real["status"]["workerNodes"]))
 
 
+def test_a_tuning_workspace_succeeds_with_the_conditions_kaito_writes(realstack, sandbox, tmp_path):
+    needs_kaito(realstack)
+    tune = ["tune", "--name", "tuned", "--model", "phi-4-mini-instruct", "--method", "qlora", "--input",
+            "https://example.com/train.parquet", "--output", "myacr.azurecr.io/adapter:0.1", "--output-push-secret",
+            "acr-push", "--instance-type", "Standard_NC24ads_A100_v4", "--yes", "--wait", "--wait-timeout", "3m"]
+    found = []
+    for kubeconfig in (str(realstack.kubeconfig), sandbox.kubeconfig):
+        code, out, err = kaito(realstack, tmp_path, *tune, kubeconfig=kubeconfig)
+        assert code == 0 and "workspace/tuned is Succeeded" in out, err
+        found.append(json.loads(kaito(realstack, tmp_path, "get", "workspace/tuned", "-o", "json",
+                                      kubeconfig=kubeconfig)[1]))
+    real, ours = found
+    assert conditions_of(ours) == conditions_of(real) and ours["status"]["state"] == real["status"]["state"]
+    job = json.loads(subprocess.run([str(venv_bin() / "kubectl"), f"--kubeconfig={realstack.kubeconfig}", "get",
+                                     "job", "tuned", "-o", "json"], capture_output=True, text=True, check=True).stdout)
+    assert job["metadata"]["labels"]["kaito.sh/workspace"] == "tuned" and job["status"]["succeeded"] == 1
+
+
 def test_a_rag_engine_becomes_ready_with_kaitos_real_ragengine_controller(realstack, sandbox, tmp_path):
     needs_kaito(realstack, "ragengine")
     _, ours = ready_in_both(realstack, sandbox, tmp_path, "rag", "deploy", "--name", "rag1")

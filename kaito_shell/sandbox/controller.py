@@ -344,6 +344,7 @@ class Controller:
                                              "node status condition not ready" if byo else
                                              "node claim or node status condition not ready", gen),
                            condition("WorkspaceSucceeded", False, "workspacePending",
+                                     "workspace is initializing, tuning job has not started" if tuning else
                                      "workspace is waiting for inference workload readiness", gen))
             self._save("Workspace", ws, before)
             if not byo:
@@ -614,13 +615,16 @@ class Controller:
             })
             self.logs.write(ns, pod_name, ["Loading dataset…", "Starting training: epoch 1",
                                            "{'loss': 1.82, 'learning_rate': 0.0002, 'epoch': 0.5}"])
-        set_conditions(status, condition("JobStarted", True, "WorkspaceTuningJobStatusStarted", "tuning job started", gen))
+        set_conditions(status, condition("JobStarted", True, "WorkspaceTuningJobStatusStarted", "Tuning job has started",
+                                         gen),
+                       condition("WorkspaceSucceeded", False, "workspacePending",
+                                 "workspace has not completed yet, tuning job is running", gen))
         status["state"] = "Running"
         if not self.clock.due(born, DELAYS["nodes"] + DELAYS["tune"]):
             return self._save("Workspace", ws, before)
         self._patch("Job", ns, name, lambda job: job.update(status={"succeeded": 1, "completionTime": now_rfc3339()}))
         self._patch("Pod", ns, pod_name, lambda pod: pod["status"].update(phase="Succeeded"))
-        set_conditions(status, condition("WorkspaceSucceeded", True, "workspaceSucceeded", "tuning job succeeded", gen))
+        set_conditions(status, condition("WorkspaceSucceeded", True, "workspaceSucceeded", "workspace succeeds", gen))
         status["state"] = "Succeeded"
         changed = self._save("Workspace", ws, before)
         if changed:

@@ -108,28 +108,35 @@ def _webhook_ready(stack: Stack, component: Component) -> bool:
     return bool(hooks and hooks[0].rules and hooks[0].client_config.ca_bundle)
 
 
-def _probe(component: Component, mode: str) -> dict[str, Any]:
+def _probes(component: Component, mode: str) -> list[dict[str, Any]]:
+    """Objects whose dry-run reaches every informer cache the webhook reads (tuning also reads ConfigMaps)."""
     if component is RAGENGINE:  # retrieve-only, no GPU node
-        return {"apiVersion": "kaito.sh/v1beta1", "kind": "RAGEngine", "metadata": {"name": "readiness-probe"},
-                "spec": {"embedding": {"local": {"modelID": "BAAI/bge-small-en-v1.5"}}}}
+        return [{"apiVersion": "kaito.sh/v1beta1", "kind": "RAGEngine", "metadata": {"name": "readiness-probe"},
+                 "spec": {"embedding": {"local": {"modelID": "BAAI/bge-small-en-v1.5"}}}}]
     resource: dict[str, Any] = {"labelSelector": {"matchLabels": BYO_LABELS if mode == "byo" else {"apps": "probe"}}}
     if mode != "byo":
         resource["instanceType"] = "Standard_NC24ads_A100_v4"
-    return {"apiVersion": "kaito.sh/v1beta1", "kind": "Workspace", "metadata": {"name": "readiness-probe"},
-            "resource": resource, "inference": {"preset": {"name": "phi-4-mini-instruct"}}}
+    workspace = {"apiVersion": "kaito.sh/v1beta1", "kind": "Workspace", "metadata": {"name": "readiness-probe"},
+                 "resource": resource}
+    tuning = {"preset": {"name": "phi-4-mini-instruct"}, "method": "qlora",
+              "input": {"urls": ["https://example.com/probe.parquet"]},
+              "output": {"image": "example.com/probe:1", "imagePushSecret": "probe"}}
+    return [{**workspace, "inference": {"preset": {"name": "phi-4-mini-instruct"}}}, {**workspace, "tuning": tuning}]
 
 
 def _serving(stack: Stack, component: Component, mode: str) -> bool:
-    """KAITO's webhooks answer from an informer cache that starts after the webhook itself: ready when a dry-run
-    object gets an answer that is not "the cache is not started"."""
+    """KAITO's webhooks answer from informer caches that start after the webhook itself: ready when every probe's
+    dry-run gets an answer that is not "the cache is not started"."""
     from kubernetes import client as k8s
     from kubernetes.client.exceptions import ApiException
 
-    try:
-        k8s.CustomObjectsApi(client(stack)).create_namespaced_custom_object(
-            "kaito.sh", "v1beta1", "default", component.plural, _probe(component, mode), dry_run="All")
-    except ApiException as exc:
-        return "cache is not started" not in str(exc.body)
+    for probe in _probes(component, mode):
+        try:
+            k8s.CustomObjectsApi(client(stack)).create_namespaced_custom_object(
+                "kaito.sh", "v1beta1", "default", component.plural, probe, dry_run="All")
+        except ApiException as exc:
+            if "cache is not started" in str(exc.body):
+                return False
     return True
 
 
