@@ -26,11 +26,30 @@ NOTICE = ("kaito: started a background server that keeps kaito-shell loaded, so 
 
 
 def main() -> int:
-    return launch(sys.argv[1:], "kaito")
+    return leave(launch(sys.argv[1:], "kaito"))
 
 
 def plugin_main() -> int:
-    return launch(sys.argv[1:], "kubectl kaito")
+    return leave(launch(sys.argv[1:], "kubectl kaito"))
+
+
+def leave(code: int) -> int:
+    """Exit with `code`. When threads a deadline or Ctrl-C left behind (blocked on a silent server) still run, the
+    process ends at once after its exit handlers and flushing its output: an interpreter shutting down under running daemon threads can
+    abort (SIGABRT) when one of them holds a lock of stdout/stderr."""
+    import threading
+
+    if any(t.is_alive() for t in threading.enumerate() if t is not threading.main_thread()):
+        import atexit
+
+        atexit._run_exitfuncs()  # what exit would do first: stop credential plugins' process groups
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    return code
 
 
 def launch(argv: list[str], program: str) -> int:
