@@ -17,7 +17,7 @@ from typing import Any
 
 from kaito_shell.catalog import gates
 from kaito_shell.catalog.store import load_catalog
-from kaito_shell.sandbox import estimator
+from kaito_shell.sandbox import estimator, trainer
 from kaito_shell.sandbox.logs import LogBook
 from kaito_shell.sandbox.resources import by_kind
 from kaito_shell.sandbox.store import Store, WatchEvent, now_rfc3339
@@ -593,6 +593,13 @@ class Controller:
 
         self._patch("Pod", ns, pod, change)
 
+    def _trainer_log(self, ws: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """The trainer's output for this tuning workspace (its epochs from the tuning ConfigMap it names)."""
+        meta = ws["metadata"]
+        config = ((ws.get("tuning") or {}).get("config")) or ""
+        configmap = self.store.get(self._rtype("ConfigMap"), meta["namespace"], config) if config else None
+        return trainer.training_log(meta["name"], trainer.epochs_of(configmap))
+
     def _tuning_stage(self, ws: dict[str, Any], before: dict[str, Any], born: float) -> bool:
         meta = ws["metadata"]
         name, ns = meta["name"], meta["namespace"]
@@ -613,8 +620,7 @@ class Controller:
                 "status": {"phase": "Running", "containerStatuses": [container_status(
                     name, load_catalog().data.provenance.base_image, ready=True, state={"running": {}})]},
             })
-            self.logs.write(ns, pod_name, ["Loading dataset…", "Starting training: epoch 1",
-                                           "{'loss': 1.82, 'learning_rate': 0.0002, 'epoch': 0.5}"])
+            self.logs.write(ns, pod_name, self._trainer_log(ws)[0])
         set_conditions(status, condition("JobStarted", True, "WorkspaceTuningJobStatusStarted", "Tuning job has started",
                                          gen),
                        condition("WorkspaceSucceeded", False, "workspacePending",
@@ -628,7 +634,7 @@ class Controller:
         status["state"] = "Succeeded"
         changed = self._save("Workspace", ws, before)
         if changed:
-            self.logs.write(ns, pod_name, ["{'train_loss': 1.21, 'epoch': 1.0}", "Adapter saved to /mnt/results"])
+            self.logs.write(ns, pod_name, self._trainer_log(ws)[1])
             self.event(ws, "TuningSucceeded", "tuning job completed")
         return changed
 
