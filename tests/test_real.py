@@ -174,7 +174,7 @@ def test_the_stack_runs_kaitos_own_controller_and_says_which(realstack):
 
     assert os.path.exists(realstack.logs / "kube-apiserver.log")
     needs_kaito(realstack)
-    version = realstack.state["kaito"].split()[1]
+    version = realstack.state["kaito"]["version"]
     assert version in (versions.KAITO, versions.KAITO_SERVED)
     assert os.path.getsize(realstack.logs / "kaito-workspace.log") > 0
     deployment = json.loads(subprocess.run(
@@ -188,7 +188,7 @@ def needs_kaito(stack, controller: str = "workspace") -> None:
     why = kaito_in(stack)
     if why:
         pytest.skip(f"KAITO's controller is not in this stack: {why}")
-    if controller not in stack.state["kaito"].split()[-1].split(","):
+    if controller not in stack.state["kaito"]["controllers"]:
         pytest.skip(f"KAITO's {controller} controller is not in this stack ({stack.state['kaito']})")
 
 

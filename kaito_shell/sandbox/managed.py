@@ -2,8 +2,8 @@
 named by `fieldManager` or the client's User-Agent, listing the fields that manager's last write carried.
 
 The field sets are those of the request (what the manager sent), not structured-merge-diff's ownership transfer
-between managers; docs/testing.md lists this as the one known difference (apply conflicts are not computed: every
-apply kaito-shell sends is forced)."""
+between managers, and apply conflicts are not computed (every apply kaito-shell sends is forced): a difference
+docs/testing.md lists with why it stays."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ def parse(lines: Iterable[str]) -> TrainLog:
             kind = _kind(values)
             if kind:
                 records.append(Record(kind, values, number))
-        elif "it/s]" in line or "s/it]" in line or "<" in line:
+        elif "<" in line:  # a progress bar: `n/N [elapsed<remaining, …]`
             updates = _BAR.findall(line)  # a carriage-returned line holds many updates: the last counts
             if updates:
                 step, total, elapsed, remaining = updates[-1]

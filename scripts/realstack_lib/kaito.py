@@ -6,6 +6,7 @@ no build is in the cache the stack runs without them and says why."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -36,14 +37,14 @@ COMPONENTS = (WORKSPACE, RAGENGINE)
 PORTS = tuple(f"{c.name}-{use}" for c in COMPONENTS for use in ("webhook", "metrics", "health", "knative", "profiling"))
 
 
-def start(stack: Stack, *, mode: str, say: Any) -> str:
-    """KAITO's controllers and webhooks when built (V.kaito_built); returns "running: VERSION PROVISIONER" or
-    "absent: why" (said, never imitated)."""
+def start(stack: Stack, *, mode: str, say: Any) -> dict[str, Any]:
+    """KAITO's controllers and webhooks when built (V.kaito_built): {"version", "provisioner", "controllers"}, or
+    {"absent": why} (said, never imitated)."""
     built = V.kaito_built()
     if built is None:
-        why = build.kaito_absence()
+        why = str(build.kaito_absence())
         say(f"realstack: KAITO's controllers and webhooks are not part of this stack: {why}")
-        return f"absent: {why}"
+        return {"absent": why}
     version = built[0]
     provisioner = "byo" if mode == "byo" else "azure-gpu-provisioner"
     running = []
@@ -56,10 +57,10 @@ def start(stack: Stack, *, mode: str, say: Any) -> str:
         _start(stack, component, binary, version, [*flags, "--feature-gates=vLLM=true"], mode)
         running.append(component.name)
     if mode == "nap":
-        stack.start("nodeclaim-provisioner", [_python(), str(Path(__file__).parent / "provisioner.py"),
+        stack.start("nodeclaim-provisioner", [sys.executable, str(Path(__file__).parent / "provisioner.py"),
                                               str(stack.kubeconfig)])
     say(f"realstack: KAITO {version} running: {', '.join(running)} controller(s) and webhook(s) ({provisioner})")
-    return f"running: {version} {provisioner} {','.join(running)}"
+    return {"version": version, "provisioner": provisioner, "controllers": running}
 
 
 def _start(stack: Stack, component: Component, binary: Path, version: str, flags: list[str], mode: str) -> None:
@@ -152,9 +153,3 @@ def _controller_deployment(stack: Stack, component: Component, args: list[str], 
                  "template": {"metadata": {"labels": {"app": component.service}},
                               "spec": {"containers": [{"name": "manager", "image": image,
                                                        "args": [a for a in args[1:] if "bind-address" not in a]}]}}}})
-
-
-def _python() -> str:
-    import sys
-
-    return sys.executable

@@ -56,8 +56,8 @@ def client(stack: Stack) -> Any:
 
 
 def install(stack: Stack, *, mode: str, say: Any) -> None:
-    """Namespaces, KAITO's CRDs (and the NodeClaim CRD in auto-provisioning mode), the chart's templates and the
-    webhook certificate Secret, and a read-only ClusterRoleBinding for the `realstack-viewer` user."""
+    """Namespaces, KAITO's CRDs (and the NodeClaim CRD in auto-provisioning mode), the charts' templates and a
+    read-only ClusterRoleBinding for the `realstack-viewer` user."""
     from kubernetes import client as k8s
 
     api = client(stack)
@@ -110,7 +110,7 @@ def gpu_nodes(stack: Stack, count: int, instance_type: str, labels: dict[str, st
     sku = load_catalog().sku(instance_type)
     if sku is None:
         raise ValueError(f"no GPU facts for {instance_type} in KAITO's SKU table")
-    capacity = {"cpu": "24", "memory": "220Gi", "pods": "110", "nvidia.com/gpu": str(sku.gpu_count)}
+    capacity = gpu_capacity(sku)
     gpu_labels = {**(labels or BYO_LABELS), "node.kubernetes.io/instance-type": sku.instance_type,
                   "nvidia.com/gpu.product": sku.gpu_model.replace(" ", "-"), "nvidia.com/gpu.count": str(sku.gpu_count),
                   "nvidia.com/gpu.memory": str(int(sku.gpu_mem_gib_per_gpu * 1024))}
@@ -119,15 +119,26 @@ def gpu_nodes(stack: Stack, count: int, instance_type: str, labels: dict[str, st
     return names
 
 
+def gpu_capacity(sku: Any) -> dict[str, str]:
+    """What a GPU VM of this SKU offers the scheduler."""
+    return {"cpu": "24", "memory": "220Gi", "pods": "110", "nvidia.com/gpu": str(sku.gpu_count)}
+
+
+def kwok_node(name: str, labels: dict[str, str], capacity: dict[str, str],
+              taints: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A Node kwok manages (it makes it Ready and keeps it so), with its labels, capacity and taints."""
+    return {"metadata": {"name": name, "annotations": {KWOK_ANNOTATION: "fake"}, "labels": {
+                **labels, "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "type": "kwok"}},
+            "spec": {"taints": taints or []}, "status": {"capacity": capacity, "allocatable": capacity}}
+
+
 def _kwok_nodes(stack: Stack, nodes: list[tuple[str, dict[str, str], dict[str, str]]]) -> None:
-    """Nodes kwok manages (it makes them Ready and keeps them so), each with its labels and capacity."""
+    """kwok Nodes, each with its labels and capacity, once they are Ready."""
     from kubernetes import client as k8s
 
     core = k8s.CoreV1Api(client(stack))
     for name, labels, capacity in nodes:
-        core.create_node({"metadata": {"name": name, "annotations": {KWOK_ANNOTATION: "fake"}, "labels": {
-            **labels, "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "type": "kwok"}},
-            "status": {"capacity": capacity, "allocatable": capacity}})
+        core.create_node(kwok_node(name, labels, capacity))
     for name, _, _ in nodes:
         _until(lambda name=name: any(c.type == "Ready" and c.status == "True"
                                      for c in core.read_node(name).status.conditions or []), f"node {name} Ready")

@@ -19,11 +19,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 GROUP, VERSION, PLURAL = "karpenter.sh", "v1", "nodeclaims"
-KWOK_ANNOTATION = "kwok.x-k8s.io/node"
 
 
 def main(kubeconfig: str) -> int:
-    sys.path.insert(0, str(REPO))
+    sys.path[:0] = [str(REPO), str(REPO / "scripts")]
     from kubernetes import client as k8s
     from kubernetes import config
 
@@ -92,13 +91,11 @@ def _instance_type(claim: dict[str, Any]) -> str | None:
 def _make_node(core: Any, node: str, claim: dict[str, Any], sku: Any) -> None:
     from kubernetes.client.exceptions import ApiException
 
-    capacity = {"cpu": "24", "memory": "220Gi", "pods": "110", "nvidia.com/gpu": str(sku.gpu_count)}
-    labels = {**(claim["metadata"].get("labels") or {}), "kubernetes.io/hostname": node, "kubernetes.io/os": "linux",
-              "type": "kwok", "node.kubernetes.io/instance-type": sku.instance_type}
+    from realstack_lib.objects import gpu_capacity, kwok_node
+
+    labels = {**(claim["metadata"].get("labels") or {}), "node.kubernetes.io/instance-type": sku.instance_type}
     try:
-        core.create_node({"metadata": {"name": node, "labels": labels, "annotations": {KWOK_ANNOTATION: "fake"}},
-                          "spec": {"taints": (claim.get("spec") or {}).get("taints") or []},
-                          "status": {"capacity": capacity, "allocatable": capacity}})
+        core.create_node(kwok_node(node, labels, gpu_capacity(sku), (claim.get("spec") or {}).get("taints")))
     except ApiException as exc:
         if exc.status != 409:
             raise
