@@ -49,6 +49,9 @@ def test_a_long_log_parses_quickly():
 
 
 def test_the_sandbox_trainer_writes_a_falling_loss_over_the_requested_epochs(kcli, sandbox):
+    sandbox.store.create(by_kind("Secret"), {"metadata": {"name": "acr-push", "namespace": "default"},
+                                             "type": "kubernetes.io/dockerconfigjson",
+                                             "data": {".dockerconfigjson": "e30="}})
     code = kcli("tune", "--name", "t3", "--model", "phi-4-mini-instruct", "--method", "qlora", "--input",
                 "https://example.com/train.parquet", "--output", "myacr.azurecr.io/adapter:0.1",
                 "--output-push-secret", "acr-push", "--instance-type", "Standard_NC24ads_A100_v4", "--epochs", "3",

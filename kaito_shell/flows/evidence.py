@@ -10,6 +10,7 @@ from typing import Any
 from kaito_shell.kube import kinds
 from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
+from kaito_shell.services import tuning
 from kaito_shell.services.diagnose import READY, Evidence, kaito_state
 from kaito_shell.services.objects import CREATED_BY, POD_SELECTORS, SERVICE_PORT, KaitoObject, Pod, Workspace, view
 
@@ -56,7 +57,7 @@ def gather(gateway: Gateway, obj: dict[str, Any], *, logs: bool = True, probe: b
     pods = pods_of(gateway, v)
     events = events_of(gateway, obj)
     secret_found: bool | None = None
-    secret = v.model_access_secret if isinstance(v, Workspace) else None
+    secret = v.secret_needed if isinstance(v, Workspace) else None
     if secret:
         try:
             secret_found = gateway.find(kinds.SECRET, v.namespace, secret) is not None
@@ -74,7 +75,22 @@ def gather(gateway: Gateway, obj: dict[str, Any], *, logs: bool = True, probe: b
     if probe and v.has_service and _claims_ready(v):
         health = probe_health(gateway, v)
     claims = claims_of(gateway, v) if isinstance(v, Workspace) and v.condition("ResourceReady").false else []
-    return Evidence(obj, pods, events, secret_found, tail, health, claims)
+    ended = ended_containers(gateway, v.namespace, pods) if isinstance(v, Workspace) and v.is_tuning else []
+    pod_events = [e for p in pods if isinstance(v, Workspace) and v.is_tuning and not Pod(p).finished
+                  for e in events_of(gateway, p)]
+    return Evidence(obj, pods, events + pod_events, secret_found, tail, health, claims, ended)
+
+
+def ended_containers(gateway: Gateway, namespace: str, pods: list[dict[str, Any]]) -> list[tuning.Ended]:
+    """The containers that stopped with an error, each with its last log lines ([] when they cannot be read)."""
+    ended = []
+    for pod, container, code, reason in tuning.failed_containers(pods):
+        try:
+            tail = gateway.logs(namespace, pod, tail=20, container=container).splitlines()
+        except KubeError:
+            tail = []
+        ended.append(tuning.Ended(pod, container, code, reason, tail))
+    return ended
 
 
 def claims_of(gateway: Gateway, ws: Workspace) -> list[dict[str, Any]]:

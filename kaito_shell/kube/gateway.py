@@ -341,17 +341,20 @@ class Gateway:
         finally:
             raw.release_conn()
 
-    def logs(self, namespace: str, pod: str, *, tail: int | None = None, since: int | None = None) -> str:
+    def logs(self, namespace: str, pod: str, *, tail: int | None = None, since: int | None = None,
+             container: str | None = None, previous: bool = False) -> str:
+        """A pod's log (one container's, when the pod has several: the API server requires the name)."""
         return str(self.request("GET", POD.path(namespace, pod, "log"), accept=LOG_ACCEPT,
-                                query={"tailLines": tail, "sinceSeconds": since}, verb="get",
+                                query={"tailLines": tail, "sinceSeconds": since, "container": container,
+                                       "previous": "true" if previous else None}, verb="get",
                                 what=f"pods/{pod}/log", namespace=namespace))
 
     def follow_logs(self, namespace: str, pod: str, *, tail: int | None = None,
-                    since: int | None = None) -> Iterator[str]:
+                    since: int | None = None, container: str | None = None) -> Iterator[str]:
         """Lines as the pod writes them, for as long as it runs (no read timeout, as `kubectl logs -f`); ends when
         the server closes the stream or the caller closes the generator."""
         raw = self.request("GET", POD.path(namespace, pod, "log"), accept=LOG_ACCEPT, stream=True,
-                           query={"follow": "true", "tailLines": tail, "sinceSeconds": since},
+                           query={"follow": "true", "tailLines": tail, "sinceSeconds": since, "container": container},
                            stream_read=None, verb="get", what=f"pods/{pod}/log", namespace=namespace)
         try:
             for line in _lines(raw):

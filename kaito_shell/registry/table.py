@@ -83,7 +83,8 @@ GET_REF = ArgSpec("resource", "a kind (workspaces, inferencesets, ragengines) or
                   completer="resource")
 ALL_NAMESPACES = FlagSpec("all-namespaces", "every namespace", BOOL, short="A")
 NODE_PROVISIONERS = ("azure-gpu-provisioner", "karpenter", "byo")
-SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "stuck-delete")
+SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "stuck-delete", "tuning-oom",
+             "dataset-unreachable", "push-denied")
 HEALTH_OUT = ("table", "wide", "json", "yaml", "report")
 
 DEPLOY_FLAGS = (

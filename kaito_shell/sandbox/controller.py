@@ -3,7 +3,8 @@
 It follows KAITO v0.12's behaviour (NOTES.md §2.5, §3, §5, §11) on a clock that tests can make instant.
 Failure scenarios (per workspace via the annotation `sandbox.kaito.sh/scenario`, or for all new ones via
 `Controller.scenario`): no-gpu-quota, image-pull-failure, crash-loop (InferenceReady stays True while the
-pod crash-loops, KAITO issue #931), stuck-delete (the finalizer is never removed).
+pod crash-loops, KAITO issue #931), stuck-delete (the finalizer is never removed), and for tuning workspaces
+tuning-oom, dataset-unreachable and push-denied (sandbox/tuningjob.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from kaito_shell.catalog import gates
 from kaito_shell.catalog.store import load_catalog
-from kaito_shell.sandbox import estimator, trainer
+from kaito_shell.sandbox import estimator, trainer, tuningjob
 from kaito_shell.sandbox.logs import LogBook
 from kaito_shell.sandbox.resources import by_kind
 from kaito_shell.sandbox.store import Store, WatchEvent, now_rfc3339
@@ -228,7 +229,7 @@ class Controller:
         if kind == "RAGEngine":
             return any(c.get("type") == "ServiceReady" and c.get("status") == "True"
                        for c in (obj.get("status") or {}).get("conditions", []))
-        return (obj.get("status") or {}).get("state") in ("Ready", "Succeeded")
+        return (obj.get("status") or {}).get("state") in ("Ready", "Succeeded", "Failed")
 
     # ---- helpers ------------------------------------------------------------------------------------
     def _born_at(self, obj: dict[str, Any]) -> float:
@@ -264,7 +265,8 @@ class Controller:
         change(live)
         self._save(kind, live, before)
 
-    def event(self, involved: dict[str, Any], reason: str, message: str, type_: str = "Normal") -> None:
+    def event(self, involved: dict[str, Any], reason: str, message: str, type_: str = "Normal",
+              component: str = "kaito-workspace-controller") -> None:
         meta = involved["metadata"]
         rtype = by_kind("Event")
         assert rtype is not None
@@ -278,7 +280,7 @@ class Controller:
                                "namespace": meta.get("namespace"), "uid": meta["uid"]},
             "reason": reason, "message": message, "type": type_, "count": 1,
             "firstTimestamp": stamp, "lastTimestamp": stamp, "eventTime": None,
-            "source": {"component": "kaito-workspace-controller"}, "reportingComponent": "kaito-workspace-controller",
+            "source": {"component": component}, "reportingComponent": component,
         })
 
     def _owner(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
@@ -601,42 +603,123 @@ class Controller:
         return trainer.training_log(meta["name"], trainer.epochs_of(configmap))
 
     def _tuning_stage(self, ws: dict[str, Any], before: dict[str, Any], born: float) -> bool:
+        """KAITO's tuning Job and its one pod (sandbox/tuningjob.py), run to the end the scenario gives; the
+        workspace's conditions and state follow the Job as applyTuningWorkspaceStatus sets them."""
         meta = ws["metadata"]
         name, ns = meta["name"], meta["namespace"]
         status = ws["status"]
         gen = meta.get("generation", 1)
         labels = {"kaito.sh/workspace": name}
+        base_image = load_catalog().data.provenance.base_image
+        pod_shape = tuningjob.shape(ws, base_image)
+        scenario = self._scenario(ws)
         self._ensure("Job", {
             "metadata": {"name": name, "namespace": ns, "labels": labels, "ownerReferences": self._owner(ws)},
-            "spec": {"backoffLimit": 0, "template": {"metadata": {"labels": labels}, "spec": {"restartPolicy": "Never",
-                     "containers": [{"name": name, "image": load_catalog().data.provenance.base_image}]}}},
+            "spec": {"backoffLimit": 0, "template": {"metadata": {"labels": labels},
+                                                     "spec": pod_shape.spec(None)}},
             "status": {"active": 1, "startTime": now_rfc3339()},
         })
         pod_name = f"{name}-{_short(meta['uid'], 'job')}"
         if self.store.get(self._rtype("Pod"), ns, pod_name) is None:
-            self._ensure("Pod", {
-                "metadata": {"name": pod_name, "namespace": ns, "labels": {**labels, "job-name": name}},
-                "spec": {"containers": [{"name": name, "image": load_catalog().data.provenance.base_image}]},
-                "status": {"phase": "Running", "containerStatuses": [container_status(
-                    name, load_catalog().data.provenance.base_image, ready=True, state={"running": {}})]},
-            })
-            self.logs.write(ns, pod_name, self._trainer_log(ws)[0])
-        set_conditions(status, condition("JobStarted", True, "WorkspaceTuningJobStatusStarted", "Tuning job has started",
-                                         gen),
-                       condition("WorkspaceSucceeded", False, "workspacePending",
-                                 "workspace has not completed yet, tuning job is running", gen))
-        status["state"] = "Running"
-        if not self.clock.due(born, DELAYS["nodes"] + DELAYS["tune"]):
+            self._start_tuning_pod(ws, pod_name, pod_shape, scenario)
+        pod = self.store.get(self._rtype("Pod"), ns, pod_name) or {}
+        phase = (pod.get("status") or {}).get("phase")
+        if phase == "Running" and self.clock.due(born, DELAYS["nodes"] + DELAYS["tune"]):
+            phase = self._finish_tuning_pod(ws, pod_name, pod_shape, scenario)
+        if phase == "Failed":
+            self._patch("Job", ns, name, lambda job: job.update(status={"failed": 1, "startTime": job["status"].get(
+                "startTime"), "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                                "message": "Job has reached the specified backoff limit",
+                                "lastTransitionTime": now_rfc3339()}]}))
+            set_conditions(status, condition("JobStarted", False, "WorkspaceTuningJobStatusFailed",
+                                             "tuning job failed", gen),
+                           condition("WorkspaceSucceeded", False, "workspaceFailed", "tuning job failed", gen))
+            status["state"] = "Failed"
             return self._save("Workspace", ws, before)
-        self._patch("Job", ns, name, lambda job: job.update(status={"succeeded": 1, "completionTime": now_rfc3339()}))
-        self._patch("Pod", ns, pod_name, lambda pod: pod["status"].update(phase="Succeeded"))
+        set_conditions(status, condition("JobStarted", True, "WorkspaceTuningJobStatusStarted", "Tuning job has started",
+                                         gen))
+        if phase != "Succeeded":
+            set_conditions(status, condition("WorkspaceSucceeded", False, "workspacePending",
+                                             "workspace has not completed yet, tuning job is running", gen))
+            status["state"] = "Running"
+            return self._save("Workspace", ws, before)
+        self._patch("Job", ns, name, lambda job: job.update(status={"succeeded": 1, "startTime": job["status"].get(
+            "startTime"), "completionTime": now_rfc3339()}))
         set_conditions(status, condition("WorkspaceSucceeded", True, "workspaceSucceeded", "workspace succeeds", gen))
         status["state"] = "Succeeded"
         changed = self._save("Workspace", ws, before)
         if changed:
-            self.logs.write(ns, pod_name, self._trainer_log(ws)[1])
             self.event(ws, "TuningSucceeded", "tuning job completed")
         return changed
+
+    def _start_tuning_pod(self, ws: dict[str, Any], pod_name: str, pod_shape: tuningjob.PodShape,
+                          scenario: str) -> None:
+        """The pod as it starts: init containers done (or data-downloader failed), or held by a missing Secret."""
+        ns, name = ws["metadata"]["namespace"], ws["metadata"]["name"]
+        node = ((ws.get("status") or {}).get("workerNodes") or [""])[0]
+        secret_missing = bool(pod_shape.push_secret) and self.store.get(
+            self._rtype("Secret"), ns, str(pod_shape.push_secret)) is None
+        download_fails = scenario == tuningjob.DATASET_UNREACHABLE and bool(pod_shape.urls)
+        done = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now_rfc3339(),
+                               "finishedAt": now_rfc3339()}}
+        failed = {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": now_rfc3339(),
+                                 "finishedAt": now_rfc3339()}}
+        init_states = [done] * len(pod_shape.init)
+        if download_fails:
+            init_states[-1] = failed
+        if secret_missing:
+            init_states = [{"waiting": {"reason": "PodInitializing"}}] * len(pod_shape.init)
+        waiting_reason = "ContainerCreating" if secret_missing else "PodInitializing"
+        main_state = {"waiting": {"reason": waiting_reason}} if secret_missing or download_fails else \
+            {"running": {"startedAt": now_rfc3339()}}
+        phase = "Pending" if secret_missing else "Failed" if download_fails else "Running"
+        self._ensure("Pod", {
+            "metadata": {"name": pod_name, "namespace": ns,
+                         "labels": {"kaito.sh/workspace": name, "job-name": name, "batch.kubernetes.io/job-name": name},
+                         "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": name,
+                                              "uid": _short(ws["metadata"]["uid"], "job-uid"), "controller": True}]},
+            "spec": pod_shape.spec(node),
+            "status": {"phase": phase, "startTime": now_rfc3339(),
+                       "initContainerStatuses": [container_status(c.name, c.image, ready=False, state=state)
+                                                 for c, state in zip(pod_shape.init, init_states)],
+                       "containerStatuses": [container_status(c.name, c.image, ready=phase == "Running",
+                                                              state=main_state) for c in pod_shape.main]},
+        })
+        if pod_shape.urls and not secret_missing:
+            self.logs.write(ns, pod_name, tuningjob.download_failure(pod_shape.urls) if download_fails else
+                            tuningjob.download_success(pod_shape.urls), container="data-downloader")
+        if secret_missing:
+            pod = self.store.get(self._rtype("Pod"), ns, pod_name)
+            if pod is not None:
+                self.event(pod, "FailedMount", tuningjob.missing_secret_message(str(pod_shape.push_secret)),
+                           "Warning", component="kubelet")
+        elif not download_fails:
+            self.logs.write(ns, pod_name, self._trainer_log(ws)[0])
+
+    def _finish_tuning_pod(self, ws: dict[str, Any], pod_name: str, pod_shape: tuningjob.PodShape,
+                           scenario: str) -> str:
+        """The run ends: trainer (and pusher) terminate as the scenario says; returns the pod's phase."""
+        ns = ws["metadata"]["namespace"]
+        output_image = str(((ws.get("tuning") or {}).get("output") or {}).get("image") or "")
+        trainer_ok = scenario != tuningjob.TUNING_OOM
+        push_ok = scenario != tuningjob.PUSH_DENIED
+        self.logs.write(ns, pod_name, self._trainer_log(ws)[1] if trainer_ok else tuningjob.OOM_LINES)
+        if pod_shape.push_secret and trainer_ok:
+            self.logs.write(ns, pod_name, tuningjob.push_lines(output_image, not push_ok), container="pusher")
+        phase = "Succeeded" if trainer_ok and (push_ok or not pod_shape.push_secret) else "Failed"
+
+        def end(pod: dict[str, Any]) -> None:
+            for status in pod["status"]["containerStatuses"]:
+                failed = (status["name"] == pod_shape.main[0].name and not trainer_ok) or \
+                    (status["name"] == "pusher" and trainer_ok and not push_ok)
+                status.update(ready=False, started=False, state={"terminated": {
+                    "exitCode": 1 if failed else 0, "reason": "Error" if failed else "Completed",
+                    "startedAt": (status["state"].get("running") or {}).get("startedAt", now_rfc3339()),
+                    "finishedAt": now_rfc3339()}})
+            pod["status"]["phase"] = phase
+
+        self._patch("Pod", ns, pod_name, end)
+        return phase
 
     # ---- InferenceSet -------------------------------------------------------------------------------
     def _inferenceset(self, iset: dict[str, Any]) -> bool:

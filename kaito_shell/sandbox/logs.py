@@ -7,17 +7,18 @@ import time
 
 
 class LogBook:
-    """Lines per (namespace, pod); followers wait on the condition for new lines."""
+    """Lines per (namespace, pod, container) — container "" is the pod's first container; followers wait on the
+    condition for new lines."""
 
     def __init__(self) -> None:
         self.cond = threading.Condition()
-        self._lines: dict[tuple[str, str], list[tuple[float, str]]] = {}
+        self._lines: dict[tuple[str, str, str], list[tuple[float, str]]] = {}
         self._closed: set[tuple[str, str]] = set()
         self.followers: dict[tuple[str, str], int] = {}
 
-    def write(self, namespace: str, pod: str, lines: list[str]) -> None:
+    def write(self, namespace: str, pod: str, lines: list[str], container: str = "") -> None:
         with self.cond:
-            book = self._lines.setdefault((namespace, pod), [])
+            book = self._lines.setdefault((namespace, pod, container), [])
             now = time.time()
             book.extend((now, line) for line in lines)
             self._closed.discard((namespace, pod))
@@ -29,18 +30,18 @@ class LogBook:
             self.cond.notify_all()
 
     def read(self, namespace: str, pod: str, since: float | None = None, tail: int | None = None,
-             start: int = 0) -> list[str]:
+             start: int = 0, container: str = "") -> list[str]:
         """Lines from index `start`, newer than `since` (epoch seconds), the last `tail` of them."""
         with self.cond:
-            entries = self._lines.get((namespace, pod), [])[start:]
+            entries = self._lines.get((namespace, pod, container), [])[start:]
         lines = [line for at, line in entries if since is None or at >= since]
         if tail is None:
             return lines
         return lines[-tail:] if tail > 0 else []
 
-    def count(self, namespace: str, pod: str) -> int:
+    def count(self, namespace: str, pod: str, container: str = "") -> int:
         with self.cond:
-            return len(self._lines.get((namespace, pod), []))
+            return len(self._lines.get((namespace, pod, container), []))
 
     def closed(self, namespace: str, pod: str) -> bool:
         with self.cond:

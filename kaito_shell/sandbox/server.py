@@ -603,12 +603,16 @@ class Handler(BaseHTTPRequestHandler):
     def _logs(self, target: Target, query: dict[str, str]) -> None:
         pod = self.sandbox.store.require(target.rtype, target.namespace, str(target.name))
         ns, name = str(target.namespace), str(target.name)
+        container = _log_container(pod, query.get("container", ""))
+        if _flag(query, "previous") and not _restarted(pod, container or _first_container(pod)):
+            raise ApiError(400, f'previous terminated container "{container or _first_container(pod)}" in pod '
+                                f'"{name}" not found')  # a restarted one shows its book (every run's lines)
         since_seconds, tail = int_param(query, "sinceSeconds", 1), int_param(query, "tailLines", 0)
         since = time.time() - since_seconds if since_seconds is not None else None
         book = self.sandbox.logs
         with book.cond:  # what is shown now and where following starts must be the same instant
-            lines = book.read(ns, name, since, tail)
-            seen = book.count(ns, name)
+            lines = book.read(ns, name, since, tail, container=container)
+            seen = book.count(ns, name, container)
         if not _flag(query, "follow"):
             text = "".join(f"{line}\n" for line in lines)
             return self._send(200, text.encode(), "text/plain")
@@ -621,7 +625,7 @@ class Handler(BaseHTTPRequestHandler):
             while True:
                 with book.cond:  # the end and the last lines at one instant: nothing written before it is lost
                     ended = self.sandbox.stopping.is_set() or book.closed(ns, name)
-                    fresh = book.read(ns, name, start=seen)
+                    fresh = book.read(ns, name, start=seen, container=container)
                     if not fresh and not ended:
                         book.cond.wait(0.5)
                         continue
@@ -657,6 +661,34 @@ class Handler(BaseHTTPRequestHandler):
         review["status"] = {"allowed": allowed, **({"reason": reason} if reason else {})}
         review.setdefault("metadata", {})["creationTimestamp"] = None
         self._json(201, review)
+
+
+def _first_container(pod: dict[str, Any]) -> str:
+    return str(((pod.get("spec") or {}).get("containers") or [{}])[0].get("name", ""))
+
+
+def _restarted(pod: dict[str, Any], container: str) -> bool:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    return any(c.get("name") == container and c.get("restartCount", 0) > 0 for c in statuses)
+
+
+def _log_container(pod: dict[str, Any], wanted: str) -> str:
+    """The LogBook key of the container a log request names, as the API server resolves it (pod/strategy.go
+    LogLocation): none named is allowed only for a one-container pod; a name must be one of the pod's."""
+    spec = pod.get("spec") or {}
+    names = [c.get("name", "") for c in spec.get("containers") or []]
+    inits = [c.get("name", "") for c in spec.get("initContainers") or []]
+    pod_name = pod["metadata"]["name"]
+    if not wanted:
+        if len(names) > 1:
+            message = f"a container name must be specified for pod {pod_name}, choose one of: [{' '.join(names)}]"
+            if inits:
+                message += f" or one of the init containers: [{' '.join(inits)}]"
+            raise ApiError(400, message)
+        return ""
+    if wanted not in names + inits:
+        raise ApiError(400, f"container {wanted} is not valid for pod {pod_name}")
+    return "" if names and wanted == names[0] else wanted
 
 
 ACCEPTED_MEDIA = ("*/*", "application/*", "application/json", "application/yaml",

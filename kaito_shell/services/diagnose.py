@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from kaito_shell.catalog.store import Catalog
+from kaito_shell.services import tuning
 from kaito_shell.services.objects import InferenceSet, KaitoObject, Pod, RagEngine, Workspace, view
 from kaito_shell.timefmt import age
 
@@ -42,6 +43,7 @@ class Evidence(NamedTuple):
     log_tail: list[str] = []
     health: int | None = None
     claims: list[dict[str, Any]] = []  # the NodeClaims KAITO made for a workspace whose nodes are not ready
+    ended: list[tuning.Ended] = []  # a tuning pod's containers that exited with an error, with their last lines
 
 
 class Diagnosis(NamedTuple):
@@ -132,6 +134,14 @@ def _workspace_findings(ws: Workspace, evidence: Evidence, catalog: Catalog) -> 
     if secret and evidence.secret_found is False:
         findings.append(Finding(FAIL, f"Secret {secret} (modelAccessSecret) does not exist in namespace {ws.namespace}",
                                 f"kubectl -n {ws.namespace} create secret generic {secret} --from-literal=HF_TOKEN=…"))
+    push = ws.push_secret
+    if push and evidence.secret_found is False:
+        findings.append(Finding(FAIL, f"Secret {push} (tuning.output.imagePushSecret) does not exist in namespace "
+                                      f"{ws.namespace}: the tuning pod cannot start (FailedMount) and nothing could "
+                                      "push the adapter",
+                                f"kubectl -n {ws.namespace} create secret docker-registry {push} "
+                                "--docker-server=REGISTRY --docker-username=… --docker-password=…"))
+    findings += [Finding(FAIL, f.summary, f.next_step) for f in tuning.failures(ws, evidence.ended)]
     resource = ws.condition("ResourceReady")
     refused = _refused_claims(evidence.claims)
     if resource.false:
@@ -154,8 +164,9 @@ def _workspace_findings(ws: Workspace, evidence: Evidence, catalog: Catalog) -> 
                                       "KAITO keeps the workspace NotReady",
                                 f"`logs {ws.ref} --tail 50` shows the model server's output (KAITO reads its "
                                 "KAITO_BENCHMARK_RESULT line)"))
-    if ws.is_tuning and (ws.condition("WorkspaceSucceeded").false and ws.condition("WorkspaceSucceeded").reason
-                         == "workspaceFailed" or ws.kaito_state == FAILED):
+    if ws.is_tuning and not evidence.ended and (ws.condition("WorkspaceSucceeded").false and
+                                                ws.condition("WorkspaceSucceeded").reason == "workspaceFailed"
+                                                or ws.kaito_state == FAILED):
         findings.append(Finding(FAIL, f"the tuning job failed: {ws.condition('WorkspaceSucceeded').message}".rstrip(": "),
                                 f"`logs {ws.ref}` shows the trainer's output"))
     return findings

@@ -200,6 +200,16 @@ class Workspace(KaitoObject):
         return self.section.get("config") or None
 
     @property
+    def push_secret(self) -> str | None:
+        """A tuning workspace's tuning.output.imagePushSecret (the Secret its pusher logs in with)."""
+        return _dig(self.obj, "tuning", "output", "imagePushSecret") if self.is_tuning else None
+
+    @property
+    def secret_needed(self) -> str | None:
+        """The Secret the workspace cannot work without: the model access Secret, or a tuning's push Secret."""
+        return self.model_access_secret or self.push_secret
+
+    @property
     def adapters(self) -> list[dict[str, Any]]:
         return list((self.obj.get("inference") or {}).get("adapters") or [])
 
