@@ -363,9 +363,10 @@ class Gateway:
             raw.release_conn()
 
     def proxy(self, namespace: str, service: str, port: int | str, path: str, *, method: str = "GET",
-              body: Any = None, timeout: float | None = None) -> tuple[int, bytes]:
-        """Call a Service through the API server's proxy; returns (status, body) without raising on 5xx."""
-        resource = SERVICE.path(namespace, f"{service}:{port}", "proxy") + path
+              body: Any = None, timeout: float | None = None, pod: bool = False) -> tuple[int, bytes]:
+        """Call a Service (or, with pod=True, one pod) through the API server's proxy; returns (status, body)
+        without raising on 5xx."""
+        resource = (POD if pod else SERVICE).path(namespace, f"{service}:{port}", "proxy") + path
         answer = self._call(method, resource, query=None, body=body, content_type="application/json", accept="*/*",
                             deadline=timeout)
         return answer.status, answer.data

@@ -75,6 +75,10 @@ SERVED_REF = ArgSpec("workspace", "NAME, workspace/NAME, inferenceset/NAME or ra
 ANY_REF = ArgSpec("resource", "workspace/NAME, inferenceset/NAME or ragengine/NAME", REF, required=False,
                   completer="resource", ref_kinds=("workspace", "inferenceset", "ragengine"),
                   default_from_session="workspace")
+TUNING_REF = ArgSpec("workspace", "NAME or workspace/NAME of a tuning workspace (default: the current workspace)",
+                     REF, completer="workspace", ref_kinds=("workspace",), default_from_session="workspace")
+TUNING_NAME = FlagSpec("name", "the tuning workspace (same as the positional NAME)", DNS_LABEL, completer="workspace",
+                       metavar="NAME", into="workspace")
 RAGENGINE_REF = ArgSpec("ragengine", "ragengine/NAME", REF, completer="ragengine", ref_kinds=("ragengine",))
 REQUIRED_REF = ArgSpec("resource", "workspace/NAME, inferenceset/NAME or ragengine/NAME (default: the current "
                        "workspace)", REF, completer="resource",
@@ -223,6 +227,33 @@ COMMANDS = [
             "--set lora.r=16 --instance-type Standard_NC24ads_A100_v4 --dry-run",
         ),
     ),
+    CommandSpec(
+        ("tune", "status"), "a tuning run: KAITO's conditions, the Job, progress and loss from the trainer's log, "
+        "why it failed, where the adapter went", "kaito_shell.commands.tuning:status", args=(TUNING_REF,),
+        flags=(TUNING_NAME,), outputs=TABLE_OUT, default_output="table", needs_cluster=True,
+        description="Progress (step of total, epoch, elapsed, ETA) and loss are the trainer's own figures from its "
+                    "log. A failed run names the container that failed and why (CUDA out of memory, a dataset URL "
+                    "that does not download, a registry that refuses the push, a missing push Secret). Exit code 1 "
+                    "when it failed or cannot go on.",
+        examples=("tune status phi4-tune", "tune status workspace/phi4-tune -o json")),
+    CommandSpec(
+        ("tune", "logs"), "logs of a tuning Job: every container of its pods (previous runs included)",
+        "kaito_shell.commands.tuning:logs", args=(TUNING_REF,),
+        flags=(TUNING_NAME, FlagSpec("follow", "stream new lines of the running containers (Ctrl-C stops)", BOOL,
+                                     short="f"),
+               FlagSpec("tail", "last N lines per container", INT, minimum=0),
+               FlagSpec("since", "only newer than this (e.g. 1h)", DURATION)),
+        needs_cluster=True, examples=("tune logs phi4-tune --tail 20", "tune logs phi4-tune --follow")),
+    CommandSpec(
+        ("tune", "metrics"), "loss, eval loss, learning rate and grad norm from the trainer's log; loss curve; GPU use",
+        "kaito_shell.commands.tuning:metrics", args=(TUNING_REF,),
+        flags=(TUNING_NAME, FlagSpec("show-loss-curve", "draw the loss over the epochs in the terminal", BOOL),
+               FlagSpec("show-gpu-utilization", "GPU utilisation and memory from the cluster's DCGM exporter", BOOL),
+               FlagSpec("watch", "print new records as the trainer logs them, until the run ends (Ctrl-C stops)",
+                        BOOL, short="w")),
+        outputs=TABLE_OUT, default_output="table", needs_cluster=True,
+        examples=("tune metrics phi4-tune --show-loss-curve", "tune metrics phi4-tune -o json",
+                  "tune metrics phi4-tune --watch")),
     CommandSpec(
         ("rag", "deploy"), "deploy a RAG engine (RAGEngine)", "kaito_shell.commands.rag:run", RAG_DEPLOY_FLAGS,
         planner="kaito_shell.commands.rag:plan", outputs=RENDER_OUT, default_output="yaml", mutates=True,

@@ -33,7 +33,10 @@ def training_log(name: str, epochs: int) -> tuple[list[str], list[str]]:
     lines = ["Loading dataset…", f"***** Running training *****  Num Epochs = {epochs}  Total optimization steps = "
                                  f"{total}"]
     losses = []
-    for step in range(LOG_EVERY, total + 1, LOG_EVERY):
+    steps = list(range(LOG_EVERY, total + 1, LOG_EVERY))
+    if steps[-1] != total:  # the last step is always logged: the bar ends at total/total
+        steps.append(total)
+    for step in steps:
         wobble = ((seed >> (step % 16)) % 7 - 3) / 200
         loss = round(0.35 + (start - 0.35) * math.exp(-3.0 * step / total) + wobble, 4)
         losses.append(loss)

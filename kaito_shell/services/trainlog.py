@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 TRAIN, EVAL, SUMMARY = "train", "eval", "summary"
 _PAIR = re.compile(r"'(\w+)':\s*(?:np\.float\d*\(|tensor\()?(-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)")
+_EPOCHS = re.compile(r"Num Epochs\s*=\s*([\d,]+)")
 _BAR = re.compile(r"\|\s*(\d+)/(\d+)\s*\[(\d[\d:]*)<(\d[\d:]*|\?)")
 
 
@@ -34,6 +35,7 @@ class Progress(NamedTuple):
 class TrainLog(NamedTuple):
     records: list[Record]
     progress: Progress | None
+    epochs: int | None = None  # "Num Epochs = N" from the Trainer's "***** Running training *****" banner
 
     def series(self, key: str, kind: str = TRAIN) -> list[tuple[float, float]]:
         """(epoch, value) of `key` over the records of `kind` that have both."""
@@ -49,6 +51,7 @@ def parse(lines: Iterable[str]) -> TrainLog:
     rewrites itself with "\\r" within one line); other lines are ignored."""
     records: list[Record] = []
     progress: Progress | None = None
+    epochs: int | None = None
     for number, line in enumerate(lines, 1):
         if "{'" in line:
             values = {key: float(value) for key, value in _PAIR.findall(line)}
@@ -60,7 +63,10 @@ def parse(lines: Iterable[str]) -> TrainLog:
             if updates:
                 step, total, elapsed, remaining = updates[-1]
                 progress = Progress(int(step), int(total), elapsed, remaining)
-    return TrainLog(records, progress)
+        elif "Num Epochs" in line:
+            found = _EPOCHS.search(line)
+            epochs = int(found.group(1).replace(",", "")) if found else epochs
+    return TrainLog(records, progress, epochs)
 
 
 def _kind(values: dict[str, float]) -> str:
