@@ -37,35 +37,105 @@ def show_template(inv: Invocation) -> Result:
     return Result.manifests([doc], [f"kaito: {template.purpose}"])
 
 
-def validate_file(inv: Invocation) -> Result:
-    """Every problem of the file, each at FILE:LINE:COL with what is allowed (exit 2 when there are any)."""
-    from kaito_shell.services import config_models
+def validate(inv: Invocation) -> Result:
+    """Every problem of the config, each at WHERE:LINE:COL with what is allowed (exit 2 when there are any)."""
+    from kaito_shell.services import config_models, configedit
 
     v = inv.values
-    path = inv.env.resolve(v["file"])
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"cannot read {v['file']}: {getattr(exc, 'strerror', None) or exc}", flag="file") from None
+    if inv.planning and inv.args.get("configmap") is not None:
+        return Result.nothing()  # a ConfigMap is read when the batch runs (an earlier statement may create it)
+    text, what = _config_text(inv)
+    kind = v["kind"] or v["method"] or _kind_of(text)
+    if kind in ("lora", "qlora") and v["kind"] is None and v["method"] is None:
+        kind = configedit.method_of(_plain(text))
     model = None
     if v["model"]:
         from kaito_shell.services import rules
 
         model = rules.resolve_model(inv.catalog(), v["model"], inv.warnings).model
-    if v["kind"] == "inference":
-        check = config_models.check_inference(text, v["file"], model.context_limit if model is not None else None)
+    if kind == "inference":
+        check = config_models.check_inference(text, what, model.context_limit if model is not None else None)
+        problems = list(check.problems) + _fit_problems(inv, text, what, model, check.max_model_len)
         detail = f"max-model-len {check.max_model_len}" if check.max_model_len else "max-model-len auto"
     else:
-        check = config_models.check_training(text, v["kind"], v["file"])
-        detail = f"method {v['kind']}"
+        check = config_models.check_training(text, kind, what)
+        problems = list(check.problems)
+        detail = f"method {kind}"
     inv.warnings.extend(check.warnings)
-    rows = [{"where": f"{v['file']}:{p.line}:{p.column}", "key": p.path, "problem": p.message} for p in check.problems]
-    data = {"apiVersion": "kaito-shell/v1", "kind": "ConfigValidation", "file": v["file"], "configKind": v["kind"],
+    rows = [{"where": f"{what}:{p.line}:{p.column}", "key": p.path, "problem": p.message} for p in problems]
+    data = {"apiVersion": "kaito-shell/v1", "kind": "ConfigValidation", "file": what, "configKind": kind,
             "valid": not rows, "problems": [{"line": p.line, "column": p.column, "key": p.path, "message": p.message}
-                                            for p in check.problems], "warnings": check.warnings}
+                                            for p in problems], "warnings": check.warnings}
     if not rows:
-        return Result.message(f"{v['file']}: valid {v['kind']} config ({detail})", data=data)
+        return Result.message(f"{what}: valid {kind} config ({detail})", data=data)
     result = Result.table([Column("where", "where"), Column("key", "key"), Column("problem", "problem")], rows, data,
                           footer=[f"{len(rows)} problem(s); KAITO would refuse the file or its pod would fail to start"])
     result.exit_code = 2
     return result
+
+
+def _config_text(inv: Invocation) -> tuple[str, str]:
+    """(text, how problems name it): the --file, or the ConfigMap's config key."""
+    v = inv.values
+    name = inv.args.get("configmap")
+    if (name is None) == (v["file"] is None):
+        raise ValidationError("give a ConfigMap name or --file FILE (one of them)", flag="file" if v["file"] else
+                              "configmap", hint="`config validate my-config` or `config validate --file f.yaml`")
+    if v["file"] is not None:
+        path = inv.env.resolve(v["file"])
+        try:
+            return path.read_text(), v["file"]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValidationError(f"cannot read {v['file']}: {getattr(exc, 'strerror', None) or exc}",
+                                  flag="file") from None
+    from kaito_shell.kube import kinds
+    from kaito_shell.kube.errors import KubeError
+
+    assert name is not None
+    found = inv.gateway().find(kinds.CONFIGMAP, inv.namespace, name)
+    if found is None:
+        raise KubeError(f"no ConfigMap {name} in namespace {inv.namespace}", code=404, reason="NotFound",
+                        hint="`config list` shows the KAITO configs here")
+    data = found.get("data") or {}
+    for key in (render.TRAINING_CONFIG_KEY, "inference_config.yaml"):
+        if key in data:
+            return data[key], f"configmap/{name}:{key}"
+    raise ValidationError(f"ConfigMap {name} has neither training_config.yaml nor inference_config.yaml",
+                          flag="configmap", hint="KAITO reads only those keys")
+
+
+def _kind_of(text: str) -> str:
+    return "lora" if "training_config" in _plain(text) else "inference"
+
+
+def _plain(text: str) -> dict:
+    from kaito_shell.output import yamlio
+
+    try:
+        doc = yamlio.load(text)
+    except yamlio.YAMLError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _fit_problems(inv: Invocation, text: str, what: str, model: object, max_len: int | None) -> list:
+    """max-model-len that KAITO's node estimator cannot fit on --instance-type (one node)."""
+    from kaito_shell.catalog.types import Model
+    from kaito_shell.services import estimator, rules
+    from kaito_shell.services.config_models import Problem, located_line
+
+    if not inv.values["instance_type"] or not isinstance(model, Model):
+        return []
+    sku = rules.resolve_sku(inv.catalog(), inv.values["instance_type"], rules.resolve_gates(inv.catalog(), {}),
+                            inv.warnings, fit_model=None)
+    if sku is None:
+        return []
+    length = max_len or estimator.DEFAULT_MAX_MODEL_LEN
+    est = estimator.estimate(model, sku, length)
+    line, col = located_line(text, ("vllm", "max-model-len")) if max_len else (1, 1)
+    if est.nodes is None:
+        return [Problem(line, col, "vllm.max-model-len", f"with max-model-len {length}, {model.name} does not fit on "
+                                                         f"{sku.instance_type} (KAITO's node estimator)")]
+    if est.nodes > 1:
+        inv.warn(f"{what}: with max-model-len {length}, {model.name} needs {est.nodes} nodes of {sku.instance_type}")
+    return []

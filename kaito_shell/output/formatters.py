@@ -12,11 +12,11 @@ def render(result: Result, fmt: str | None, *, color: bool = False) -> str:
     if result.kind == MANIFESTS:
         return _manifests(result, fmt, color)
     if fmt == "json":
-        return _highlight(_json(result.data), "json", color)
+        return highlight(_json(result.data), "json", color)
     if fmt == "yaml":
         from kaito_shell.output import yamlio
 
-        return _highlight(yamlio.dump(result.data), "yaml", color)
+        return highlight(yamlio.dump(result.data), "yaml", color)
     if fmt == "name":
         return "".join(f"{name}\n" for name in result.names)
     if result.kind == TABLE:
@@ -100,14 +100,14 @@ def _manifests(result: Result, fmt: str | None, color: bool) -> str:
     if fmt == "json":
         payload: Any = result.documents[0] if len(result.documents) == 1 else {
             "apiVersion": "v1", "kind": "List", "items": result.documents}
-        return _highlight(_json(payload), "json", color)
+        return highlight(_json(payload), "json", color)
     from kaito_shell.output import yamlio
 
     header = "".join(f"# {fact}\n" for fact in result.facts)
-    return _highlight(header + yamlio.dump_all(result.documents), "yaml", color)
+    return highlight(header + yamlio.dump_all(result.documents), "yaml", color)
 
 
-def _highlight(text: str, language: str, color: bool) -> str:
+def highlight(text: str, language: str, color: bool) -> str:
     if not color:
         return text
     from pygments import highlight

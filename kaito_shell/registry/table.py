@@ -79,6 +79,14 @@ TUNING_REF = ArgSpec("workspace", "NAME or workspace/NAME of a tuning workspace 
                      REF, completer="workspace", ref_kinds=("workspace",), default_from_session="workspace")
 TUNING_NAME = FlagSpec("name", "the tuning workspace (same as the positional NAME)", DNS_LABEL, completer="workspace",
                        metavar="NAME", into="workspace")
+CONFIG_NAME = FlagSpec("name", "ConfigMap name (DNS-1123 subdomain)", DNS_SUBDOMAIN, required=True, metavar="NAME")
+CONFIGMAP_ARG = ArgSpec("configmap", "ConfigMap name", DNS_SUBDOMAIN)
+FROM_TEMPLATE = FlagSpec("from-template", "start from this template: KAITO's (lora, qlora, inference) or a user "
+                         "template in the namespace", completer="template", metavar="TEMPLATE")
+TRAINING_SET = FlagSpec("set", "change a value: SECTION.KEY=VALUE, or a short form (lora.r, lora.alpha, epochs, lr)",
+                        KEYVALUE, repeatable=True, completer="config_key", metavar="KEY=VALUE")
+INFERENCE_SET = FlagSpec("set", "change a value: a vLLM flag (max-model-len=4096, vllm.gpu-memory-utilization=0.9) "
+                         "or a KAITO key", KEYVALUE, repeatable=True, completer="inference_key", metavar="KEY=VALUE")
 RAGENGINE_REF = ArgSpec("ragengine", "ragengine/NAME", REF, completer="ragengine", ref_kinds=("ragengine",))
 REQUIRED_REF = ArgSpec("resource", "workspace/NAME, inferenceset/NAME or ragengine/NAME (default: the current "
                        "workspace)", REF, completer="resource",
@@ -345,15 +353,68 @@ COMMANDS = [
                 args=(ArgSpec("template", "inference, lora, qlora or guardrails", completer="template"),),
                 outputs=MANIFEST_OUT, default_output="yaml",
                 examples=("config templates show qlora", "config templates show inference --data-only")),
-    CommandSpec(("config", "validate"), "check a local inference_config.yaml or training_config.yaml",
-                "kaito_shell.commands.config:validate_file",
-                (FlagSpec("file", "the file to check", PATH, required=True, completer="file"),
-                 FlagSpec("kind", "what the file is", choices=("inference", "lora", "qlora"), required=True,
-                          completer="config_kind"),
-                 MODEL_OPT),
+    CommandSpec(("config", "create-tuning"), "a tuning ConfigMap (training_config.yaml) from KAITO's lora/qlora "
+                "template or a user template, with --set changes", "kaito_shell.commands.configmaps:run_tuning",
+                (CONFIG_NAME, FlagSpec("method", "tuning method (its template is the default)", choices=("lora", "qlora"),
+                                       required=True, completer="method"),
+                 FlagSpec("model", "the tunable model it is for (checked)", completer="tunable_model", metavar="MODEL"),
+                 FROM_TEMPLATE, TRAINING_SET, DRY_RUN, YES),
+                planner="kaito_shell.commands.configmaps:plan_tuning", outputs=RENDER_OUT, default_output="yaml",
+                mutates=True,
+                examples=("config create-tuning --name my-qlora --method qlora --model phi-4-mini-instruct "
+                          "--set lora.r=16 --set epochs=2 --dry-run",)),
+    CommandSpec(("config", "create-inference"), "an inference ConfigMap (inference_config.yaml) from KAITO's template "
+                "or a user template, with --set changes", "kaito_shell.commands.configmaps:run_inference",
+                (CONFIG_NAME, FlagSpec("runtime", "the runtime it is for", choices=("vllm", "transformers"),
+                                       default="vllm", completer="runtime"),
+                 FlagSpec("model", "the model it is for (max-model-len checked against its context)", completer="model",
+                          metavar="MODEL"),
+                 FROM_TEMPLATE, INFERENCE_SET, DRY_RUN, YES),
+                planner="kaito_shell.commands.configmaps:plan_inference", outputs=RENDER_OUT, default_output="yaml",
+                mutates=True,
+                examples=("config create-inference --name long-ctx --model phi-4-mini-instruct --set max-model-len=16384 "
+                          "--dry-run",)),
+    CommandSpec(("config", "edit-tuning"), "change a tuning ConfigMap (--set, or $EDITOR) keeping its comments; "
+                "diff + confirm", "kaito_shell.commands.configmaps:edit_tuning", args=(CONFIGMAP_ARG,),
+                flags=(TRAINING_SET, FlagSpec("method", "check as this method (default: what its quantization says)",
+                                              choices=("lora", "qlora"), completer="method"), YES),
+                outputs=CHANGE_OUT, mutates=True, needs_cluster=True,
+                examples=("config edit-tuning my-qlora --set LoraConfig.r=16 --set lora.alpha=32",
+                          "config edit-tuning my-qlora")),
+    CommandSpec(("config", "edit-inference"), "change an inference ConfigMap (--set, or $EDITOR) keeping its "
+                "comments; diff + confirm", "kaito_shell.commands.configmaps:edit_inference", args=(CONFIGMAP_ARG,),
+                flags=(INFERENCE_SET, MODEL_OPT, YES), outputs=CHANGE_OUT, mutates=True, needs_cluster=True,
+                examples=("config edit-inference long-ctx --set max-model-len=4096",)),
+    CommandSpec(("config", "show-tuning"), "a tuning ConfigMap's training_config.yaml",
+                "kaito_shell.commands.configmaps:show_tuning", args=(CONFIGMAP_ARG,), outputs=("yaml", "json"),
+                needs_cluster=True, examples=("config show-tuning my-qlora", "config show-tuning my-qlora -o json")),
+    CommandSpec(("config", "show-inference"), "an inference ConfigMap's inference_config.yaml",
+                "kaito_shell.commands.configmaps:show_inference", args=(CONFIGMAP_ARG,), outputs=("yaml", "json"),
+                needs_cluster=True, examples=("config show-inference long-ctx",)),
+    CommandSpec(("config", "list"), "the ConfigMaps that are KAITO configs, and which workspaces use each",
+                "kaito_shell.commands.configmaps:list_configs", flags=(ALL_NAMESPACES,), outputs=LIST_OUT,
+                default_output="table", needs_cluster=True, examples=("config list", "config list -A")),
+    CommandSpec(("config", "templates", "create"), "a user template (a labelled ConfigMap) from one of KAITO's",
+                "kaito_shell.commands.configmaps:run_template",
+                (CONFIG_NAME, FlagSpec("from", "KAITO's template to start from", required=True, completer="template",
+                                       metavar="TEMPLATE"),
+                 FlagSpec("set", "change a value of the template", KEYVALUE, repeatable=True, completer="config_key",
+                          metavar="KEY=VALUE"), DRY_RUN, YES),
+                planner="kaito_shell.commands.configmaps:plan_template", outputs=RENDER_OUT, default_output="yaml",
+                mutates=True, examples=("config templates create --name team-qlora --from qlora --set lora.r=32",)),
+    CommandSpec(("config", "validate"), "check a KAITO config: a ConfigMap in the cluster, or a local "
+                "inference_config.yaml / training_config.yaml", "kaito_shell.commands.config:validate",
+                (FlagSpec("file", "a local file to check (instead of a ConfigMap)", PATH, completer="file"),
+                 FlagSpec("kind", "what the file is (default: from its top-level key)",
+                          choices=("inference", "lora", "qlora"), completer="config_kind"),
+                 FlagSpec("method", "check a training config as this method (default: what its quantization says)",
+                          choices=("lora", "qlora"), completer="method"),
+                 MODEL_OPT, FlagSpec("instance-type", "check that max-model-len fits this GPU size (KAITO's node "
+                                                      "estimator)", completer="sku", metavar="SKU")),
+                args=(ArgSpec("configmap", "ConfigMap name (or give --file)", DNS_SUBDOMAIN, required=False),),
                 outputs=TABLE_OUT, default_output="table",
-                examples=("config validate --file my-qlora.yaml --kind qlora",
-                          "config validate --file vllm.yaml --kind inference --model phi-4")),
+                examples=("config validate my-qlora", "config validate --file my-qlora.yaml --kind qlora",
+                          "config validate --file vllm.yaml --model phi-4 --instance-type Standard_NV36ads_A10_v5")),
 
     # ---- cost ----
     CommandSpec(("cost", "estimate"), "hourly and total cost of running a model",

@@ -681,7 +681,7 @@ class Controller:
             "spec": pod_shape.spec(node),
             "status": {"phase": phase, "startTime": now_rfc3339(),
                        "initContainerStatuses": [container_status(c.name, c.image, ready=False, state=state)
-                                                 for c, state in zip(pod_shape.init, init_states)],
+                                                 for c, state in zip(pod_shape.init, init_states, strict=True)],
                        "containerStatuses": [container_status(c.name, c.image, ready=phase == "Running",
                                                               state=main_state) for c in pod_shape.main]},
         })

@@ -260,6 +260,15 @@ class _Located:
         return place
 
 
+def located_line(text: str, path: tuple[str, str]) -> tuple[int, int]:
+    """Line and column of SECTION.KEY's value in `text`, the key written with '-' or '_' (vLLM accepts both)."""
+    located = _Located(text, "")
+    section = located.root.get(path[0]) if isinstance(located.root, dict) else None
+    key = next((k for k in section if str(k).replace("_", "-") == path[1]), path[1]) \
+        if isinstance(section, dict) else path[1]
+    return located.where((path[0], key))
+
+
 def _plain(node: Any) -> Any:
     """Round-trip YAML nodes as plain dicts, lists and scalars."""
     if isinstance(node, dict):

@@ -15,6 +15,13 @@ TRAINING_SECTIONS = ("ModelConfig", "QuantizationConfig", "LoraConfig", "Trainin
 SECTION_ALIASES = {"model": "ModelConfig", "quantization": "QuantizationConfig", "quant": "QuantizationConfig",
                    "lora": "LoraConfig", "training": "TrainingArguments", "train": "TrainingArguments",
                    "dataset": "DatasetConfig", "data": "DatasetConfig", "collator": "DataCollator"}
+# Short spellings of whole keys (`--set lora.alpha=32`, `--set epochs=3`).
+KEY_ALIASES = {
+    "lora.alpha": "LoraConfig.lora_alpha", "lora.dropout": "LoraConfig.lora_dropout", "lora.rank": "LoraConfig.r",
+    "epochs": "TrainingArguments.num_train_epochs", "batch-size": "TrainingArguments.per_device_train_batch_size",
+    "batch_size": "TrainingArguments.per_device_train_batch_size", "lr": "TrainingArguments.learning_rate",
+    "learning_rate": "TrainingArguments.learning_rate", "quant.4bit": "QuantizationConfig.load_in_4bit",
+}
 
 
 def require_valid(check: ConfigCheck, what: str, flag: str, kind: str) -> ConfigCheck:
@@ -40,13 +47,13 @@ def check_training_config(text: str, method: str, flag: str, what: str = "traini
 
 def section_of(key: str) -> str | None:
     """The training_config section a `--set SECTION.KEY` names (aliases like lora, quant, training resolved)."""
-    word = key.partition(".")[0]
+    word = KEY_ALIASES.get(key, key).partition(".")[0]
     return SECTION_ALIASES.get(word.lower()) or next((s for s in TRAINING_SECTIONS if s.lower() == word.lower()), None)
 
 
 def apply_override(doc: dict[str, Any], key: str, raw: str, flag: str, index: int | None = None) -> None:
-    """`--set lora.r=16` / `--set TrainingArguments.learning_rate=2e-4` into training_config."""
-    section_word, dot, field_name = key.partition(".")
+    """`--set lora.r=16` / `--set TrainingArguments.learning_rate=2e-4` / `--set epochs=3` into training_config."""
+    section_word, dot, field_name = KEY_ALIASES.get(key, key).partition(".")
     if not dot or not field_name:
         raise ValidationError(f"--set {key}: write SECTION.KEY=VALUE, e.g. lora.r=16", flag=flag, value_index=index)
     section = SECTION_ALIASES.get(section_word.lower()) or next(

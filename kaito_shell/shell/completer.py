@@ -97,8 +97,10 @@ class ValueSources:
                     for g in catalog.data.feature_gates]
         if name == "family" and catalog is not None:
             return [Candidate(f) for f in sorted({m.family for m in catalog.models})]
-        if name == "config_key":
-            return [Candidate(k + "=", d) for k, d in CONFIG_KEYS]
+        if name in ("config_key", "inference_key"):
+            from kaito_shell.services.configedit import INFERENCE_KEYS, TRAINING_KEYS
+
+            return [Candidate(k + "=", d) for k, d in (TRAINING_KEYS if name == "config_key" else INFERENCE_KEYS)]
         if name == "context":
             return self._contexts()
         if name in ("workspace", "ragengine", "namespace", "secret", "resource", "node_label"):
@@ -115,17 +117,6 @@ class ValueSources:
     def _live(self, kind: str) -> list[Candidate]:
         """Names that exist in the cluster now (the live snapshot; never planned or dry-run-only names)."""
         return [Candidate(n, kind) for n in dict.fromkeys(self.live_names(kind))]
-
-
-CONFIG_KEYS = (
-    ("lora.r", "LoRA rank (template 8)"), ("lora.lora_alpha", "LoRA alpha (template 8)"),
-    ("lora.lora_dropout", "LoRA dropout (template 0.0)"),
-    ("TrainingArguments.num_train_epochs", "epochs"), ("TrainingArguments.learning_rate", "learning rate"),
-    ("TrainingArguments.per_device_train_batch_size", "batch size per device (template 1)"),
-    ("TrainingArguments.save_strategy", "checkpoints (template no)"),
-    ("QuantizationConfig.load_in_4bit", "4-bit quantization (qlora true)"),
-    ("DatasetConfig.shuffle_dataset", "shuffle (template true)"), ("DatasetConfig.train_test_split", "split (template 1)"),
-)
 
 
 def _models(catalog: Catalog, tunable: bool) -> list[Candidate]:
