@@ -66,7 +66,11 @@ def _apply(inv: Invocation, ws: dict[str, Any], adapters: list[dict[str, Any]], 
 
 def add(inv: Invocation) -> Result:
     ws = _workspace(inv)
-    name, image = rules.adapter_source(inv.values["adapter"], "adapter")
+    given, tuning = inv.values["adapter"], inv.values["from_tuning"]
+    if (given is None) == (tuning is None):
+        raise ValidationError("give the adapter as --adapter IMAGE or --from-tuning TUNING (one of them)",
+                              flag="adapter" if given else "from-tuning")
+    name, image = rules.adapter_source(given, "adapter") if given else _from_tuning(inv, ws, tuning)
     current = _adapters(ws)
     pairs = [(_source(a).get("name", ""), _source(a).get("image", "")) for a in current]
     strengths = {_source(a).get("name", ""): a["strength"] for a in current if "strength" in a}
@@ -76,6 +80,29 @@ def add(inv: Invocation) -> Result:
     adapters = [{"source": {"name": a.name, "image": a.image}, **({"strength": a.strength} if a.strength else {})}
                 for a in checked]
     return _apply(inv, ws, adapters, f"kaito: add adapter {name} to workspace/{ws['metadata']['name']} ({image})")
+
+
+def _from_tuning(inv: Invocation, ws: dict[str, Any], tuning_name: str) -> tuple[str, str]:
+    """(adapter name, image) from a tuning workspace that succeeded and pushed to an image of the same base model."""
+    from kaito_shell.services import tuning
+
+    found = inv.gateway().find(kinds.WORKSPACE, inv.namespace, tuning_name)
+    if found is None or not Workspace(found).is_tuning:
+        raise ValidationError(f"no tuning workspace {tuning_name} in namespace {inv.namespace}", flag="from-tuning",
+                              hint="`status` lists the workspaces here (tuning ones say so)")
+    trained = Workspace(found)
+    if trained.kaito_state != "Succeeded":
+        raise ValidationError(f"tuning workspace {tuning_name} is {trained.kaito_state or 'Pending'}: its adapter is "
+                              "not there yet", flag="from-tuning", hint=f"`tune status {tuning_name}` says why")
+    if trained.model != Workspace(ws).model:
+        raise ValidationError(f"{tuning_name} tuned {trained.model}, but workspace/{ws['metadata']['name']} serves "
+                              f"{Workspace(ws).model}: an adapter only loads on its base model", flag="from-tuning")
+    output = tuning.output_of(trained)
+    if "image" not in output:
+        raise ValidationError(f"{tuning_name} wrote its adapter to PVC {output.get('pvc', '?')}; KAITO loads adapters "
+                              "from images only", flag="from-tuning",
+                              hint="push it to a registry (oras push), then `adapters add --adapter NAME=IMAGE`")
+    return tuning.adapter_name(tuning_name), output["image"]
 
 
 def remove(inv: Invocation) -> Result:

@@ -284,3 +284,34 @@ def run_template(inv: Invocation) -> Result:
     from kaito_shell.commands.manifests import deliver
 
     return deliver(inv, plan_template(inv))
+
+
+# ---- a config that deploy and tune reference by name --------------------------------------------------------------
+
+def referenced(inv: Invocation, name: str, kind: str, method: str, flag: str) -> str | None:
+    """The referenced ConfigMap's config file, checked as KAITO reads it: from --config-file (a local copy, offline),
+    else from the cluster when this command talks to one; None (with a warning) when it cannot be read now."""
+    local = inv.values.get("config_file")
+    key = key_of(kind)
+    if local:
+        try:
+            text = inv.env.resolve(local).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValidationError(f"cannot read {local}: {getattr(exc, 'strerror', None) or exc}",
+                                  flag="config-file") from None
+        check(text, kind, method, local, "config-file", inv)
+        return text
+    if inv.planning or inv.dry_run:
+        inv.warn(f"ConfigMap {name} must exist in namespace {inv.namespace} with key {key} (checked when applied; "
+                 "--config-file FILE checks a local copy now)")
+        return None
+    found = inv.gateway().find(kinds.CONFIGMAP, inv.namespace, name)
+    create = "config create-tuning" if kind == configedit.TRAINING else "config create-inference"
+    if found is None:
+        raise ValidationError(f"ConfigMap {name} does not exist in namespace {inv.namespace}", flag=flag,
+                              hint=f"`{create} --name {name} …` makes one; `config list` shows those here")
+    content = (found.get("data") or {}).get(key)
+    if content is None:
+        raise ValidationError(f"ConfigMap {name} has no {key}", flag=flag, hint=f"KAITO reads {key} from it")
+    check(str(content), kind, method, f"configmap/{name}:{key}", flag, inv)
+    return str(content)

@@ -222,9 +222,13 @@ def _inference_config(inv: Invocation, model: Model | None, runtime: str) -> tup
         if max_len is not None:
             raise ValidationError(f"--max-model-len cannot change ConfigMap {given}, which lives in the cluster",
                                   flag="max-model-len", hint=f"set vllm.max-model-len in {given}, or pass a local file")
-        inv.warn(f"ConfigMap {given} must exist in namespace {inv.namespace} with key inference_config.yaml "
-                 "(KAITO checks it at admission); sizing assumes max-model-len 2048")
-        return [], given, None
+        from kaito_shell.commands.configmaps import referenced
+
+        text = referenced(inv, given, "inference", "", "inference-config")
+        live_len = configs.check_inference_config(text, model, "inference-config").max_model_len if text else None
+        if live_len is None:
+            inv.warn(f"sizing assumes max-model-len 2048 (ConfigMap {given} does not set it, or it was not read)")
+        return [], given, live_len
     if given is None and max_len is None:
         return [], None, None
     if runtime != "vllm":

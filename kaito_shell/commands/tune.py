@@ -8,6 +8,7 @@ from kaito_shell.catalog.types import Model
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.output.result import Result
+from kaito_shell.redact import mask_url
 from kaito_shell.services import configs, facts, names, render, rules
 
 PVC_PREFIX = "pvc://"
@@ -24,7 +25,7 @@ def plan(inv: Invocation) -> Result:
     rules.check_name(name)
     model = _tunable_model(inv)
     method = v["method"]
-    data_input = _input(v["input"], v["input_pull_secret"])
+    data_input = _input(v["input"], v["input_pull_secret"], warnings)
     data_output = _output(v["output"], v["output_push_secret"])
     gates = rules.resolve_gates(catalog, {})
     sku = rules.resolve_sku(catalog, v["instance_type"], gates, warnings, fit_model=None)
@@ -49,7 +50,28 @@ def plan(inv: Invocation) -> Result:
 def run(inv: Invocation) -> Result:
     from kaito_shell.commands.manifests import deliver
 
-    return deliver(inv, plan(inv))
+    planned = plan(inv)
+    if not inv.dry_run:
+        _push_secret_warning(inv)
+    return deliver(inv, planned)
+
+
+def _push_secret_warning(inv: Invocation) -> None:
+    """KAITO's webhook does not look for the push Secret; without it the tuning pod waits in ContainerCreating."""
+    from kaito_shell.kube import kinds
+    from kaito_shell.kube.errors import KubeError
+
+    secret = inv.values["output_push_secret"]
+    if not secret:
+        return
+    try:
+        missing = inv.gateway().find(kinds.SECRET, inv.namespace, secret) is None
+    except KubeError:  # not allowed to read Secrets: nothing to say
+        return
+    if missing:
+        inv.warn(f"Secret {secret} (--output-push-secret) does not exist in namespace {inv.namespace}: the tuning pod "
+                 f"will wait (FailedMount) until it does; kubectl -n {inv.namespace} create secret docker-registry "
+                 f"{secret} --docker-server=REGISTRY --docker-username=… --docker-password=…")
 
 
 def _tunable_model(inv: Invocation) -> Model:
@@ -65,7 +87,7 @@ def _tunable_model(inv: Invocation) -> Model:
     return choice.model
 
 
-def _input(values: list[str], pull_secrets: list[str]) -> dict[str, Any]:
+def _input(values: list[str], pull_secrets: list[str], warnings: list[str]) -> dict[str, Any]:
     """Exactly one of: http(s) URLs, one image, or one pvc://CLAIM (KAITO's DataSource)."""
     urls = [x for x in values if x.startswith(("http://", "https://"))]
     pvcs = [x for x in values if x.startswith(PVC_PREFIX)]
@@ -78,6 +100,9 @@ def _input(values: list[str], pull_secrets: list[str]) -> dict[str, Any]:
         problem = names.url_problem(url)
         if problem:
             raise ValidationError(problem, flag="input", value_index=index)
+        warning = _url_warning(url)
+        if warning:
+            warnings.append(f"--input {mask_url(url)}: {warning}")
     if pull_secrets and not images:
         raise ValidationError("--input-pull-secret only applies to an image input", flag="input-pull-secret")
     if urls:
@@ -91,6 +116,21 @@ def _input(values: list[str], pull_secrets: list[str]) -> dict[str, Any]:
     if pull_secrets:
         source["imagePullSecrets"] = pull_secrets
     return source
+
+
+def _url_warning(url: str) -> str | None:
+    """What makes a data URL look unreachable from the cluster (KAITO's webhook accepts it; the download fails)."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    host = parsed.hostname or ""
+    if "." not in host:
+        return f"host '{host}' has no domain: the tuning pod resolves it inside the cluster, where it may not exist"
+    if not parsed.path.strip("/"):
+        return "the URL names no file: KAITO's data-downloader saves each URL under its last path segment"
+    if parsed.scheme == "http":
+        return "plain http: the dataset travels unencrypted (https is safer)"
+    return None
 
 
 def _output(value: str, push_secret: str | None) -> dict[str, Any]:
@@ -136,7 +176,9 @@ def _training_config(inv: Invocation, method: str) -> tuple[list[dict[str, Any]]
         if overrides:
             raise ValidationError(f"--epochs, --batch-size and --set cannot change ConfigMap {given}, which lives in "
                                   "the cluster", flag="config", hint="pass a local training_config.yaml instead")
-        inv.warn(f"ConfigMap {given} must exist in namespace {inv.namespace} with key training_config.yaml")
+        from kaito_shell.commands.configmaps import referenced
+
+        referenced(inv, given, "training", method, "config")
         return [], given
     if not given and not overrides:
         inv.warn(f"no --config: KAITO copies its default {method}-params-template from the release namespace")

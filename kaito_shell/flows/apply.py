@@ -15,7 +15,7 @@ from kaito_shell.errors import KaitoError, RuntimeFailure, UsageError
 from kaito_shell.flows.ui import CHECK, CONFIRMED, Operator
 from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
-from kaito_shell.kube.kinds import Kind, kind_of
+from kaito_shell.kube.kinds import CONFIGMAP, Kind, kind_of
 from kaito_shell.output.result import Result
 from kaito_shell.redact import redact
 from kaito_shell.services.diff import colour, normalize, unified
@@ -114,7 +114,7 @@ def _rejected(err: KubeError, what: str) -> KaitoError:
 def stage_documents(gateway: Gateway, documents: list[dict[str, Any]], facts: Iterable[str] = ()) -> ChangeSet:
     """Dry-run every manifest (server-side apply) and compare with the live object."""
     changes = []
-    planned_configmaps: set[str] = set()
+    planned_configmaps: set[str] = set(getattr(gateway, "planned_names", lambda kind: [])(CONFIGMAP))
     for doc in documents:
         kind, meta = kind_of(doc), doc["metadata"]
         ref = f"{kind.kind.lower()}/{meta['name']}"

@@ -34,6 +34,10 @@ class PlannedCluster(Gateway):
     def _key(kind: Kind, namespace: str | None, name: str) -> Key:
         return (kind.plural, namespace if kind.namespaced else None, name)
 
+    def planned_names(self, kind: Kind) -> builtins.list[str]:
+        """Names of the objects of `kind` earlier statements of the batch create or change (not delete)."""
+        return [name for (plural, _, name), obj in self.overlay.items() if plural == kind.plural and obj is not None]
+
     # ---- reads ----
     def get(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
         found = self.find(kind, namespace, name)
