@@ -1,0 +1,148 @@
+"""`config …` against the sandbox (ConfigMaps made, edited, shown, listed, checked; bad ones refused at their line),
+and the issue's whole story in one interactive shell session."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import make_env
+from prompt_toolkit.data_structures import Size
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output.vt100 import Vt100_Output
+from test_shell import ENTER, Screen
+
+from kaito_shell.sandbox.resources import by_kind
+from kaito_shell.services import configedit
+from kaito_shell.shell.repl import Shell
+
+QLORA = ("config", "create-tuning", "--name", "my-qlora", "--method", "qlora", "--model", "phi-4-mini-instruct",
+         "--set", "epochs=2", "--yes")
+
+
+def configmap(sandbox, name: str) -> dict:
+    return sandbox.store.get(by_kind("ConfigMap"), "default", name)
+
+
+def test_create_renders_from_kaitos_template_and_applies(kcli, sandbox):
+    dry = kcli("config", "create-tuning", "--name", "q1", "--method", "qlora", "--set", "lora.r=16", "--dry-run")
+    assert dry.code == 0 and "kind: ConfigMap" in dry.out and "r: 16" in dry.out
+    assert configmap(sandbox, "q1") is None  # --dry-run changes nothing
+    assert kcli(*QLORA).code == 0
+    text = configmap(sandbox, "my-qlora")["data"]["training_config.yaml"]
+    assert "num_train_epochs: 2" in text and "load_in_4bit: true" in text
+    assert "# Configurable Parameters" in text  # KAITO's template comments survive
+
+
+def test_edit_keeps_comments_and_order_and_shows_a_diff(kcli, sandbox):
+    assert kcli(*QLORA).code == 0
+    before = configmap(sandbox, "my-qlora")["data"]["training_config.yaml"]
+    edited = kcli("config", "edit-tuning", "my-qlora", "--set", "LoraConfig.r=16", "--set", "lora.alpha=32", "--yes")
+    assert edited.code == 0, edited.err
+    assert "-        lora_alpha: 8" in edited.err + edited.out and "+        lora_alpha: 32" in edited.err + edited.out
+    after = configmap(sandbox, "my-qlora")["data"]["training_config.yaml"]
+    assert after.replace("r: 16", "r: 8").replace("lora_alpha: 32", "lora_alpha: 8") == before
+
+
+def test_inference_aliases_and_request_settings(kcli, sandbox):
+    assert kcli("config", "create-inference", "--name", "ctx", "--model", "phi-4-mini-instruct", "--set",
+                "max-model-len=16384", "--yes").code == 0
+    assert kcli("config", "edit-inference", "ctx", "--set", "max_model_len=4096", "--yes").code == 0
+    shown = json.loads(kcli("config", "show-inference", "ctx", "-o", "json").out)
+    assert shown["config"]["vllm"]["max-model-len"] == 4096  # the file's own spelling kept
+    refused = kcli("config", "edit-inference", "ctx", "--set", "temperature=0.2", "--yes")
+    assert refused.code == 2 and "request setting" in refused.err and "chat --temperature" in refused.err
+
+
+def test_bad_values_are_refused_at_their_line(kcli, sandbox, tmp_path):
+    assert kcli(*QLORA).code == 0
+    bad = kcli("config", "edit-tuning", "my-qlora", "--set", "lora.r=sixteen", "--yes")
+    assert bad.code == 2 and "configmap/my-qlora:training_config.yaml:" in bad.err and "not a whole number" in bad.err
+    too_long = kcli("config", "create-inference", "--name", "big", "--model", "phi-4-mini-instruct", "--set",
+                    "max-model-len=999999", "--yes")
+    assert too_long.code == 2 and "exceeds the model's context limit" in too_long.err
+    lora_quant = kcli("config", "create-tuning", "--name", "l1", "--method", "lora", "--set", "quant.4bit=true",
+                      "--yes")
+    assert lora_quant.code == 2 and "method lora must not quantize" in lora_quant.err
+    path = tmp_path / "bad.yaml"
+    path.write_text("training_config:\n  QuantizationConfig:\n    load_in_4bit: false\n  TrainingArguments:\n"
+                    "    output_dir: /tmp/out\n    num_train_epochs: 0\n")
+    checked = kcli("config", "validate", "--file", str(path), "--kind", "qlora", "-o", "json")
+    problems = {(p["line"], p["key"]) for p in json.loads(checked.out)["problems"]}
+    assert checked.code == 2 and problems == {(3, "training_config.QuantizationConfig"),
+                                              (5, "training_config.TrainingArguments.output_dir"),
+                                              (6, "training_config.TrainingArguments.num_train_epochs")}
+
+
+def test_validate_reads_a_configmap_and_tune_checks_the_one_it_names(kcli, sandbox):
+    assert kcli(*QLORA).code == 0
+    assert "valid qlora config" in kcli("config", "validate", "my-qlora").out
+    tune = ("tune", "--name", "t1", "--model", "phi-4-mini-instruct", "--input", "https://example.com/d.parquet",
+            "--output", "pvc://out", "--instance-type", "Standard_NC24ads_A100_v4", "--yes")
+    missing = kcli(*tune, "--method", "qlora", "--config", "nope")
+    assert missing.code == 2 and "ConfigMap nope does not exist in namespace default" in missing.err
+    wrong_method = kcli(*tune, "--method", "lora", "--config", "my-qlora")
+    assert wrong_method.code == 2 and "configmap/my-qlora:training_config.yaml:" in wrong_method.err
+    assert "method lora must not quantize" in wrong_method.err
+    assert sandbox.store.get(by_kind("Workspace"), "default", "t1") is None  # nothing was applied
+
+
+def test_list_says_which_workspaces_use_each_and_templates_are_reused(kcli, sandbox):
+    assert kcli(*QLORA).code == 0
+    assert kcli("config", "templates", "create", "--name", "team-qlora", "--from", "qlora", "--set", "lora.r=32",
+                "--yes").code == 0
+    assert kcli("config", "create-tuning", "--name", "from-team", "--method", "qlora", "--from-template",
+                "team-qlora", "--yes").code == 0
+    assert "r: 32" in configmap(sandbox, "from-team")["data"]["training_config.yaml"]
+    assert kcli("tune", "--name", "t2", "--model", "phi-4-mini-instruct", "--method", "qlora", "--config", "my-qlora",
+                "--input", "https://example.com/d.parquet", "--output", "pvc://out", "--instance-type",
+                "Standard_NC24ads_A100_v4", "--yes").code == 0
+    rows = {r["name"]: r for r in json.loads(kcli("config", "list", "-o", "json").out)["items"]}
+    assert rows["my-qlora"]["usedBy"] == "t2" and rows["my-qlora"]["method"] == "qlora"
+    assert rows["team-qlora"]["kind"] == "tuning template" and rows["from-team"]["usedBy"] == "-"
+
+
+def test_edit_aliases_resolve_and_keep_unrelated_text():
+    text = "vllm:\n  # a comment\n  max_model_len: 2048\n"
+    assert configedit.edit(text, configedit.INFERENCE, [("max-model-len", "4096")]) == \
+        "vllm:\n  # a comment\n  max_model_len: 4096\n"
+
+
+BAD_CONFIG = "training_config:\n  QuantizationConfig:\n    load_in_4bit: false\n"
+
+
+def test_the_whole_story_in_one_shell_session(tmp_path, sandbox):
+    """Create a qlora config, tune phi-4-mini-instruct with it, watch its loss curve, see it succeed, add the adapter
+    to a deployed workspace; a bad config is refused with its line."""
+    sandbox.store.create(by_kind("Secret"), {"metadata": {"name": "acr-push", "namespace": "default"},
+                                             "type": "kubernetes.io/dockerconfigjson",
+                                             "data": {".dockerconfigjson": "e30="}})
+    (tmp_path / "bad.yaml").write_text(BAD_CONFIG)
+    lines = [
+        " ".join(QLORA),
+        f"config validate --file {tmp_path / 'bad.yaml'} --kind qlora",
+        "deploy --name phi4 --model phi-4-mini-instruct --instance-type Standard_NC24ads_A100_v4 --yes --wait",
+        "tune --name phi4-tune --model phi-4-mini-instruct --method qlora --config my-qlora "
+        "--input https://example.com/data.parquet --output myacr.azurecr.io/phi4-adapter:1 "
+        "--output-push-secret acr-push --instance-type Standard_NC24ads_A100_v4 --yes --wait",
+        "tune metrics phi4-tune --show-loss-curve",
+        "tune status phi4-tune",
+        "adapters add --workspace phi4 --from-tuning phi4-tune --yes",
+        "adapters list phi4",
+        "exit",
+    ]
+    env = make_env(tmp_path, extra_env={"KUBECONFIG": sandbox.kubeconfig})
+    output = Vt100_Output(Screen(), lambda: Size(rows=40, columns=160), term="xterm")
+    with create_pipe_input() as pipe:
+        shell = Shell(env, None, input=pipe, output=output)
+        assert shell.ready.wait(10)
+        for line in lines:
+            pipe.send_text(line + ENTER)
+        shell.run()
+    out, err = env.stdout.getvalue(), env.stderr.getvalue()
+    assert "configmap/my-qlora created" in out
+    assert f"{tmp_path / 'bad.yaml'}:3:5" in out and "method qlora needs load_in_4bit" in out
+    assert "workspace/phi4-tune is Succeeded" in out
+    assert "training loss" in out and "epoch 2 of 2" in out
+    assert "workspace/phi4 configured" in out, err
+    ws = sandbox.store.get(by_kind("Workspace"), "default", "phi4")
+    assert ws["inference"]["adapters"] == [{"source": {"name": "phi4-tune", "image": "myacr.azurecr.io/phi4-adapter:1"}}]
