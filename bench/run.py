@@ -12,6 +12,8 @@ Measures, in one run and next to the anchors (`python -c pass`, `python -c "impo
              and to the live prompt_toolkit prompt (completion ready)
   complete   completer per keystroke over typical lines       goal ≤ 5 ms p95
   batch      1,000-line .kaito file validated and rendered    goal ≤ 2 s
+  tune       `tune metrics` over a 100,000-line training log  goal ≤ 1 s
+             (parse, series and the drawn loss curve; anchor: splitting and scanning the same lines)
 """
 
 from __future__ import annotations
@@ -88,6 +90,39 @@ def batch(kaito: str, runs: int, env: dict[str, str], lines: int = 1000) -> dict
     return result
 
 
+def training_log(lines: int = 100_000) -> str:
+    """A Hugging Face Trainer log: a progress-bar update and a `{'loss': …}` record per step."""
+    out: list[str] = []
+    total = lines // 2
+    step = 0
+    while len(out) < lines:
+        step += 1
+        out.append(f"{100 * step // total:3d}%|███       | {step}/{total} [01:{step % 60:02d}<10:00,  1.47it/s]")
+        out.append(f"{{'loss': {2.0 - step / (total * 1.2):.4f}, 'grad_norm': 0.41, 'learning_rate': 0.0002, "
+                   f"'epoch': {2 * step / total:.3f}}}")
+    return "\n".join(out[:lines])
+
+
+def tune_metrics(runs: int) -> dict[str, object]:
+    """What `tune metrics --show-loss-curve -o json` does with a log once it is read: parse, series, the curve."""
+    from kaito_shell.commands.tuning import SERIES, loss_curve
+    from kaito_shell.services import trainlog
+
+    text = training_log()
+    anchor, work = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        sum(1 for line in text.split("\n") if "{'" in line)
+        anchor.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        log = trainlog.parse(text.split("\n"))
+        series = {key: log.series(key) for key in SERIES}
+        curve = loss_curve(log, 120)
+        work.append((time.perf_counter() - start) * 1000)
+    return {"lines": text.count("\n") + 1, "records": len(log.records), "points": len(series["loss"]),
+            "curve_lines": len(curve), "anchor_split_and_scan": summary(anchor), "parse_series_curve": summary(work)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kaito", default=shutil.which("kaito", path=os.path.dirname(sys.executable)) or "kaito")
@@ -112,6 +147,7 @@ def main() -> int:
         "shell": shell_prompt(args.kaito, max(5, args.runs // 2), env),
         "completion_per_keystroke": completion(3),
         "batch_1000_lines": batch(args.kaito, 3, env),
+        "tune_metrics_100k_lines": tune_metrics(5),
     }
     kubectl = shutil.which("kubectl", path=os.path.dirname(sys.executable)) or shutil.which("kubectl")
     if kubectl:

@@ -136,3 +136,28 @@ def test_dcgm_figures_are_matched_to_the_pod_and_missing_fields_stay_missing():
     assert gpu.gpu == "0" and gpu.utilization == 87 and gpu.memory_used_mib == 61234
     assert gpu.memory_free_mib is None and gpu.power_w is None  # not reported: not made up
     assert gpumetrics.for_pod(DCGM, "other-ns", "t1-abc") == []
+
+
+def test_auto_optimize_picks_the_cheapest_size_that_fits_and_prices_the_run(kcli):
+    shown = kcli("tune", "--name", "a1", "--model", "phi-4-mini-instruct", "--method", "qlora", "--input",
+                 "https://example.com/d.parquet", "--output", "pvc://out", "--auto-optimize-resources", "--clouds",
+                 "azure", "--show-cost-estimate", "--dataset-rows", "14400", "--samples-per-second", "4", "--epochs",
+                 "2", "--dry-run")
+    assert shown.code == 0, shown.err
+    assert "instanceType: Standard_NC24ads_A100_v4" in shown.out  # 80 GiB ≥ 72 GiB, the cheapest Azure fit
+    assert "auto-optimize: Standard_NC24ads_A100_v4 ($3.67/h)" in shown.out
+    assert "14400 rows × 2 epoch(s) ÷ 4 samples/s = 2.00 h × $3.67/h = $7.35" in shown.out
+    unknown = kcli("tune", "--name", "a1", "--model", "phi-4-mini-instruct", "--method", "qlora", "--input",
+                   "https://example.com/d.parquet", "--output", "pvc://out", "--auto-optimize-resources",
+                   "--show-cost-estimate", "--dry-run")
+    assert "$3.67/h only — the run's length needs --dataset-rows N and --samples-per-second X" in unknown.out
+
+
+def test_models_estimate_gives_the_tuning_sizing(kcli):
+    data = json.loads(kcli("models", "estimate", "--model", "phi-4-mini-instruct", "--method", "lora", "--show-cost",
+                           "--all", "-o", "json").out)
+    assert data["kind"] == "TuningEstimate" and data["gpuMemoryGiB"] == 72
+    fits = {i["instanceType"]: i["fits"] for i in data["items"]}
+    assert fits["Standard_NC24ads_A100_v4"] is True and fits["Standard_NV36ads_A10_v5"] is False
+    refused = kcli("models", "estimate", "--model", "llama-3.1-8b-instruct", "--method", "lora")
+    assert refused.code == 2 and "cannot be tuned" in refused.err

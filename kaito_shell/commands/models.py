@@ -248,6 +248,8 @@ def runtime(inv: Invocation) -> Result:
 def estimate(inv: Invocation) -> Result:
     catalog, v = inv.catalog(), inv.values
     model = _model(inv, v["model"], "model")
+    if v["method"]:
+        return _tuning_estimate(inv, model)
     max_len = v["max_model_len"] or estimator.DEFAULT_MAX_MODEL_LEN
     rules.check_max_model_len(model, max_len)
     replicas = v["replicas"]
@@ -281,6 +283,40 @@ def estimate(inv: Invocation) -> Result:
     data = {"apiVersion": API_VERSION, "kind": "Estimate", "model": model.name, "maxModelLen": max_len,
             "replicas": replicas, "items": items}
     return Result.table(columns, rows, data, names=[f"instancetype/{i['instanceType']}" for i in items], footer=footer)
+
+
+def _tuning_estimate(inv: Invocation, model: Any) -> Result:
+    """Tuning sizing: the single-node GPU memory KAITO's tuning parameters ask for, per size (and $/h)."""
+    from kaito_shell.services import tunefit
+
+    v = inv.values
+    if v["method"] not in model.tuning_methods:
+        tunable = [m.alias or m.name for m in inv.catalog().models if m.tuning_methods]
+        raise ValidationError(f"{model.name} cannot be tuned with {v['method']} in KAITO v0.12", flag="method"
+                              if model.tuning_methods else "model", hint=f"tunable models: {', '.join(tunable)}")
+    need = tunefit.requirement(model)
+    clouds = (v["cloud"],) if v["cloud"] else ()
+    sized = tunefit.sized(inv.catalog(), model, clouds)
+    if v["instance_type"]:
+        sized = [f for f in sized if f.sku.instance_type.lower() == v["instance_type"].lower()]
+    shown = sized if v["all"] or v["instance_type"] else [f for f in sized if f.fits]
+    rows = [{"sku": f.sku.instance_type, "cloud": f.sku.cloud, "gpu": f"{f.sku.gpu_count} × {f.sku.gpu_model}",
+             "mem": f"{f.sku.gpu_mem_gib_total:g}", "fits": "yes" if f.fits else f"no (needs {need:g} GiB)",
+             "price": money(f.hourly)} for f in shown]
+    columns = [Column("sku", "instance type"), Column("cloud", "cloud"), Column("gpu", "gpus/node"),
+               Column("mem", "GPU GiB", justify="right"), Column("fits", "fits")] + \
+        ([Column("price", "$/h", justify="right")] if v["show_cost"] else [])
+    best = tunefit.cheapest(inv.catalog(), model, clouds)
+    footer = [f"{model.name}: KAITO v0.12's tuning parameters ask for {need:g} GiB of GPU memory on one node "
+              f"(disk {model.tuning_disk_gib} GiB); the same for lora and qlora; a tuning Job uses one node."]
+    if best is not None and v["show_cost"]:
+        footer.append(f"cheapest that fits: {best.sku.instance_type} ({money(best.hourly)}/h); a run's cost is $/h × "
+                      "its hours (`tune … --show-cost-estimate --dataset-rows N --samples-per-second X`)")
+    data = {"apiVersion": API_VERSION, "kind": "TuningEstimate", "model": model.name, "method": v["method"],
+            "gpuMemoryGiB": need, "diskGiB": model.tuning_disk_gib,
+            "items": [{"instanceType": f.sku.instance_type, "cloud": f.sku.cloud, "gpuMemGiB": f.sku.gpu_mem_gib_total,
+                       "fits": f.fits, "pricePerHourUSD": f.hourly} for f in shown]}
+    return Result.table(columns, rows, data, names=[f"instancetype/{r['sku']}" for r in rows], footer=footer)
 
 
 def _estimate_item(sized: fit.SkuFit, replicas: int) -> dict[str, Any]:

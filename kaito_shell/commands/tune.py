@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kaito_shell.catalog.types import Model
+from kaito_shell.catalog.types import Model, Sku
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.output.result import Result
@@ -28,7 +28,8 @@ def plan(inv: Invocation) -> Result:
     data_input = _input(v["input"], v["input_pull_secret"], warnings)
     data_output = _output(v["output"], v["output_push_secret"])
     gates = rules.resolve_gates(catalog, {})
-    sku = rules.resolve_sku(catalog, v["instance_type"], gates, warnings, fit_model=None)
+    picked, choice_lines = _auto_size(inv, model) if v["auto_optimize_resources"] else (None, [])
+    sku = picked or rules.resolve_sku(catalog, v["instance_type"], gates, warnings, fit_model=None)
     instance_type = sku.instance_type if sku else v["instance_type"]
     if sku is not None and model.tuning_gpu_mem_gib and sku.gpu_mem_gib_total < model.tuning_gpu_mem_gib:
         warnings.append(f"KAITO's tuning parameters list {model.tuning_gpu_mem_gib:g} GiB of GPU memory for "
@@ -39,12 +40,69 @@ def plan(inv: Invocation) -> Result:
     workspace = render.tuning_workspace(name, namespace, instance_type, labels, spec)
     lines = [f"kaito: workspace/{name} in namespace {namespace}: {method} tuning of {model.name} "
              "(a Job on one node; results in /mnt/results)"]
+    lines += choice_lines
     if sku is not None:
         lines.append(facts.node_line(sku, 1, source="tuning runs on a single node"))
         lines.append(facts.cost_line(sku, 1))
+        if v["show_cost_estimate"]:
+            lines.append(_run_cost(inv, sku, config_docs))
     if model.name in KNOWN_TUNING_ANOMALIES:
         warnings.append(KNOWN_TUNING_ANOMALIES[model.name])
     return Result.manifests(config_docs + [workspace], lines)
+
+
+def _auto_size(inv: Invocation, model: Model) -> tuple[Sku, list[str]]:
+    """The cheapest single-node size whose GPU memory covers KAITO's tuning requirement, and the alternatives."""
+    from kaito_shell.services import tunefit
+    from kaito_shell.services.cost import money
+
+    if inv.values["instance_type"]:
+        raise ValidationError("give --instance-type or --auto-optimize-resources, not both", flag="instance-type")
+    clouds = tuple(c.strip() for c in (inv.values["clouds"] or "").split(",") if c.strip())
+    known = sorted({s.cloud for s in inv.catalog().skus})
+    unknown = [c for c in clouds if c not in known]
+    if unknown:
+        raise ValidationError(f"unknown cloud '{unknown[0]}'", flag="clouds", hint=f"clouds: {', '.join(known)}")
+    fits = [f for f in tunefit.sized(inv.catalog(), model, clouds) if f.fits and f.hourly is not None]
+    if not fits:
+        raise ValidationError(f"no priced size{' on ' + ', '.join(clouds) if clouds else ''} has the "
+                              f"{tunefit.requirement(model):g} GiB of GPU memory tuning {model.name} needs",
+                              flag="auto-optimize-resources", hint="`models estimate --model M --method lora --all`")
+    alternatives = ", ".join(f"{f.sku.instance_type} {money(f.hourly)}/h" for f in fits[1:5])
+    return fits[0].sku, [f"auto-optimize: {fits[0].sku.instance_type} ({money(fits[0].hourly)}/h) is the cheapest "
+                         f"single node with ≥ {tunefit.requirement(model):g} GiB GPU memory"
+                         + (f"; then {alternatives}" if alternatives else "")]
+
+
+def _run_cost(inv: Invocation, sku: Sku, config_docs: list[dict[str, Any]]) -> str:
+    """The run's cost when its length is known (rows × epochs ÷ samples/s), else $/h and what is missing."""
+    from kaito_shell.services import tunefit
+    from kaito_shell.services.cost import NodeCost, money
+
+    v = inv.values
+    hourly = NodeCost(sku, 1, 1, spot=False).hourly
+    if hourly is None:
+        return f"cost estimate: no price known for {sku.instance_type}"
+    epochs = v["epochs"] or _config_epochs(config_docs)
+    hours = tunefit.run_hours(v["dataset_rows"], epochs or 3, v["samples_per_second"])
+    if hours is None:
+        return (f"cost estimate: {money(hourly)}/h only — the run's length needs --dataset-rows N and "
+                "--samples-per-second X (the Trainer prints train_samples_per_second at the end of a run)")
+    said = f"{epochs} epoch(s)" if epochs else "3 epochs (the Trainer's default)"
+    return (f"cost estimate: {v['dataset_rows']} rows × {said} ÷ {v['samples_per_second']:g} samples/s = "
+            f"{hours:.2f} h × {money(hourly)}/h = {money(hours * hourly)} (plus start-up: nodes, weights download)")
+
+
+def _config_epochs(config_docs: list[dict[str, Any]]) -> int | None:
+    from kaito_shell.output import yamlio
+
+    for doc in config_docs:
+        try:
+            args = yamlio.load(doc["data"][render.TRAINING_CONFIG_KEY])["training_config"]["TrainingArguments"]
+            return int(args["num_train_epochs"])
+        except (KeyError, TypeError, ValueError, yamlio.YAMLError):
+            continue
+    return None
 
 
 def run(inv: Invocation) -> Result:

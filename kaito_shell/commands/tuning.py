@@ -266,6 +266,7 @@ def loss_curve(log: trainlog.TrainLog, width: int) -> list[str]:
     plt.clear_figure()
     plt.plotsize(max(40, min(width, 120)), 18)
     plt.theme("clear")
+    train = _thin(train, 4 * width)  # a terminal shows no more: 100,000 points would only slow the drawing
     plt.plot([e for e, _ in train], [v for _, v in train], label="loss", marker="braille")
     if evaluation:
         plt.scatter([e for e, _ in evaluation], [v for _, v in evaluation], label="eval loss", marker="dot")
@@ -274,6 +275,14 @@ def loss_curve(log: trainlog.TrainLog, width: int) -> list[str]:
     text = plt.uncolorize(plt.build())
     plt.clear_figure()
     return [line.rstrip() for line in text.splitlines()]
+
+
+def _thin(points: list[tuple[float, float]], most: int) -> list[tuple[float, float]]:
+    """At most `most` points, evenly spaced, the last one kept."""
+    if len(points) <= most:
+        return points
+    step = len(points) / most
+    return [points[int(i * step)] for i in range(most - 1)] + [points[-1]]
 
 
 def _watch(inv: Invocation, gateway: Gateway, ws: Workspace) -> Result:
