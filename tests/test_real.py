@@ -222,14 +222,28 @@ def test_a_tuning_workspace_succeeds_with_the_conditions_kaito_writes(realstack,
     tune = ["tune", "--name", "tuned", "--model", "phi-4-mini-instruct", "--method", "qlora", "--input",
             "https://example.com/train.parquet", "--output", "myacr.azurecr.io/adapter:0.1", "--output-push-secret",
             "acr-push", "--instance-type", "Standard_NC24ads_A100_v4", "--yes", "--wait", "--wait-timeout", "3m"]
-    found = []
+    found, statuses, pods = [], [], []
     for kubeconfig in (str(realstack.kubeconfig), sandbox.kubeconfig):
+        subprocess.run([str(venv_bin() / "kubectl"), f"--kubeconfig={kubeconfig}", "create", "secret",
+                        "docker-registry", "acr-push", "--docker-server=myacr.azurecr.io", "--docker-username=u",
+                        "--docker-password=p"], capture_output=True, text=True, check=True)
         code, out, err = kaito(realstack, tmp_path, *tune, kubeconfig=kubeconfig)
         assert code == 0 and "workspace/tuned is Succeeded" in out, err
         found.append(json.loads(kaito(realstack, tmp_path, "get", "workspace/tuned", "-o", "json",
                                       kubeconfig=kubeconfig)[1]))
+        code, out, err = kaito(realstack, tmp_path, "tune", "status", "tuned", "-o", "json", kubeconfig=kubeconfig)
+        assert code == 0, err
+        statuses.append(json.loads(out))
+        listed = subprocess.run([str(venv_bin() / "kubectl"), f"--kubeconfig={kubeconfig}", "get", "pods", "-l",
+                                 "kaito.sh/workspace=tuned", "-o", "json"], capture_output=True, text=True, check=True)
+        spec = json.loads(listed.stdout)["items"][0]["spec"]
+        pods.append(([c["name"] for c in spec.get("initContainers", [])], [c["name"] for c in spec["containers"]]))
     real, ours = found
     assert conditions_of(ours) == conditions_of(real) and ours["status"]["state"] == real["status"]["state"]
+    assert pods[0] == pods[1]  # the sandbox's tuning pod has KAITO's containers, in KAITO's order
+    assert [s["state"] for s in statuses] == ["Succeeded", "Succeeded"]
+    assert statuses[0]["job"]["phase"] == statuses[1]["job"]["phase"] == "Succeeded"
+    assert statuses[0]["output"] == statuses[1]["output"]
     job = json.loads(subprocess.run([str(venv_bin() / "kubectl"), f"--kubeconfig={realstack.kubeconfig}", "get",
                                      "job", "tuned", "-o", "json"], capture_output=True, text=True, check=True).stdout)
     assert job["metadata"]["labels"]["kaito.sh/workspace"] == "tuned" and job["status"]["succeeded"] == 1

@@ -75,3 +75,13 @@ def test_docs_commands_md_is_fresh():
     text = (ROOT / "docs" / "commands.md").read_text()
     for spec in REGISTRY.commands:
         assert f"### `{spec.name}`" in text
+
+
+def test_no_help_text_looks_like_a_secret():
+    """Help is shown through the secret masker: a metavar such as KEY=VALUE would print as KEY=*****."""
+    from kaito_shell.output.helptext import command_help
+    from kaito_shell.redact import redact
+
+    for spec in REGISTRY.commands:
+        text = command_help(spec, "kaito")
+        assert redact(text) == text, spec.name

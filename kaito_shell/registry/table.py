@@ -83,10 +83,10 @@ CONFIG_NAME = FlagSpec("name", "ConfigMap name (DNS-1123 subdomain)", DNS_SUBDOM
 CONFIGMAP_ARG = ArgSpec("configmap", "ConfigMap name", DNS_SUBDOMAIN)
 FROM_TEMPLATE = FlagSpec("from-template", "start from this template: KAITO's (lora, qlora, inference) or a user "
                          "template in the namespace", completer="template", metavar="TEMPLATE")
-TRAINING_SET = FlagSpec("set", "change a value: SECTION.KEY=VALUE, or a short form (lora.r, lora.alpha, epochs, lr)",
-                        KEYVALUE, repeatable=True, completer="config_key", metavar="KEY=VALUE")
+TRAINING_SET = FlagSpec("set", "change a value: SECTION.FIELD=VALUE, or a short form (lora.r, lora.alpha, epochs, lr)",
+                        KEYVALUE, repeatable=True, completer="config_key", metavar="FIELD=VALUE")
 INFERENCE_SET = FlagSpec("set", "change a value: a vLLM flag (max-model-len=4096, vllm.gpu-memory-utilization=0.9) "
-                         "or a KAITO key", KEYVALUE, repeatable=True, completer="inference_key", metavar="KEY=VALUE")
+                         "or a KAITO key", KEYVALUE, repeatable=True, completer="inference_key", metavar="FIELD=VALUE")
 RAGENGINE_REF = ArgSpec("ragengine", "ragengine/NAME", REF, completer="ragengine", ref_kinds=("ragengine",))
 REQUIRED_REF = ArgSpec("resource", "workspace/NAME, inferenceset/NAME or ragengine/NAME (default: the current "
                        "workspace)", REF, completer="resource",
@@ -156,7 +156,7 @@ TUNE_FLAGS = (
     FlagSpec("epochs", "TrainingArguments.num_train_epochs", INT, minimum=1),
     FlagSpec("batch-size", "TrainingArguments.per_device_train_batch_size", INT, minimum=1),
     FlagSpec("set", "override a training_config value, e.g. lora.r=16 or TrainingArguments.learning_rate=2e-4",
-             KEYVALUE, repeatable=True, completer="config_key", metavar="SECTION.KEY=VALUE"),
+             KEYVALUE, repeatable=True, completer="config_key", metavar="SECTION.FIELD=VALUE"),
     INSTANCE_TYPE,
     FlagSpec("auto-optimize-resources", "pick the cheapest single-node size whose GPU memory covers the model's "
              "tuning requirement (instead of --instance-type); lists the alternatives", BOOL),
@@ -204,6 +204,7 @@ RAG_DEPLOY_FLAGS = (
 
 GROUPS = [
     Group(("models",), "browse the model catalog, check fit, estimate GPUs", aliases=("model",)),
+    Group(("tune",), "fine-tune a model (tune --name …), then follow the run: tune status|logs|metrics"),
     Group(("rag",), "RAG engines: deploy, index, query"),
     Group(("config",), "KAITO configuration templates and files"),
     Group(("config", "templates"), "the default inference / lora / qlora / guardrails templates"),
@@ -416,7 +417,7 @@ COMMANDS = [
                 (CONFIG_NAME, FlagSpec("from", "KAITO's template to start from", required=True, completer="template",
                                        metavar="TEMPLATE"),
                  FlagSpec("set", "change a value of the template", KEYVALUE, repeatable=True, completer="config_key",
-                          metavar="KEY=VALUE"), DRY_RUN, YES),
+                          metavar="FIELD=VALUE"), DRY_RUN, YES),
                 planner="kaito_shell.commands.configmaps:plan_template", outputs=RENDER_OUT, default_output="yaml",
                 mutates=True, examples=("config templates create --name team-qlora --from qlora --set lora.r=32",)),
     CommandSpec(("config", "validate"), "check a KAITO config: a ConfigMap in the cluster, or a local "
