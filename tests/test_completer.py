@@ -133,3 +133,9 @@ def test_instance_types_that_fit_the_model_rank_first_with_nodes_and_price(catal
     assert a100[0].text == "Standard_NC24ads_A100_v4" and a100[0].meta.startswith("1 node · $3.67/h")
     amd = completer.candidates(["deploy", "--model", "phi-4", "--instance-type"], "g4ad.x")
     assert amd[0].meta.startswith("not usable: AMD Radeon Pro V520")
+
+
+def test_config_keys_complete_with_their_short_forms(complete):
+    assert "max-model-len=" in complete("config edit-inference ctx --set max")
+    assert "lora.alpha=" in complete("config edit-tuning q --set lora.a")
+    assert "status" in complete("tune ") and "metrics" in complete("tune ")

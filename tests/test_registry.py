@@ -10,7 +10,7 @@ from kaito_shell.lang.ast import all_flags, flag_dest
 from kaito_shell.registry.spec import OUTPUT_FORMATS
 from kaito_shell.registry.table import REGISTRY
 
-KNOWN_COMPLETERS = {"model", "tunable_model", "sku", "runtime", "method", "feature_gate", "template", "file",
+KNOWN_COMPLETERS = {"model", "tunable_model", "sku", "runtime", "method", "feature_gate", "template", "file", "inference_key",
                     "workspace", "ragengine", "namespace", "context", "secret", "resource", "output", "family",
                     "config_key", "config_kind", "node_label"}
 SEED_FAMILIES = {"deploy", "tune", "rag", "models", "config", "monitor", "metrics", "health", "logs", "alerts", "cost",
