@@ -4,6 +4,7 @@ resource versions aside). Where they differ the real one is right and the sandbo
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -133,6 +134,16 @@ def interactions(call: Exchange) -> list[tuple[str, int, Any]]:
     step("still there", "GET", f"{CM}/one")
     step("watch from before", "GET", CM, query=[("labelSelector", "conf=1"), ("watch", 1),
                                                 ("resourceVersion", since), ("timeoutSeconds", 1)])
+    pods = f"/api/v1/namespaces/{NS}/pods"
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "two-containers"},
+           "spec": {"initContainers": [{"name": "first", "image": "busybox"}],
+                    "containers": [{"name": "main", "image": "busybox"}, {"name": "side", "image": "busybox"}]}}
+    for _ in range(100):  # the real namespace's default ServiceAccount comes a moment after the namespace
+        if call("POST", pods, pod)[0] == 201:
+            break
+        time.sleep(0.1)
+    step("log without naming a container", "GET", f"{pods}/two-containers/log")
+    step("log of a container the pod lacks", "GET", f"{pods}/two-containers/log", query=[("container", "nope")])
     step("discovery", "GET", "/apis/kaito.sh/v1beta1")
     step("workspace", "POST", WS, WORKSPACE, query=[("dryRun", "All")])
     step("workspace breaking its schema", "POST", WS, {**WORKSPACE, "resource": {"count": "two"}},

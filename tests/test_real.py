@@ -330,3 +330,23 @@ def test_a_cloud_without_quota_is_diagnosed_from_kaitos_real_conditions(realstac
     finally:
         core.delete_namespaced_config_map("realstack-cloud", "kube-system")
         kaito(realstack, tmp_path, "delete", "workspace/noquota", "--yes")
+
+
+def test_configs_made_here_are_used_by_kaitos_real_webhook(realstack, tmp_path):
+    needs_kaito(realstack)
+    code, out, err = kaito(realstack, tmp_path, "config", "create-tuning", "--name", "real-qlora", "--method", "qlora",
+                           "--model", "phi-4-mini-instruct", "--set", "lora.r=16", "--yes")
+    assert code == 0 and "configmap/real-qlora created" in out, err
+    code, out, err = kaito(realstack, tmp_path, "config", "edit-tuning", "real-qlora", "--set", "lora.alpha=32", "--yes")
+    assert code == 0 and "configmap/real-qlora configured" in out, err
+    tune = ["tune", "--name", "real-tune", "--model", "phi-4-mini-instruct", "--method", "qlora", "--config",
+            "real-qlora", "--input", "https://example.com/train.parquet", "--output", "pvc://adapters",
+            "--instance-type", "Standard_NC24ads_A100_v4", "--yes"]
+    code, out, err = kaito(realstack, tmp_path, *tune)
+    assert code == 0 and "workspace/real-tune created" in out, err  # KAITO's webhook read the ConfigMap
+    listed = json.loads(kaito(realstack, tmp_path, "config", "list", "-o", "json")[1])
+    assert {"name": "real-qlora", "usedBy": "real-tune"}.items() <= \
+        next(r for r in listed["items"] if r["name"] == "real-qlora").items()
+    code, out, err = kaito(realstack, tmp_path, "config", "validate", "real-qlora")
+    assert code == 0 and "valid qlora config" in out, err
+    kaito(realstack, tmp_path, "delete", "workspace/real-tune", "--yes")

@@ -112,7 +112,7 @@ def test_the_sandbox_log_api_requires_a_container_for_a_multi_container_pod(kcli
         core.read_namespaced_pod_log(pod, "default")
     assert refused.value.status == 400
     assert "a container name must be specified for pod" in refused.value.body
-    assert "or one of the init containers: [model-weights-downloader data-downloader]" in refused.value.body
+    assert "choose one of: [model-weights-downloader data-downloader c1 pusher pause]" in refused.value.body
     assert "Pushed" in core.read_namespaced_pod_log(pod, "default", container="pusher")
     with pytest.raises(ApiException) as previous:
         core.read_namespaced_pod_log(pod, "default", container="c1", previous=True)

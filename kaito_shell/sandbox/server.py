@@ -424,10 +424,9 @@ class Handler(BaseHTTPRequestHandler):
                         send(event.type, self._serve(json.loads(json.dumps(obj)), target))
                 if not events:
                     store.wait(min(1.0, max(0.0, deadline - time.time())))
-            self._end_stream()
+            self._end_stream()  # a complete chunked answer: the connection stays usable, as the API server's does
         except (BrokenPipeError, ConnectionResetError):
-            pass
-        self.close_connection = True
+            self.close_connection = True
 
     # ---- writes ----------------------------------------------------------------------------------------
     def _admit(self, target: Target, obj: dict[str, Any], old: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
@@ -636,10 +635,9 @@ class Handler(BaseHTTPRequestHandler):
                     break
             self._end_stream()
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            self.close_connection = True
         finally:
             book.following(ns, name, -1)
-        self.close_connection = True
 
     def _proxy(self, method: str, target: Target, raw_query: str) -> None:
         name, _, port = str(target.name).partition(":")
@@ -674,17 +672,17 @@ def _restarted(pod: dict[str, Any], container: str) -> bool:
 
 def _log_container(pod: dict[str, Any], wanted: str) -> str:
     """The LogBook key of the container a log request names, as the API server resolves it (pod/strategy.go
-    LogLocation): none named is allowed only for a one-container pod; a name must be one of the pod's."""
+    validateContainer): none named is allowed only for a one-container pod; a name must be one of the pod's."""
     spec = pod.get("spec") or {}
     names = [c.get("name", "") for c in spec.get("containers") or []]
     inits = [c.get("name", "") for c in spec.get("initContainers") or []]
     pod_name = pod["metadata"]["name"]
     if not wanted:
-        if len(names) > 1:
-            message = f"a container name must be specified for pod {pod_name}, choose one of: [{' '.join(names)}]"
-            if inits:
-                message += f" or one of the init containers: [{' '.join(inits)}]"
-            raise ApiError(400, message)
+        if not names:
+            raise ApiError(400, f"a container name must be specified for pod {pod_name}")
+        if len(names) > 1:  # every container, init containers first (podutil.VisitContainers)
+            raise ApiError(400, f"a container name must be specified for pod {pod_name}, choose one of: "
+                                f"[{' '.join(inits + names)}]")
         return ""
     if wanted not in names + inits:
         raise ApiError(400, f"container {wanted} is not valid for pod {pod_name}")
