@@ -146,3 +146,20 @@ def test_the_whole_story_in_one_shell_session(tmp_path, sandbox):
     assert "workspace/phi4 configured" in out, err
     ws = sandbox.store.get(by_kind("Workspace"), "default", "phi4")
     assert ws["inference"]["adapters"] == [{"source": {"name": "phi4-tune", "image": "myacr.azurecr.io/phi4-adapter:1"}}]
+
+
+def test_edit_in_the_editor_reopens_until_valid_or_abandoned(kcli, sandbox, tmp_path):
+    assert kcli(*QLORA).code == 0
+    editor = tmp_path / "editor.sh"  # first save breaks r, the reopened file (problem on top) gets a good value
+    editor.write_text("#!/bin/sh\nif grep -q '# kaito: ' \"$1\"; then sed -i 's/r: oops/r: 24/' \"$1\"; "
+                      "else sed -i 's/^    r: 8$/    r: oops/' \"$1\"; fi\n")
+    editor.chmod(0o755)
+    edited = kcli("config", "edit-tuning", "my-qlora", "--yes", tty=True, extra_env={"EDITOR": str(editor)})
+    assert edited.code == 0, edited.err
+    assert "configmap/my-qlora:training_config.yaml:" in edited.err and "not a whole number" in edited.err
+    text = configmap(sandbox, "my-qlora")["data"]["training_config.yaml"]
+    assert "    r: 24\n" in text and "# kaito: " not in text and "# Configurable Parameters" in text
+    unchanged = kcli("config", "edit-tuning", "my-qlora", "--yes", tty=True, extra_env={"EDITOR": "true"})
+    assert unchanged.code == 0 and "edit cancelled, no changes made" in unchanged.out
+    no_terminal = kcli("config", "edit-tuning", "my-qlora", "--yes")
+    assert no_terminal.code == 2 and "without a terminal" in no_terminal.err

@@ -88,6 +88,7 @@ def test_each_failure_is_diagnosed_with_its_cause(kcli, sandbox, scenario, said)
 def test_a_missing_push_secret_is_found_and_the_wait_ends(kcli, sandbox):
     waited = tuned(kcli, "s1")
     assert waited.code == 1, waited.out + waited.err  # Failing: it cannot go on by itself
+    assert "Secret acr-push (--output-push-secret) does not exist in namespace default" in waited.err  # said first
     shown = kcli("tune", "status", "s1")
     assert shown.code == 1
     assert "Secret acr-push (tuning.output.imagePushSecret) does not exist" in shown.out
@@ -161,3 +162,21 @@ def test_models_estimate_gives_the_tuning_sizing(kcli):
     assert fits["Standard_NC24ads_A100_v4"] is True and fits["Standard_NV36ads_A10_v5"] is False
     refused = kcli("models", "estimate", "--model", "llama-3.1-8b-instruct", "--method", "lora")
     assert refused.code == 2 and "cannot be tuned" in refused.err
+
+
+def test_follow_prints_a_finished_run_and_ends_and_watch_stops_with_the_run(kcli, sandbox):
+    push_secret(sandbox)
+    assert tuned(kcli, "w1").code == 0
+    followed = kcli("tune", "logs", "w1", "--follow")
+    assert followed.code == 0 and "[w1] Adapter saved to /mnt/results" in followed.out
+    watched = kcli("tune", "metrics", "w1", "--watch")
+    assert watched.code == 0 and watched.out.count("EPOCH") == 2  # the records as they came, then the table
+    assert "finished: train_runtime" in watched.out
+
+
+def test_data_urls_that_look_unreachable_are_warned_about(kcli):
+    shown = kcli("tune", "--name", "u1", "--model", "phi-4-mini-instruct", "--method", "lora", "--input",
+                 "https://datasets/train.json?sig=SECRET123", "--output", "pvc://out", "--instance-type",
+                 "Standard_NC24ads_A100_v4", "--dry-run")
+    assert shown.code == 0 and "host 'datasets' has no domain" in shown.err
+    assert "SECRET123" not in shown.err + shown.out.split("urls:")[0]  # the warning masks the signature

@@ -22,6 +22,7 @@ class Stream(NamedTuple):
     container: str | None
     label: str
     previous: bool = False  # the log of the container's previous run (it restarted)
+    live: bool = True  # still running: --follow streams it (a finished one is printed once)
 
 
 def logs(inv: Invocation) -> Result:
@@ -38,15 +39,21 @@ def logs(inv: Invocation) -> Result:
 def show(inv: Invocation, streams: list[Stream], tail: int | None, since: int | None, follow: bool) -> Result:
     """Print each stream's lines (prefixed by its label), or follow them all until Ctrl-C or every one ends."""
     gateway = inv.gateway()
-    if not follow:
-        for stream in streams:
-            text = gateway.logs(inv.namespace, stream.pod, tail=tail, since=since, container=stream.container,
-                                previous=stream.previous)
-            for line in text.splitlines():
-                inv.env.stdout.write(f"{stream.label}{line}\n")
-        inv.env.stdout.flush()
-        return Result.nothing()
-    return _follow(inv, streams, tail, since)
+    if follow:
+        done = [s for s in streams if not s.live]
+        if done:
+            show(inv, done, tail, since, False)
+        streams = [s for s in streams if s.live]
+        if not streams:
+            return Result.nothing()
+        return _follow(inv, streams, tail, since)
+    for stream in streams:
+        text = gateway.logs(inv.namespace, stream.pod, tail=tail, since=since, container=stream.container,
+                            previous=stream.previous)
+        for line in text.splitlines():
+            inv.env.stdout.write(f"{stream.label}{line}\n")
+    inv.env.stdout.flush()
+    return Result.nothing()
 
 
 def _follow(inv: Invocation, streams: list[Stream], tail: int | None, since: int | None) -> Result:

@@ -174,7 +174,8 @@ def logs(inv: Invocation) -> Result:
 
 
 def _streams(pods: list[dict[str, Any]], follow: bool) -> list[Stream]:
-    """Every started container of every pod (init containers first; previous runs of restarted ones too)."""
+    """Every started container of every pod (init containers first; previous runs of restarted ones too); the
+    running ones are the ones --follow streams."""
     streams = []
     for pod in pods:
         name = pod["metadata"]["name"]
@@ -184,11 +185,9 @@ def _streams(pods: list[dict[str, Any]], follow: bool) -> list[Stream]:
                     not _init_started(cs):
                 continue
             label = f"[{name}/{cs['name']}] " if len(pods) > 1 else f"[{cs['name']}] "
-            if follow and "running" not in (cs.get("state") or {}):
-                continue
             if not follow and cs.get("restartCount", 0):
-                streams.append(Stream(name, cs["name"], label[:-2] + " (previous)] ", previous=True))
-            streams.append(Stream(name, cs["name"], label))
+                streams.append(Stream(name, cs["name"], label[:-2] + " (previous)] ", previous=True, live=False))
+            streams.append(Stream(name, cs["name"], label, live="running" in (cs.get("state") or {})))
     return streams
 
 
