@@ -132,18 +132,16 @@ def _configmap(inv: Invocation, kind: str) -> tuple[dict[str, Any], str]:
     return found, text
 
 
-def show_tuning(inv: Invocation) -> Result:
-    return _show(inv, configedit.TRAINING)
+def kind_of_command(inv: Invocation) -> str:
+    """training for `config show-tuning|edit-tuning`, inference for `…-inference`."""
+    return configedit.TRAINING if inv.node.spec.path[-1].endswith("tuning") else configedit.INFERENCE
 
 
-def show_inference(inv: Invocation) -> Result:
-    return _show(inv, configedit.INFERENCE)
-
-
-def _show(inv: Invocation, kind: str) -> Result:
+def show(inv: Invocation) -> Result:
     from kaito_shell.output import yamlio
     from kaito_shell.output.formatters import highlight
 
+    kind = kind_of_command(inv)
     found, text = _configmap(inv, kind)
     try:
         parsed = yamlio.load(text)
@@ -205,17 +203,10 @@ def _plain(text: str) -> dict[str, Any]:
 
 # ---- edit --------------------------------------------------------------------------------------------------------
 
-def edit_tuning(inv: Invocation) -> Result:
-    return _edit(inv, configedit.TRAINING)
-
-
-def edit_inference(inv: Invocation) -> Result:
-    return _edit(inv, configedit.INFERENCE)
-
-
-def _edit(inv: Invocation, kind: str) -> Result:
+def edit(inv: Invocation) -> Result:
     from kaito_shell.flows.apply import applied_result, carry_out, stage_documents
 
+    kind = kind_of_command(inv)
     found, text = _configmap(inv, kind)
     name = found["metadata"]["name"]
     method = str(inv.values.get("method") or configedit.method_of(_plain(text))) if kind == configedit.TRAINING \

@@ -202,6 +202,16 @@ RAG_DEPLOY_FLAGS = (
     WAIT_TIMEOUT,
 )
 
+
+
+def _config_create(kind: str, summary: str, flags: tuple[FlagSpec, ...], example: str) -> CommandSpec:
+    """`config create-tuning` / `config create-inference`: render a ConfigMap (planner), then apply it."""
+    return CommandSpec(("config", f"create-{kind}"), summary, f"kaito_shell.commands.configmaps:run_{kind}",
+                       (CONFIG_NAME, *flags[:-1], FROM_TEMPLATE, flags[-1], DRY_RUN, YES),
+                       planner=f"kaito_shell.commands.configmaps:plan_{kind}", outputs=RENDER_OUT,
+                       default_output="yaml", mutates=True, examples=(example,))
+
+
 GROUPS = [
     Group(("models",), "browse the model catalog, check fit, estimate GPUs", aliases=("model",)),
     Group(("tune",), "fine-tune a model (tune --name …), then follow the run: tune status|logs|metrics"),
@@ -371,43 +381,38 @@ COMMANDS = [
                 args=(ArgSpec("template", "inference, lora, qlora or guardrails", completer="template"),),
                 outputs=MANIFEST_OUT, default_output="yaml",
                 examples=("config templates show qlora", "config templates show inference --data-only")),
-    CommandSpec(("config", "create-tuning"), "a tuning ConfigMap (training_config.yaml) from KAITO's lora/qlora "
-                "template or a user template, with --set changes", "kaito_shell.commands.configmaps:run_tuning",
-                (CONFIG_NAME, FlagSpec("method", "tuning method (its template is the default)", choices=("lora", "qlora"),
-                                       required=True, completer="method"),
-                 FlagSpec("model", "the tunable model it is for (checked)", completer="tunable_model", metavar="MODEL"),
-                 FROM_TEMPLATE, TRAINING_SET, DRY_RUN, YES),
-                planner="kaito_shell.commands.configmaps:plan_tuning", outputs=RENDER_OUT, default_output="yaml",
-                mutates=True,
-                examples=("config create-tuning --name my-qlora --method qlora --model phi-4-mini-instruct "
-                          "--set lora.r=16 --set epochs=2 --dry-run",)),
-    CommandSpec(("config", "create-inference"), "an inference ConfigMap (inference_config.yaml) from KAITO's template "
-                "or a user template, with --set changes", "kaito_shell.commands.configmaps:run_inference",
-                (CONFIG_NAME, FlagSpec("runtime", "the runtime it is for", choices=("vllm", "transformers"),
-                                       default="vllm", completer="runtime"),
-                 FlagSpec("model", "the model it is for (max-model-len checked against its context)", completer="model",
-                          metavar="MODEL"),
-                 FROM_TEMPLATE, INFERENCE_SET, DRY_RUN, YES),
-                planner="kaito_shell.commands.configmaps:plan_inference", outputs=RENDER_OUT, default_output="yaml",
-                mutates=True,
-                examples=("config create-inference --name long-ctx --model phi-4-mini-instruct --set max-model-len=16384 "
-                          "--dry-run",)),
+    _config_create("tuning", "a tuning ConfigMap (training_config.yaml) from KAITO's lora/qlora template or a user "
+                   "template, with --set changes",
+                   (FlagSpec("method", "tuning method (its template is the default)", choices=("lora", "qlora"),
+                             required=True, completer="method"),
+                    FlagSpec("model", "the tunable model it is for (checked)", completer="tunable_model",
+                             metavar="MODEL"), TRAINING_SET),
+                   "config create-tuning --name my-qlora --method qlora --model phi-4-mini-instruct --set lora.r=16 "
+                   "--set epochs=2 --dry-run"),
+    _config_create("inference", "an inference ConfigMap (inference_config.yaml) from KAITO's template or a user "
+                   "template, with --set changes",
+                   (FlagSpec("runtime", "the runtime it is for", choices=("vllm", "transformers"), default="vllm",
+                             completer="runtime"),
+                    FlagSpec("model", "the model it is for (max-model-len checked against its context)",
+                             completer="model", metavar="MODEL"), INFERENCE_SET),
+                   "config create-inference --name long-ctx --model phi-4-mini-instruct --set max-model-len=16384 "
+                   "--dry-run"),
     CommandSpec(("config", "edit-tuning"), "change a tuning ConfigMap (--set, or $EDITOR) keeping its comments; "
-                "diff + confirm", "kaito_shell.commands.configmaps:edit_tuning", args=(CONFIGMAP_ARG,),
+                "diff + confirm", "kaito_shell.commands.configmaps:edit", args=(CONFIGMAP_ARG,),
                 flags=(TRAINING_SET, FlagSpec("method", "check as this method (default: what its quantization says)",
                                               choices=("lora", "qlora"), completer="method"), YES),
                 outputs=CHANGE_OUT, mutates=True, needs_cluster=True,
                 examples=("config edit-tuning my-qlora --set LoraConfig.r=16 --set lora.alpha=32",
                           "config edit-tuning my-qlora")),
     CommandSpec(("config", "edit-inference"), "change an inference ConfigMap (--set, or $EDITOR) keeping its "
-                "comments; diff + confirm", "kaito_shell.commands.configmaps:edit_inference", args=(CONFIGMAP_ARG,),
+                "comments; diff + confirm", "kaito_shell.commands.configmaps:edit", args=(CONFIGMAP_ARG,),
                 flags=(INFERENCE_SET, MODEL_OPT, YES), outputs=CHANGE_OUT, mutates=True, needs_cluster=True,
                 examples=("config edit-inference long-ctx --set max-model-len=4096",)),
     CommandSpec(("config", "show-tuning"), "a tuning ConfigMap's training_config.yaml",
-                "kaito_shell.commands.configmaps:show_tuning", args=(CONFIGMAP_ARG,), outputs=("yaml", "json"),
+                "kaito_shell.commands.configmaps:show", args=(CONFIGMAP_ARG,), outputs=("yaml", "json"),
                 needs_cluster=True, examples=("config show-tuning my-qlora", "config show-tuning my-qlora -o json")),
     CommandSpec(("config", "show-inference"), "an inference ConfigMap's inference_config.yaml",
-                "kaito_shell.commands.configmaps:show_inference", args=(CONFIGMAP_ARG,), outputs=("yaml", "json"),
+                "kaito_shell.commands.configmaps:show", args=(CONFIGMAP_ARG,), outputs=("yaml", "json"),
                 needs_cluster=True, examples=("config show-inference long-ctx",)),
     CommandSpec(("config", "list"), "the ConfigMaps that are KAITO configs, and which workspaces use each",
                 "kaito_shell.commands.configmaps:list_configs", flags=(ALL_NAMESPACES,), outputs=LIST_OUT,
