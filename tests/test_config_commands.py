@@ -163,3 +163,15 @@ def test_edit_in_the_editor_reopens_until_valid_or_abandoned(kcli, sandbox, tmp_
     assert unchanged.code == 0 and "edit cancelled, no changes made" in unchanged.out
     no_terminal = kcli("config", "edit-tuning", "my-qlora", "--yes")
     assert no_terminal.code == 2 and "without a terminal" in no_terminal.err
+
+
+def test_templates_list_says_where_each_comes_from_and_shows_user_templates(kcli, sandbox):
+    assert kcli("config", "templates", "create", "--name", "team-lora", "--from", "lora", "--yes").code == 0
+    items = {i["name"]: i for i in json.loads(kcli("config", "templates", "list", "-o", "json").out)["items"]}
+    assert items["qlora"]["source"] == "cluster kaito-workspace"  # the sandbox installs KAITO's chart templates
+    assert items["team-lora"]["source"] == "user, namespace default"
+    offline = {i["name"]: i for i in json.loads(kcli("config", "templates", "list", "--offline", "-o",
+                                                     "json").out)["items"]}
+    assert offline["qlora"]["source"].startswith("bundled") and "team-lora" not in offline
+    shown = kcli("config", "templates", "show", "team-lora")
+    assert shown.code == 0 and "kaito-shell.dev/template: lora" in shown.out

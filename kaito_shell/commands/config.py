@@ -1,24 +1,58 @@
-"""`config templates list|show` and `config validate`: KAITO's default templates and config-file checks."""
+"""`config templates list|show` and `config validate`: KAITO's templates, user templates and config checks."""
 
 from __future__ import annotations
 
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
+from kaito_shell.kube.errors import KubeError
 from kaito_shell.output.result import Column, Result
 from kaito_shell.services import render
 from kaito_shell.suggest import did_you_mean
 
 
 def list_templates(inv: Invocation) -> Result:
+    """KAITO's templates (the cluster's copies when KAITO is installed there, else the bundled ones, saying which)
+    and the user templates of the namespace."""
     templates = inv.catalog().data.templates
-    rows = [{"name": t.name, "configmap": t.configmap, "key": t.key, "purpose": t.purpose} for t in templates]
+    sources = {t.name: "bundled (KAITO v0.12.0 charts)" for t in templates}
+    users: list[dict] = []
+    if not inv.values["offline"] and inv.session.kubeconfig_info.contexts and not inv.planning:
+        try:
+            sources, users = _cluster_templates(inv, sources)
+        except KubeError as err:
+            inv.warn(f"showing the bundled templates only: {err.message}")
+    rows = [{"name": t.name, "configmap": t.configmap, "key": t.key, "purpose": t.purpose, "source": sources[t.name]}
+            for t in templates] + users
     data = {"apiVersion": "kaito-shell/v1", "kind": "TemplateList",
-            "items": [{"name": t.name, "configMap": t.configmap, "key": t.key, "purpose": t.purpose} for t in templates]}
-    columns = [Column("name", "name"), Column("configmap", "configmap"), Column("key", "key"),
-               Column("purpose", "purpose")]
-    return Result.table(columns, rows, data, names=[f"template/{t.name}" for t in templates],
-                        footer=["templates of the KAITO v0.12.0 charts (release namespace kaito-workspace / "
-                                "kaito-ragengine); `config templates show NAME`"])
+            "items": [{"name": r["name"], "configMap": r["configmap"], "key": r["key"], "purpose": r["purpose"],
+                       "source": r["source"]} for r in rows]}
+    columns = [Column("name", "name"), Column("source", "source"), Column("key", "key"),
+               Column("purpose", "purpose"), Column("configmap", "configmap", wide=True)]
+    return Result.table(columns, rows, data, names=[f"template/{r['name']}" for r in rows],
+                        footer=["KAITO's templates live in its release namespaces (kaito-workspace / kaito-ragengine); "
+                                "user templates are ConfigMaps of this namespace made by `config templates create`; "
+                                "`config templates show NAME`"])
+
+
+def _cluster_templates(inv: Invocation, sources: dict[str, str]) -> tuple[dict[str, str], list[dict]]:
+    from kaito_shell.commands.configmaps import TEMPLATE_LABEL
+    from kaito_shell.kube import kinds
+
+    gateway = inv.gateway()
+    found = dict(sources)
+    for template in inv.catalog().data.templates:
+        namespace = "kaito-ragengine" if template.name == "guardrails" else "kaito-workspace"
+        live = gateway.find(kinds.CONFIGMAP, namespace, template.configmap)
+        if live is not None:
+            same = (live.get("data") or {}).get(template.key) == template.content
+            found[template.name] = f"cluster {namespace}" + ("" if same else " (differs from the bundled copy)")
+    users = []
+    for cm in gateway.list(kinds.CONFIGMAP, inv.namespace, label_selector=TEMPLATE_LABEL):
+        base = (cm["metadata"].get("labels") or {}).get(TEMPLATE_LABEL, "")
+        key = next(iter(cm.get("data") or {}), "-")
+        users.append({"name": cm["metadata"]["name"], "configmap": cm["metadata"]["name"], "key": key,
+                      "purpose": f"user template (from {base})", "source": f"user, namespace {inv.namespace}"})
+    return found, users
 
 
 def show_template(inv: Invocation) -> Result:
@@ -26,6 +60,9 @@ def show_template(inv: Invocation) -> Result:
     wanted = inv.args["template"]
     template = catalog.template(wanted)
     if template is None:
+        user = _user_template(inv, wanted)
+        if user is not None:
+            return user
         known = [t.name for t in catalog.data.templates]
         raise ValidationError(f"unknown template '{wanted}'", flag="template",
                               hint=did_you_mean(wanted, known) or f"templates: {', '.join(known)}")
@@ -35,6 +72,26 @@ def show_template(inv: Invocation) -> Result:
     doc = render.configmap(template.configmap, namespace, template.key, template.content)
     doc["metadata"].pop("labels")
     return Result.manifests([doc], [f"kaito: {template.purpose}"])
+
+
+def _user_template(inv: Invocation, name: str) -> Result | None:
+    """A user template of the namespace (None without a cluster, or when there is none by that name)."""
+    from kaito_shell.commands.configmaps import TEMPLATE_LABEL
+    from kaito_shell.kube import kinds
+
+    if not inv.session.kubeconfig_info.contexts or inv.planning:
+        return None
+    found = inv.gateway().find(kinds.CONFIGMAP, inv.namespace, name)
+    if found is None or TEMPLATE_LABEL not in (found["metadata"].get("labels") or {}):
+        return None
+    data = found.get("data") or {}
+    if inv.values["data_only"]:
+        return Result.message(next(iter(data.values()), ""), data=data)
+    meta = found["metadata"]
+    doc = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": meta["name"], "namespace": meta["namespace"],
+                                                                  "labels": dict(meta.get("labels") or {})},
+           "data": data}
+    return Result.manifests([doc], [f"kaito: user template {name} (namespace {inv.namespace})"])
 
 
 def validate(inv: Invocation) -> Result:

@@ -217,7 +217,7 @@ GROUPS = [
     Group(("tune",), "fine-tune a model (tune --name …), then follow the run: tune status|logs|metrics"),
     Group(("rag",), "RAG engines: deploy, index, query"),
     Group(("config",), "KAITO configuration templates and files"),
-    Group(("config", "templates"), "the default inference / lora / qlora / guardrails templates"),
+    Group(("config", "templates"), "KAITO's inference / lora / qlora / guardrails templates, and user templates"),
     Group(("cost",), "what a deployment costs"),
     Group(("health",), "health checks of workspaces"),
     Group(("alerts",), "alerts about workspaces"),
@@ -372,9 +372,11 @@ COMMANDS = [
     ),
 
     # ---- config (offline) ----
-    CommandSpec(("config", "templates", "list"), "list the default configuration templates",
-                "kaito_shell.commands.config:list_templates", outputs=LIST_OUT, default_output="table",
-                examples=("config templates list",)),
+    CommandSpec(("config", "templates", "list"), "KAITO's configuration templates (the cluster's copies when it has "
+                "KAITO) and the namespace's user templates", "kaito_shell.commands.config:list_templates",
+                flags=(FlagSpec("offline", "only the bundled templates (do not ask the cluster)", BOOL),),
+                outputs=LIST_OUT, default_output="table", examples=("config templates list",
+                                                                    "config templates list --offline")),
     CommandSpec(("config", "templates", "show"), "print a template as its ConfigMap (or just the file)",
                 "kaito_shell.commands.config:show_template",
                 (FlagSpec("data-only", "print only the config file, not the ConfigMap", BOOL),),
