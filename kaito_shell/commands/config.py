@@ -26,8 +26,8 @@ def list_templates(inv: Invocation) -> Result:
     data = {"apiVersion": "kaito-shell/v1", "kind": "TemplateList",
             "items": [{"name": r["name"], "configMap": r["configmap"], "key": r["key"], "purpose": r["purpose"],
                        "source": r["source"]} for r in rows]}
-    columns = [Column("name", "name"), Column("source", "source"), Column("key", "key"),
-               Column("purpose", "purpose"), Column("configmap", "configmap", wide=True)]
+    columns = [Column("name", "name"), Column("source", "source"), Column("configmap", "configmap"),
+               Column("key", "key"), Column("purpose", "purpose", wide=True)]
     return Result.table(columns, rows, data, names=[f"template/{r['name']}" for r in rows],
                         footer=["KAITO's templates live in its release namespaces (kaito-workspace / kaito-ragengine); "
                                 "user templates are ConfigMaps of this namespace made by `config templates create`; "
