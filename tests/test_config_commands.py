@@ -175,3 +175,20 @@ def test_templates_list_says_where_each_comes_from_and_shows_user_templates(kcli
     assert offline["qlora"]["source"].startswith("bundled") and "team-lora" not in offline
     shown = kcli("config", "templates", "show", "team-lora")
     assert shown.code == 0 and "kaito-shell.dev/template: lora" in shown.out
+
+
+def test_deploy_checks_the_inference_configmap_it_names(kcli, sandbox, tmp_path):
+    deploy = ("deploy", "--name", "d1", "--model", "phi-4-mini-instruct", "--instance-type",
+              "Standard_NC24ads_A100_v4", "--yes")
+    missing = kcli(*deploy, "--inference-config", "nope")
+    assert missing.code == 2 and "ConfigMap nope does not exist in namespace default" in missing.err
+    sandbox.store.create(by_kind("ConfigMap"), {"metadata": {"name": "too-long", "namespace": "default"},
+                                                "data": {"inference_config.yaml": "vllm:\n  max-model-len: 999999\n"}})
+    refused = kcli(*deploy, "--inference-config", "too-long")
+    assert refused.code == 2 and "configmap/too-long:inference_config.yaml:2:18" in refused.err
+    assert "exceeds the model's context limit" in refused.err
+    local = tmp_path / "copy.yaml"
+    local.write_text("vllm:\n  max-model-len: 8192\n")
+    offline = kcli(*deploy[:-1], "--inference-config", "too-long", "--config-file", str(local), "--dry-run")
+    assert offline.code == 0 and "config: too-long" in offline.out, offline.err
+    assert sandbox.store.get(by_kind("Workspace"), "default", "d1") is None
