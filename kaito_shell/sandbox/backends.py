@@ -1,7 +1,7 @@
 """In-process backends behind the API server's service proxy (`…/services/NAME:PORT/proxy/PATH`).
 
 The sandbox routes each Service to a backend; KAITO workspaces get a small OpenAI-compatible endpoint
-(`/health`, `/v1/models`, `/v1/chat/completions`). Later features register more (metrics, RAG).
+(`/health`, `/v1/models`, `/v1/chat/completions`), RAGEngines the RAG service's API (sandbox/ragservice.py).
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ class Backends:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._custom: list[tuple[Callable[[dict[str, Any]], bool], Backend]] = []
+        self._rag: dict[tuple[str, str], Any] = {}  # (namespace, RAGEngine) → its sandbox RAG service
+        self._rag_dir: str | None = None
 
     def register(self, matches: Callable[[dict[str, Any]], bool], backend: Backend) -> None:
         self._custom.insert(0, (matches, backend))
@@ -87,9 +89,27 @@ class Backends:
                 if (p["metadata"].get("labels") or {}).get("kaito.sh/ragengine") == name]
         if not any(pod_ready(p) for p in pods):
             return _json(503, {"detail": "no ready endpoints: the RAG service pod is not ready"})
-        if (request.path.rstrip("/") or "/") == "/health":
-            return _json(200, {"status": "Healthy", "detail": None})
-        return _json(404, {"detail": "Not Found"})
+        return self.rag_service(request.namespace, name).handle(request)
+
+    def rag_service(self, namespace: str, name: str) -> Any:
+        """The RAGEngine's sandbox RAG service (sandbox/ragservice.py), made on first use."""
+        import tempfile
+        from pathlib import Path
+
+        from kaito_shell.sandbox.ragservice import RagService
+
+        rag_type = by_kind("RAGEngine")
+        assert rag_type is not None
+        engine = self.store.get(rag_type, namespace, name) or {}
+        has_llm = bool(((engine.get("spec") or {}).get("inferenceService") or {}).get("url"))
+        key = (namespace, name)
+        service = self._rag.get(key)
+        if service is None:
+            if self._rag_dir is None:
+                self._rag_dir = tempfile.mkdtemp(prefix="kaito-sandbox-rag-")
+            service = self._rag[key] = RagService(Path(self._rag_dir) / namespace / name, has_llm)
+        service.has_llm = has_llm
+        return service
 
     def _workspace(self, request: Request, name: str) -> Reply:
         ws_type, pod_type = by_kind("Workspace"), by_kind("Pod")
