@@ -363,13 +363,22 @@ class Gateway:
             raw.release_conn()
 
     def proxy(self, namespace: str, service: str, port: int | str, path: str, *, method: str = "GET",
-              body: Any = None, timeout: float | None = None, pod: bool = False) -> tuple[int, bytes]:
+              body: Any = None, timeout: float | None = None, pod: bool = False,
+              query: Mapping[str, Any] | None = None) -> tuple[int, bytes]:
         """Call a Service (or, with pod=True, one pod) through the API server's proxy; returns (status, body)
-        without raising on 5xx."""
+        without raising on an HTTP error status (the caller tells the API server's from the service's)."""
         resource = (POD if pod else SERVICE).path(namespace, f"{service}:{port}", "proxy") + path
-        answer = self._call(method, resource, query=None, body=body, content_type="application/json", accept="*/*",
+        answer = self._call(method, resource, query=query, body=body, content_type="application/json", accept="*/*",
                             deadline=timeout)
         return answer.status, answer.data
+
+    def proxy_stream(self, namespace: str, service: str, port: int | str, path: str, *, body: Any = None,
+                     timeout: float | None = None) -> Any:
+        """POST to a Service through the API server's proxy and return the open response (read it as it comes:
+        server-sent events); its .status is the HTTP status. The caller releases it."""
+        resource = SERVICE.path(namespace, f"{service}:{port}", "proxy") + path
+        return self._call("POST", resource, query=None, body=body, content_type="application/json",
+                          accept="text/event-stream", deadline=timeout, stream=True, stream_read=None)
 
     def can_i(self, verb: str, group: str, resource: str, namespace: str | None, name: str | None = None,
               subresource: str | None = None) -> tuple[bool, str]:

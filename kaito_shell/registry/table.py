@@ -25,7 +25,6 @@ from kaito_shell.registry.spec import (
     Registry,
 )
 
-RAG_CLIENT = "it needs the RAG service client, which is not built yet"
 METRICS_CLIENT = "it needs the metrics client (Prometheus parsing of vLLM/KAITO metrics), which is not built yet"
 TABLE_OUT = ("table", "wide", "json", "yaml")
 LIST_OUT = ("table", "wide", "json", "yaml", "name")
@@ -87,6 +86,10 @@ TRAINING_SET = FlagSpec("set", "change a value: SECTION.FIELD=VALUE, or a short 
                         KEYVALUE, repeatable=True, completer="config_key", metavar="FIELD=VALUE")
 INFERENCE_SET = FlagSpec("set", "change a value: a vLLM flag (max-model-len=4096, vllm.gpu-memory-utilization=0.9) "
                          "or a KAITO key", KEYVALUE, repeatable=True, completer="inference_key", metavar="FIELD=VALUE")
+RAG_OPTIONAL_REF = ArgSpec("ragengine", "NAME or ragengine/NAME (or give --name)", REF, required=False,
+                           completer="ragengine", ref_kinds=("ragengine",))
+RAG_NAME = FlagSpec("name", "the RAG engine", DNS_LABEL, completer="ragengine", metavar="NAME")
+RAG_INDEX = FlagSpec("index", "index name (default: default)", metavar="INDEX")
 RAGENGINE_REF = ArgSpec("ragengine", "ragengine/NAME", REF, completer="ragengine", ref_kinds=("ragengine",))
 REQUIRED_REF = ArgSpec("resource", "workspace/NAME, inferenceset/NAME or ragengine/NAME (default: the current "
                        "workspace)", REF, completer="resource",
@@ -296,20 +299,47 @@ COMMANDS = [
             "--embedding-secret emb-key --dry-run",
         ),
     ),
-    CommandSpec(("rag", "index"), "index documents into a RAG engine", args=(RAGENGINE_REF,),
-                flags=(FlagSpec("index", "index name", required=True),
-                       FlagSpec("file", "document file", PATH, repeatable=True, completer="file")),
-                unavailable=RAG_CLIENT),
-    CommandSpec(("rag", "query"), "retrieve from or chat with a RAG engine", args=(RAGENGINE_REF,),
-                flags=(FlagSpec("index", "index name", required=True), FlagSpec("query", "the question", required=True),
-                       FlagSpec("top-k", "results to return", INT, minimum=1, maximum=300)),
-                outputs=TABLE_OUT, unavailable=RAG_CLIENT),
-    CommandSpec(("rag", "indexes"), "list the indexes of a RAG engine", args=(RAGENGINE_REF,), outputs=LIST_OUT,
-                unavailable=RAG_CLIENT),
-    CommandSpec(("rag", "documents"), "list documents of an index", args=(RAGENGINE_REF,),
-                flags=(FlagSpec("index", "index name", required=True),
-                       FlagSpec("limit", "documents per page", INT, minimum=1, maximum=100)),
-                outputs=TABLE_OUT, unavailable=RAG_CLIENT),
+    CommandSpec(
+        ("rag", "index"), "add files to a RAG engine's index (safe to re-run), list or delete its documents or an "
+        "index", "kaito_shell.commands.ragdata:index", args=(RAG_OPTIONAL_REF,),
+        flags=(RAG_NAME, RAG_INDEX,
+               FlagSpec("add-document", "a file to index: text, Markdown, PDF or source code", PATH, repeatable=True,
+                        completer="file", metavar="FILE"),
+               FlagSpec("add-documents-dir", "index every file of this folder (and its subfolders)", PATH,
+                        completer="file", metavar="DIR"),
+               FlagSpec("glob", "with --add-documents-dir: only files matching this pattern (e.g. '*.md')",
+                        metavar="PATTERN"),
+               FlagSpec("batch-size", "documents per request", INT, minimum=1, maximum=1000, default=50),
+               FlagSpec("list-documents", "list the index's documents (paged)", BOOL),
+               FlagSpec("limit", "documents per page", INT, minimum=1, maximum=100, default=10),
+               FlagSpec("offset", "documents to skip", INT, minimum=0, default=0),
+               FlagSpec("metadata-filter", "only documents whose metadata has these values (a JSON object)",
+                        metavar="JSON"),
+               FlagSpec("delete-document", "delete these documents (ids from --list-documents)", repeatable=True,
+                        metavar="DOC_ID"),
+               FlagSpec("delete-index", "delete this index and its documents", metavar="INDEX"), YES),
+        outputs=TABLE_OUT, needs_cluster=True,
+        description="Each document carries metadata path, title and the sha256 of the file: running the same "
+                    "command again skips unchanged files and updates changed ones (KAITO's update API). Exit 1 when "
+                    "a file failed; Ctrl-C stops after the batch in flight.",
+        examples=("rag index --name docs --add-documents-dir ./handbook --glob '*.md'",
+                  "rag index ragengine/docs --add-document guide.pdf --add-document app.py",
+                  "rag index --name docs --list-documents --limit 20 -o json",
+                  "rag index --name docs --delete-index old")),
+    CommandSpec(
+        ("rag", "query"), "ask a RAG engine (its LLM answers from the index), or only retrieve passages",
+        "kaito_shell.commands.ragdata:query", args=(RAG_OPTIONAL_REF,),
+        flags=(RAG_NAME, RAG_INDEX, FlagSpec("question", "the question", required=True, metavar="TEXT"),
+               FlagSpec("top-k", "passages to retrieve (with --retrieve-only)", INT, minimum=1, maximum=300),
+               FlagSpec("show-context", "also print the sources: document, score, snippet", BOOL),
+               FlagSpec("stream", "print the answer as it arrives (the default on a terminal)", BOOL),
+               FlagSpec("retrieve-only", "rank passages only (/retrieve); no LLM needed", BOOL)),
+        outputs=TABLE_OUT, needs_cluster=True,
+        examples=("rag query --name docs --question 'How do I rotate the keys?' --show-context",
+                  "rag query ragengine/docs --question 'GPU quota' --retrieve-only --top-k 10")),
+    CommandSpec(("rag", "indexes"), "the indexes of a RAG engine and their document counts",
+                "kaito_shell.commands.ragdata:indexes", args=(RAG_OPTIONAL_REF,), flags=(RAG_NAME,),
+                outputs=LIST_OUT, default_output="table", needs_cluster=True, examples=("rag indexes docs",)),
 
     # ---- models (offline) ----
     CommandSpec(

@@ -1,0 +1,365 @@
+"""`rag indexes|index|query`: a RAGEngine's data, through its RAG service (flows/rag.py).
+
+`rag index` adds files (text, Markdown, PDF, code) so that running it twice is safe: a file whose sha256 is in the
+index already is left alone, a changed file updates its document, a new one is added in batches; it lists and
+deletes documents and indexes too. `rag query` asks the engine's LLM with the index as context, or only retrieves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from kaito_shell.errors import RuntimeFailure, ValidationError
+from kaito_shell.exec.executor import Invocation
+from kaito_shell.flows.rag import RagClient
+from kaito_shell.output.result import Column, Result
+from kaito_shell.services import documents, ragapi
+
+DEFAULT_INDEX = "default"
+SNIPPET = 160
+
+
+def engine_name(inv: Invocation) -> str:
+    ref = inv.args.get("ragengine")
+    name = inv.values.get("name")
+    if ref is not None and name and ref.name != name:
+        raise ValidationError(f"{ref} and --name {name} name different RAG engines", flag="name")
+    found = name or (ref.name if ref is not None else None)
+    if not found:
+        raise ValidationError("which RAG engine? give ragengine/NAME or --name NAME", flag="name",
+                              hint="`status` lists the RAG engines here")
+    return str(found)
+
+
+def client(inv: Invocation) -> RagClient:
+    return RagClient(inv.gateway(), inv.namespace, engine_name(inv), timeout=max(inv.timeout, 30.0))
+
+
+# ---- rag indexes -------------------------------------------------------------------------------------------------
+
+def indexes(inv: Invocation) -> Result:
+    rag = client(inv)
+    rows = []
+    for name in rag.indexes():
+        page = rag.documents(name, limit=1, max_text_length=1)
+        rows.append({"index": name, "documents": page.total_items})
+    data = {"apiVersion": "kaito-shell/v1", "kind": "RagIndexList", "ragengine": rag.engine, "items": rows}
+    return Result.table([Column("index", "index"), Column("documents", "documents", justify="right")], rows, data,
+                        names=[f"index/{r['index']}" for r in rows],
+                        footer=[] if rows else [f"ragengine/{rag.engine} has no index yet (`rag index --name "
+                                                f"{rag.engine} --add-document FILE` makes one)"])
+
+
+# ---- rag index ---------------------------------------------------------------------------------------------------
+
+ADD, LIST, DELETE_DOCS, DELETE_INDEX = "add", "list", "delete-document", "delete-index"
+
+
+def index(inv: Invocation) -> Result:
+    v = inv.values
+    modes = [m for m, given in ((ADD, v["add_document"] or v["add_documents_dir"]), (LIST, v["list_documents"]),
+                                (DELETE_DOCS, v["delete_document"]), (DELETE_INDEX, v["delete_index"])) if given]
+    if len(modes) != 1:
+        raise ValidationError("say what to do: --add-document FILE, --add-documents-dir DIR, --list-documents, "
+                              "--delete-document ID or --delete-index INDEX (one of them)", flag="add-document")
+    mode = modes[0]
+    if mode == LIST:
+        return _list(inv)
+    if mode == DELETE_DOCS:
+        return _delete_documents(inv)
+    if mode == DELETE_INDEX:
+        return _delete_index(inv)
+    return _add(inv)
+
+
+def _list(inv: Invocation) -> Result:
+    v = inv.values
+    wanted = v["metadata_filter"]
+    if wanted is not None:
+        try:
+            parsed = json.loads(wanted)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"--metadata-filter is not JSON: {exc.msg} at column {exc.colno}",
+                                  flag="metadata-filter", hint='e.g. --metadata-filter \'{"path": "docs/a.md"}\'') \
+                from None
+        if not isinstance(parsed, dict):
+            raise ValidationError("--metadata-filter must be a JSON object of metadata keys and values",
+                                  flag="metadata-filter", hint='e.g. {"language": "python"}')
+    rag = client(inv)
+    name = v["index"] or DEFAULT_INDEX
+    page = rag.documents(name, limit=v["limit"], offset=v["offset"], metadata_filter=wanted,
+                         max_text_length=SNIPPET)
+    rows = [{"doc_id": d.doc_id, "path": (d.metadata or {}).get("path", "-"), "title": (d.metadata or {}).get("title"),
+             "text": d.text.replace("\n", " ")[:60] + ("…" if d.is_truncated or len(d.text) > 60 else "")}
+            for d in page.documents]
+    data = {"apiVersion": "kaito-shell/v1", "kind": "RagDocumentList", "ragengine": rag.engine, "index": name,
+            "offset": v["offset"], "count": page.count, "totalItems": page.total_items,
+            "items": [d.model_dump() for d in page.documents]}
+    shown_to = v["offset"] + page.count
+    footer = [f"{v['offset'] + 1 if page.count else 0}–{shown_to} of {page.total_items}" +
+              (f"; next page: --offset {shown_to}" if shown_to < page.total_items else "")]
+    return Result.table([Column("doc_id", "doc id"), Column("path", "path"), Column("title", "title", wide=True),
+                         Column("text", "text")], rows, data, names=[f"document/{r['doc_id']}" for r in rows],
+                        footer=footer)
+
+
+def _delete_documents(inv: Invocation) -> Result:
+    rag = client(inv)
+    name = inv.values["index"] or DEFAULT_INDEX
+    ids = list(inv.values["delete_document"])
+    _confirm(inv, f"delete {len(ids)} document(s) from index {name} of ragengine/{rag.engine}")
+    answer = rag.delete(name, ids)
+    result = Result.message(f"deleted {len(answer.deleted_doc_ids)} document(s) from index {name}" +
+                            (f"; not found: {', '.join(answer.not_found_doc_ids)}" if answer.not_found_doc_ids else ""),
+                            data={"apiVersion": "kaito-shell/v1", "kind": "RagDelete", "index": name,
+                                  **answer.model_dump()})
+    result.changed = bool(answer.deleted_doc_ids)
+    result.exit_code = 1 if answer.not_found_doc_ids else 0
+    return result
+
+
+def _delete_index(inv: Invocation) -> Result:
+    rag = client(inv)
+    name = inv.values["delete_index"]
+    known = rag.indexes()
+    if name not in known:
+        from kaito_shell.suggest import did_you_mean
+
+        raise ValidationError(f"ragengine/{rag.engine} has no index {name}", flag="delete-index",
+                              hint=did_you_mean(name, known) or (f"indexes: {', '.join(known)}" if known else
+                                                                 "it has no index"))
+    count = rag.documents(name, limit=1, max_text_length=1).total_items
+    _confirm(inv, f"delete index {name} of ragengine/{rag.engine} and its {count} document(s)")
+    message = rag.delete_index(name)
+    result = Result.message(message or f"index {name} deleted", data={"apiVersion": "kaito-shell/v1",
+                                                                      "kind": "RagDeleteIndex", "index": name,
+                                                                      "documents": count})
+    result.changed = True
+    return result
+
+
+def _confirm(inv: Invocation, what: str) -> None:
+    """Deleting data asks first (or takes --yes); without a terminal and without --yes it refuses."""
+    from kaito_shell.output import interact
+
+    if inv.values.get("yes") or inv.session.assume_yes:
+        return
+    interact.refuse_without_terminal(inv.env, what)
+    if interact.ask(inv.env, f"{what[0].upper()}{what[1:]}? [y/N] ", "yN") != "y":
+        raise RuntimeFailure(f"cancelled; did not {what}")
+
+
+class Planned(NamedTuple):
+    new: list[documents.DocFile]
+    changed: list[tuple[str, documents.DocFile]]  # (the document's id, the file now)
+    unchanged: list[str]
+    failed: list[documents.Unreadable]
+
+
+def _add(inv: Invocation) -> Result:
+    v = inv.values
+    rag = client(inv)
+    name = v["index"] or DEFAULT_INDEX
+    paths = _paths(inv)
+    known = _known(rag, name)
+    plan = _plan(paths, known)
+    return _send(inv, rag, name, plan)
+
+
+def _paths(inv: Invocation) -> list[tuple[Path, str]]:
+    """(file, how it is shown) for every --add-document and every file of --add-documents-dir."""
+    v = inv.values
+    found: list[tuple[Path, str]] = []
+    for index, given in enumerate(v["add_document"] or []):
+        path = inv.env.resolve(given)
+        if not path.is_file():
+            raise ValidationError(f"no such file: {given}", flag="add-document", value_index=index,
+                                  hint="--add-documents-dir DIR takes a whole folder")
+        found.append((path, given))
+    if v["add_documents_dir"]:
+        folder = inv.env.resolve(v["add_documents_dir"])
+        if not folder.is_dir():
+            raise ValidationError(f"no such folder: {v['add_documents_dir']}", flag="add-documents-dir")
+        files = list(documents.files_in(folder, v["glob"] or "*"))
+        if not files:
+            raise ValidationError(f"no file in {v['add_documents_dir']} matches {v['glob'] or '*'}", flag="glob")
+        found += [(p, str(Path(v["add_documents_dir"]) / p.relative_to(folder))) for p in files]
+    return found
+
+
+def _known(rag: RagClient, name: str) -> dict[str, tuple[str, str]]:
+    """path → (doc id, sha256) of what the index holds now ({} when the index does not exist yet)."""
+    if name not in rag.indexes():
+        return {}
+    known = {}
+    for doc in rag.all_documents(name, max_text_length=1):
+        meta = doc.metadata or {}
+        if "path" in meta:
+            known[str(meta["path"])] = (doc.doc_id, str(meta.get("sha256", "")))
+    return known
+
+
+def _plan(paths: list[tuple[Path, str]], known: dict[str, tuple[str, str]]) -> Planned:
+    plan = Planned([], [], [], [])
+    for path, shown in paths:
+        read = documents.read(path, shown)
+        if isinstance(read, documents.Unreadable):
+            plan.failed.append(read)
+            continue
+        before = known.get(shown)
+        if before is None:
+            plan.new.append(read)
+        elif before[1] == read.metadata["sha256"]:
+            plan.unchanged.append(shown)
+        else:
+            plan.changed.append((before[0], read))
+    return plan
+
+
+def _send(inv: Invocation, rag: RagClient, name: str, plan: Planned) -> Result:
+    """New documents in batches of --batch-size, then the changed ones through the update API; Ctrl-C stops after
+    the batch in flight and says what was indexed."""
+    batch_size = inv.values["batch_size"]
+    added: list[str] = []
+    updated: list[str] = []
+    failed = [(f.path, f.reason) for f in plan.failed]
+    total = len(plan.new) + len(plan.changed)
+    progress = _Progress(inv, total, sum(f.size for f in plan.new) + sum(f.size for _, f in plan.changed))
+    interrupted = False
+    try:
+        for start in range(0, len(plan.new), batch_size):
+            batch = plan.new[start:start + batch_size]
+            try:
+                rag.index(name, [ragapi.Document(text=f.text, metadata=f.metadata) for f in batch])
+                added += [f.path for f in batch]
+            except RuntimeFailure as err:
+                failed += [(f.path, err.message) for f in batch]
+            progress.advance(len(batch), sum(f.size for f in batch))
+        for start in range(0, len(plan.changed), batch_size):
+            pairs = plan.changed[start:start + batch_size]
+            answer = rag.update(name, [ragapi.Document(doc_id=doc_id, text=f.text, metadata=f.metadata)
+                                       for doc_id, f in pairs])
+            missing = {d.doc_id for d in answer.not_found_documents}
+            updated += [f.path for doc_id, f in pairs if doc_id not in missing]
+            failed += [(f.path, "its document vanished from the index meanwhile") for doc_id, f in pairs
+                       if doc_id in missing]
+            progress.advance(len(pairs), sum(f.size for _, f in pairs))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        progress.stop()
+    return _summary(rag, name, added, updated, plan.unchanged, failed, interrupted)
+
+
+def _summary(rag: RagClient, name: str, added: list[str], updated: list[str], unchanged: list[str],
+             failed: list[tuple[str, str]], interrupted: bool) -> Result:
+    lines = [f"index {name} of ragengine/{rag.engine}: {len(added)} added, {len(updated)} updated, "
+             f"{len(unchanged)} unchanged, {len(failed)} failed"]
+    lines += [f"  failed: {path}: {reason}" for path, reason in failed]
+    if interrupted:
+        lines.append("stopped by Ctrl-C after the batch in flight; what is counted above is in the index — run the "
+                     "same command again to go on (unchanged files are skipped)")
+    result = Result.message("\n".join(lines), data={
+        "apiVersion": "kaito-shell/v1", "kind": "RagIndexResult", "ragengine": rag.engine, "index": name,
+        "added": added, "updated": updated, "unchanged": unchanged,
+        "failed": [{"path": p, "reason": r} for p, r in failed], "interrupted": interrupted})
+    result.changed = bool(added or updated)
+    result.exit_code = 130 if interrupted else 1 if failed else 0
+    return result
+
+
+class _Progress:
+    """A rich progress bar on a terminal's stderr (files, bytes, documents/s); nothing otherwise."""
+
+    def __init__(self, inv: Invocation, files: int, size: int) -> None:
+        self.bar: Any = None
+        if not inv.env.stderr_isatty or not files:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
+
+        console = Console(file=inv.env.stderr, no_color=not inv.env.stderr_color)
+        self.bar = Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                            DownloadColumn(), TextColumn("{task.fields[rate]} documents/s"), console=console,
+                            transient=True)
+        self.files = self.bar.add_task("index", total=files, rate="-")
+        self.bytes = size
+        self.done_bytes = 0
+        self.bar.start()
+
+    def advance(self, files: int, size: int) -> None:
+        if self.bar is None:
+            return
+        self.done_bytes += size
+        task = self.bar.tasks[0]
+        rate = f"{(task.completed + files) / task.elapsed:.1f}" if task.elapsed else "-"
+        self.bar.update(self.files, advance=files, rate=rate)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+# ---- rag query ---------------------------------------------------------------------------------------------------
+
+def query(inv: Invocation) -> Result:
+    v = inv.values
+    rag = client(inv)
+    name = v["index"] or DEFAULT_INDEX
+    if v["retrieve_only"]:
+        return _retrieve(rag, name, v["question"], v["top_k"] or 5)
+    request: dict[str, Any] = {"messages": [{"role": "user", "content": v["question"]}], "index_name": name}
+    if v["top_k"]:
+        inv.warn("--top-k applies to --retrieve-only: for an answer, KAITO's RAG service picks the passages that fit "
+                 "its share of the LLM's context (context_token_ratio)")
+    if v["stream"] or (inv.env.stdout_isatty and inv.output is None):
+        return _streamed(inv, rag, request, bool(v["show_context"]))
+    answer = rag.chat(request)
+    return _answer(answer, answer.get("source_nodes") or [], bool(v["show_context"]), printed=False)
+
+
+def _retrieve(rag: RagClient, name: str, question: str, top_k: int) -> Result:
+    found = rag.retrieve(name, question, top_k)
+    rows = [{"rank": i + 1, "score": round(n.score, 4), "path": (n.metadata or {}).get("path", n.doc_id[:12]),
+             "text": n.text.replace("\n", " ")[:SNIPPET]} for i, n in enumerate(found.results)]
+    data = {"apiVersion": "kaito-shell/v1", "kind": "RagRetrieval", "ragengine": rag.engine, "index": name,
+            "query": question, "results": [n.model_dump() for n in found.results]}
+    return Result.table([Column("rank", "#", justify="right"), Column("score", "score", justify="right"),
+                         Column("path", "source"), Column("text", "passage")], rows, data,
+                        footer=[] if rows else [f"no passage of index {name} matches"])
+
+
+def _streamed(inv: Invocation, rag: RagClient, request: dict[str, Any], show_context: bool) -> Result:
+    text: list[str] = []
+    sources: list[dict[str, Any]] = []
+    for chunk in rag.chat_stream(request):
+        for choice in chunk.get("choices") or []:
+            piece = (choice.get("delta") or {}).get("content") or ""
+            if piece:
+                text.append(piece)
+                inv.env.stdout.write(piece)
+                inv.env.stdout.flush()
+        sources = chunk.get("source_nodes") or sources
+    inv.env.stdout.write("\n")
+    answer = {"choices": [{"message": {"role": "assistant", "content": "".join(text)}}], "source_nodes": sources}
+    return _answer(answer, sources, show_context, printed=True)
+
+
+def _answer(answer: dict[str, Any], sources: list[dict[str, Any]], show_context: bool, printed: bool) -> Result:
+    content = ((answer.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
+    lines = [] if printed else [content]
+    if show_context:
+        lines.append("sources:" if sources else "sources: none (no passage of the index matched)")
+        for node in sources:
+            meta = node.get("metadata") or {}
+            lines.append(f"  {meta.get('path') or str(node.get('doc_id', ''))[:12]}  score "
+                         f"{float(node.get('score') or 0):.4f}  {str(node.get('text', '')).replace(chr(10), ' ')[:100]}")
+    result = Result.message("\n".join(lines), data={"apiVersion": "kaito-shell/v1", "kind": "RagAnswer",
+                                                    "answer": content, "sources": sources,
+                                                    "usage": answer.get("usage")})
+    if printed and not lines:
+        result = Result.nothing()
+        result.data = {"apiVersion": "kaito-shell/v1", "kind": "RagAnswer", "answer": content, "sources": sources}
+    return result
+
