@@ -108,7 +108,7 @@ def _delete_documents(inv: Invocation) -> Result:
     rag = client(inv)
     name = inv.values["index"] or DEFAULT_INDEX
     ids = list(inv.values["delete_document"])
-    _confirm(inv, f"delete {len(ids)} document(s) from index {name} of ragengine/{rag.engine}")
+    confirm(inv, f"delete {len(ids)} document(s) from index {name} of ragengine/{rag.engine}")
     answer = rag.delete(name, ids)
     result = Result.message(f"deleted {len(answer.deleted_doc_ids)} document(s) from index {name}" +
                             (f"; not found: {', '.join(answer.not_found_doc_ids)}" if answer.not_found_doc_ids else ""),
@@ -130,7 +130,7 @@ def _delete_index(inv: Invocation) -> Result:
                               hint=did_you_mean(name, known) or (f"indexes: {', '.join(known)}" if known else
                                                                  "it has no index"))
     count = rag.documents(name, limit=1, max_text_length=1).total_items
-    _confirm(inv, f"delete index {name} of ragengine/{rag.engine} and its {count} document(s)")
+    confirm(inv, f"delete index {name} of ragengine/{rag.engine} and its {count} document(s)")
     message = rag.delete_index(name)
     result = Result.message(message or f"index {name} deleted", data={"apiVersion": "kaito-shell/v1",
                                                                       "kind": "RagDeleteIndex", "index": name,
@@ -139,7 +139,7 @@ def _delete_index(inv: Invocation) -> Result:
     return result
 
 
-def _confirm(inv: Invocation, what: str) -> None:
+def confirm(inv: Invocation, what: str) -> None:
     """Deleting data asks first (or takes --yes); without a terminal and without --yes it refuses."""
     from kaito_shell.output import interact
 
