@@ -72,6 +72,6 @@ def forbidden(user: User, verb: str, group: str, resource: str, namespace: str |
     target = f"{plural}.{group}" if group else plural
     subject = f'{target} "{name}"' if name else target
     scope = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
-    what = f'resource "{plural}"' + (f' with subresource "{sub}"' if sub else "")
+    what = f'resource "{plural}/{sub}"' if sub else f'resource "{plural}"'  # as responsewriters.forbiddenMessage
     message = (f'{subject} is forbidden: User "{user.name}" cannot {verb} {what} in API group "{group}"{scope}')
     return ApiError(403, message, details={"name": name or "", "group": group, "kind": plural})
