@@ -187,3 +187,36 @@ def test_status_scale_and_delete(kcli, kb, engine):
     assert scaled.code == 2 and "exactly one replica" in scaled.err and "rag backup" in scaled.err
     assert kcli("rag", "delete", engine, "--yes").code == 0
     assert kcli("get", "ragengine/docs").code == 1
+
+
+def test_a_service_proxy_can_be_routed_to_a_real_http_server(kcli, sandbox, api):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from kubernetes import client as k8s
+
+    class Model(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            body = json.dumps({"object": "list", "data": [{"id": "local-model", "path": self.path}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Model)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert kcli("deploy", "--name", "w", "--model", "phi-4-mini-instruct", "--instance-type",
+                    "Standard_NC24ads_A100_v4", "--yes", "--wait").code == 0
+        sandbox.backends.route("workspace", "w", f"http://127.0.0.1:{server.server_port}")
+        answer = k8s.CoreV1Api(api).connect_get_namespaced_service_proxy_with_path("w:80", "default", "v1/models",
+                                                                                  _preload_content=False)
+        assert json.loads(answer.data)["data"][0] == {"id": "local-model", "path": "/v1/models"}
+    finally:
+        server.shutdown()
+    refused = kcli("sandbox", "serve", "--backend", "ragengine/docs", "--kubeconfig-out", "x.kubeconfig")
+    assert refused.code == 2 and "write ragengine/NAME=URL or workspace/NAME=URL" in refused.err

@@ -164,6 +164,12 @@ def _storage(v: dict[str, Any]) -> dict[str, Any] | None:
         storage["persistentVolume"] = volume
     if v["vector_db_secret"] and not v["vector_db_url"]:
         raise ValidationError("--vector-db-secret needs --vector-db-url", flag="vector-db-secret")
+    if v["vector_store"] == "qdrant" and not v["vector_db_url"]:
+        raise ValidationError("--vector-store qdrant needs --vector-db-url (the Qdrant service)", flag="vector-store",
+                              hint="e.g. --vector-db-url http://qdrant.vectordb.svc:6333")
+    if v["vector_store"] == "faiss" and v["vector_db_url"]:
+        raise ValidationError("--vector-store faiss keeps the index in the RAG pod: drop --vector-db-url, or use "
+                              "--vector-store qdrant", flag="vector-db-url")
     if v["vector_db_url"]:
         problem = names.plain_url_problem(v["vector_db_url"])
         if problem:

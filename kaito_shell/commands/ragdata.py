@@ -150,9 +150,18 @@ def confirm(inv: Invocation, what: str) -> None:
         raise RuntimeFailure(f"cancelled; did not {what}")
 
 
+class Pending(NamedTuple):
+    """A file to send: read again when its batch goes (so memory holds one batch, not the folder)."""
+
+    path: Path
+    shown: str
+    size: int
+    doc_id: str | None  # the document it updates; None for a new one
+
+
 class Planned(NamedTuple):
-    new: list[documents.DocFile]
-    changed: list[tuple[str, documents.DocFile]]  # (the document's id, the file now)
+    new: list[Pending]
+    changed: list[Pending]
     unchanged: list[str]
     failed: list[documents.Unreadable]
 
@@ -184,7 +193,8 @@ def _paths(inv: Invocation) -> list[tuple[Path, str]]:
         files = list(documents.files_in(folder, v["glob"] or "*"))
         if not files:
             raise ValidationError(f"no file in {v['add_documents_dir']} matches {v['glob'] or '*'}", flag="glob")
-        found += [(p, str(Path(v["add_documents_dir"]) / p.relative_to(folder))) for p in files]
+        given = v["add_documents_dir"].rstrip("/")
+        found += [(path, f"{given}/{relative}") for path, relative in files]
     return found
 
 
@@ -203,18 +213,38 @@ def _known(rag: RagClient, name: str) -> dict[str, tuple[str, str]]:
 def _plan(paths: list[tuple[Path, str]], known: dict[str, tuple[str, str]]) -> Planned:
     plan = Planned([], [], [], [])
     for path, shown in paths:
+        if shown not in known:  # new: read once, when its batch goes
+            plan.new.append(Pending(path, shown, _size(path), None))
+            continue
         read = documents.read(path, shown)
         if isinstance(read, documents.Unreadable):
             plan.failed.append(read)
             continue
-        before = known.get(shown)
-        if before is None:
-            plan.new.append(read)
-        elif before[1] == read.metadata["sha256"]:
+        before = known[shown]
+        if before[1] == read.metadata["sha256"]:
             plan.unchanged.append(shown)
         else:
-            plan.changed.append((before[0], read))
+            plan.changed.append(Pending(path, shown, read.size, before[0]))
     return plan
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _load(batch: list[Pending], failed: list[tuple[str, str]]) -> list[tuple[Pending, documents.DocFile]]:
+    """The batch's files read now; one that changed into something unreadable meanwhile is reported."""
+    loaded = []
+    for item in batch:
+        read = documents.read(item.path, item.shown)
+        if isinstance(read, documents.Unreadable):
+            failed.append((read.path, read.reason))
+        else:
+            loaded.append((item, read))
+    return loaded
 
 
 def _send(inv: Invocation, rag: RagClient, name: str, plan: Planned) -> Result:
@@ -225,25 +255,25 @@ def _send(inv: Invocation, rag: RagClient, name: str, plan: Planned) -> Result:
     updated: list[str] = []
     failed = [(f.path, f.reason) for f in plan.failed]
     total = len(plan.new) + len(plan.changed)
-    progress = _Progress(inv, total, sum(f.size for f in plan.new) + sum(f.size for _, f in plan.changed))
+    progress = _Progress(inv, total, sum(f.size for f in plan.new + plan.changed))
     interrupted = False
     try:
         for start in range(0, len(plan.new), batch_size):
-            batch = plan.new[start:start + batch_size]
+            batch = _load(plan.new[start:start + batch_size], failed)
             try:
-                rag.index(name, [ragapi.Document(text=f.text, metadata=f.metadata) for f in batch])
-                added += [f.path for f in batch]
+                rag.index(name, [ragapi.Document(text=f.text, metadata=f.metadata) for _, f in batch])
+                added += [f.path for _, f in batch]
             except RuntimeFailure as err:
-                failed += [(f.path, err.message) for f in batch]
-            progress.advance(len(batch), sum(f.size for f in batch))
+                failed += [(f.path, err.message) for _, f in batch]
+            progress.advance(len(batch), sum(f.size for _, f in batch))
         for start in range(0, len(plan.changed), batch_size):
-            pairs = plan.changed[start:start + batch_size]
-            answer = rag.update(name, [ragapi.Document(doc_id=doc_id, text=f.text, metadata=f.metadata)
-                                       for doc_id, f in pairs])
+            pairs = _load(plan.changed[start:start + batch_size], failed)
+            answer = rag.update(name, [ragapi.Document(doc_id=str(item.doc_id), text=f.text, metadata=f.metadata)
+                                       for item, f in pairs])
             missing = {d.doc_id for d in answer.not_found_documents}
-            updated += [f.path for doc_id, f in pairs if doc_id not in missing]
-            failed += [(f.path, "its document vanished from the index meanwhile") for doc_id, f in pairs
-                       if doc_id in missing]
+            updated += [f.path for item, f in pairs if item.doc_id not in missing]
+            failed += [(f.path, "its document vanished from the index meanwhile") for item, f in pairs
+                       if item.doc_id in missing]
             progress.advance(len(pairs), sum(f.size for _, f in pairs))
     except KeyboardInterrupt:
         interrupted = True

@@ -43,6 +43,21 @@ def _kubeconfig_out(path: str, force: bool) -> str:
     return path
 
 
+def _backend(route: str, index: int) -> tuple[str, str, str]:
+    """`ragengine/NAME=URL` or `workspace/NAME=URL` → (kind, name, url)."""
+    from kaito_shell.services import names
+
+    target, sep, url = route.partition("=")
+    kind, slash, name = target.partition("/")
+    if not sep or not slash or kind not in ("ragengine", "workspace") or not name:
+        raise ValidationError(f"--backend {route}: write ragengine/NAME=URL or workspace/NAME=URL", flag="backend",
+                              value_index=index, hint="e.g. --backend ragengine/docs=http://127.0.0.1:5000")
+    problem = names.plain_url_problem(url)
+    if problem:
+        raise ValidationError(f"--backend {route}: {problem}", flag="backend", value_index=index)
+    return kind, name, url
+
+
 def serve(inv: Invocation) -> Result:
     """Run until Ctrl-C, printing how to reach it."""
     from kaito_shell.runtime import long_lived_gc
@@ -62,6 +77,9 @@ def serve(inv: Invocation) -> Result:
     sandbox = Sandbox(v["port"], instant=bool(v["instant"]), speed=float(v["speed"]), scenario=v["scenario"],
                       node_provisioner=v["node_provisioner"], gpu_nodes=v["gpu_nodes"],
                       instance_type=sku.instance_type)
+    for index, route in enumerate(v["backend"] or []):
+        kind, name, url = _backend(route, index)
+        sandbox.backends.route(kind, name, url)
     try:
         sandbox.start()
     except OSError as exc:

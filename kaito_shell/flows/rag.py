@@ -63,9 +63,13 @@ class RagClient:
     def indexes(self) -> list[str]:
         return [str(name) for name in self._send("GET", "/indexes", "listing indexes") or []]
 
-    def index(self, index: str, documents: list[ragapi.Document]) -> list[ragapi.Document]:
+    def index(self, index: str, documents: list[ragapi.Document]) -> int:
+        """How many documents the service took (its answer echoes them; only their number is read)."""
         answer = self._send("POST", "/index", "indexing", ragapi.IndexRequest(index_name=index, documents=documents))
-        return [self._parse(ragapi.Document, d, "indexing") for d in answer or []]
+        if not isinstance(answer, list) or len(answer) != len(documents):
+            raise RuntimeFailure(f"indexing on ragengine/{self.engine}: the service answered for "
+                                 f"{len(answer) if isinstance(answer, list) else 0} of {len(documents)} documents")
+        return len(answer)
 
     def documents(self, index: str, *, limit: int = ragapi.PAGE_LIMIT, offset: int = 0,
                   metadata_filter: str | None = None, max_text_length: int | None = None) -> ragapi.ListDocumentsResponse:

@@ -37,6 +37,23 @@ def _json(status: int, data: Any) -> Reply:
     return Reply(status, json.dumps(data).encode())
 
 
+def forward(base: str, request: Request, timeout: float = 300.0) -> Reply:
+    """The request, as the proxy received it, sent on to `base`; its answer (errors included) back."""
+    import urllib.error
+    import urllib.request
+
+    url = base.rstrip("/") + "/" + request.path.lstrip("/") + (f"?{request.query}" if request.query else "")
+    outgoing = urllib.request.Request(url, data=request.body or None, method=request.method,
+                                      headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(outgoing, timeout=timeout) as answer:
+            return Reply(answer.status, answer.read(), answer.headers.get("Content-Type", "application/json"))
+    except urllib.error.HTTPError as err:
+        return Reply(err.code, err.read(), err.headers.get("Content-Type", "application/json"))
+    except (urllib.error.URLError, OSError) as err:
+        return _json(503, {"detail": f"sandbox backend {base} did not answer: {getattr(err, 'reason', err)}"})
+
+
 class Backends:
     """Chooses a backend per Service; tests and later features may register their own."""
 
@@ -48,6 +65,13 @@ class Backends:
 
     def register(self, matches: Callable[[dict[str, Any]], bool], backend: Backend) -> None:
         self._custom.insert(0, (matches, backend))
+
+    def route(self, kind: str, name: str, url: str) -> None:
+        """Send the proxy of workspace/NAME or ragengine/NAME to a real HTTP server at `url` (e.g. a local RAG
+        service, or any OpenAI-compatible server)."""
+        label = f"kaito.sh/{kind}"
+        self.register(lambda service: (service["metadata"].get("labels") or {}).get(label) == name,
+                      lambda request: forward(url, request))
 
     def handle(self, request: Request) -> Reply:
         for matches, backend in self._custom:

@@ -34,11 +34,18 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def files_in(folder: Path, pattern: str) -> Iterator[Path]:
-    """Files under `folder` matching `pattern` (e.g. '*.md'), in a stable order, hidden folders skipped."""
-    for path in sorted(folder.rglob(pattern)):
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts):
-            yield path
+def files_in(folder: Path, pattern: str) -> Iterator[tuple[Path, str]]:
+    """(file, its path relative to `folder`) of the files under `folder` whose name matches `pattern` (e.g.
+    '*.md'), in a stable order; hidden files and folders are skipped."""
+    import fnmatch
+    import os
+
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        relative = os.path.relpath(root, folder)
+        for name in sorted(names):
+            if not name.startswith(".") and fnmatch.fnmatch(name, pattern):
+                yield Path(root, name), name if relative == "." else os.path.join(relative, name)
 
 
 def read(path: Path, shown: str) -> DocFile | Unreadable:

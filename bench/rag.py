@@ -1,0 +1,146 @@
+"""RAG benchmarks against the sandbox's RAG service, each next to its anchor in the same run:
+
+  index   `rag index --add-documents-dir` over 1,000 Markdown files (≈ 5 MB, --batch-size 50) vs posting the same
+          batches to the same /index with a plain HTTP client (urllib3)     goal ≥ 80 % of the anchor's throughput;
+          the command's peak Python memory (tracemalloc) stays far under the folder's size
+  query   `rag query --retrieve-only` vs the same POST /retrieve with urllib3   goal ≤ 20 ms added (median)
+
+Both sides go through the API server's service proxy with the same credentials, to a sandbox running in a process
+of its own (as a cluster's service would). Run:
+    .venv/bin/python bench/rag.py [--files 1000] [--runs 21]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import summary  # bench/ is a folder of scripts
+
+WORDS = ("kaito deploys models on kubernetes gpu nodes workspace inference tuning adapter index query document "
+         "retrieval embedding vector store latency throughput budget cluster namespace secret token").split()
+
+
+def write_corpus(folder: Path, files: int, size: int = 5000) -> int:
+    """`files` Markdown files of about `size` bytes each; returns the total bytes."""
+    total = 0
+    for i in range(files):
+        words = [WORDS[(i * 7 + j * 13) % len(WORDS)] for j in range(size // 7)]
+        text = f"# Note {i}\n\n" + " ".join(words) + f". Reference number {i}.\n"
+        (folder / f"note-{i:04d}.md").write_text(text)
+        total += len(text)
+    return total
+
+
+def kaito(argv: list[str], kubeconfig: str) -> tuple[int, str, str]:
+    from kaito_shell.app.cli import run
+    from kaito_shell.env import Environment
+
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdin=io.StringIO(""), stdout=out, stderr=err,
+                      environ={**os.environ, "KUBECONFIG": kubeconfig, "NO_COLOR": "1", "KAITO_SERVER": "off"})
+    return run(argv, env), out.getvalue(), err.getvalue()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+
+    import urllib3
+
+    home = Path(tempfile.mkdtemp(prefix="kaito-rag-bench-"))
+    kubeconfig = str(home / "kubeconfig")
+    server = subprocess.Popen([sys.executable, "-m", "kaito_shell", "sandbox", "serve", "--instant",
+                               "--kubeconfig-out", kubeconfig], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "KAITO_SERVER": "off"})  # a service of its own, as in a cluster
+    assert server.stdout is not None
+    server.stdout.readline()  # "KAITO sandbox serving at …" once it listens
+    try:
+        assert kaito(["rag", "deploy", "--name", "bench", "--yes", "--wait"], kubeconfig)[0] == 0
+        corpus = home / "corpus"
+        corpus.mkdir()
+        size = write_corpus(corpus, args.files)
+        import yaml
+
+        config = yaml.safe_load(Path(kubeconfig).read_text())
+        ca = home / "ca.pem"
+        ca.write_bytes(base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]))
+        token = next(u["user"]["token"] for u in config["users"] if u["name"] == "sandbox-admin")
+        pool = urllib3.PoolManager(ca_certs=str(ca))
+        base = f"{config['clusters'][0]['cluster']['server']}/api/v1/namespaces/default/services/bench:80/proxy"
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        files = sorted(corpus.iterdir())
+        directs, tools = [], []
+        for run in range(4):  # the first of each warms imports and caches; the median of the other three counts
+            start = time.perf_counter()
+            for i in range(0, len(files), 50):
+                docs = [{"text": f.read_text(), "metadata": {"path": str(f)}} for f in files[i:i + 50]]
+                answer = pool.request("POST", f"{base}/index", body=json.dumps({"index_name": f"direct-{run}",
+                                                                               "documents": docs}), headers=headers)
+                assert answer.status == 200, answer.data[:200]
+            directs.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            code, out, err = kaito(["rag", "index", "--name", "bench", "--index", f"tool-{run}",
+                                    "--add-documents-dir", str(corpus), "--batch-size", "50"], kubeconfig)
+            tools.append(time.perf_counter() - start)
+            assert code == 0, err
+        direct, tool = statistics.median(directs[1:]), statistics.median(tools[1:])
+        single = home / "single"
+        single.mkdir()
+        (single / "one.md").write_text("# One\n\none file.\n")
+        fixed = []
+        for run in range(5):  # what one command costs whatever it indexes: session, client, the index lookup
+            start = time.perf_counter()
+            assert kaito(["rag", "index", "--name", "bench", "--index", f"one-{run}", "--add-documents-dir",
+                          str(single)], kubeconfig)[0] == 0
+            fixed.append(time.perf_counter() - start)
+        fixed_cost = statistics.median(fixed[1:])
+        tracemalloc.start()  # memory in a run of its own: tracing slows Python down
+        code, out, err = kaito(["rag", "index", "--name", "bench", "--index", "traced", "--add-documents-dir",
+                                str(corpus), "--batch-size", "50"], kubeconfig)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+
+        body = json.dumps({"index_name": "direct-1", "query": "gpu budget reference 42", "max_node_count": 5})
+        plain, ours = [], []
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            assert pool.request("POST", f"{base}/retrieve", body=body, headers=headers).status == 200
+            plain.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            code, _, err = kaito(["rag", "query", "--name", "bench", "--index", "direct-1", "--question",
+                                  "gpu budget reference 42", "--retrieve-only", "-o", "json"], kubeconfig)
+            ours.append((time.perf_counter() - start) * 1000)
+            assert code == 0, err
+        results = {
+            "index": {"files": len(files), "bytes": size, "anchor_direct_seconds": round(direct, 3),
+                      "rag_index_seconds": round(tool, 3), "throughput_ratio": round(direct / tool, 3),
+                      "one_file_command_seconds": round(fixed_cost, 3),
+                      "throughput_ratio_beyond_the_fixed_cost": round(direct / max(tool - fixed_cost, 1e-6), 3),
+                      "peak_python_memory_bytes": peak},
+            "query": {"anchor_direct_retrieve": summary(plain), "rag_query_retrieve_only": summary(ours),
+                      "added_ms_median": round(statistics.median(ours) - statistics.median(plain), 1)},
+        }
+        print(json.dumps(results, indent=2))
+    finally:
+        server.terminate()
+        server.wait(10)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
