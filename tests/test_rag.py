@@ -196,7 +196,7 @@ def test_a_service_proxy_can_be_routed_to_a_real_http_server(kcli, sandbox, api)
     from kubernetes import client as k8s
 
     class Model(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's naming)
+        def do_GET(self):
             body = json.dumps({"object": "list", "data": [{"id": "local-model", "path": self.path}]}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
