@@ -350,3 +350,36 @@ def test_configs_made_here_are_used_by_kaitos_real_webhook(realstack, tmp_path):
     code, out, err = kaito(realstack, tmp_path, "config", "validate", "real-qlora")
     assert code == 0 and "valid qlora config" in out, err
     kaito(realstack, tmp_path, "delete", "workspace/real-tune", "--yes")
+
+
+def test_rag_data_commands_through_the_real_api_servers_service_proxy(realstack, tmp_path):
+    """Index, list, retrieve, test, back up and restore through the real API server's service proxy and RBAC (the
+    RAG API answered by the harness's stand-in: KAITO's own service needs torch and an embedding model)."""
+    needs_kaito(realstack, "ragengine")
+    code, out, err = kaito(realstack, tmp_path, "rag", "deploy", "--name", "ragdata", "--yes", "--wait",
+                           "--wait-timeout", "3m")
+    assert code == 0 and "ragengine/ragdata is Ready" in out, err
+    folder = tmp_path / "kb"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.md").write_text("# Keys\n\nRotate the API keys every 90 days.\n")
+    (folder / "sub" / "b.py").write_text("def budget():\n    return 40000  # GPU budget\n")
+    code, out, err = kaito(realstack, tmp_path, "rag", "index", "--name", "ragdata", "--index", "kb",
+                           "--add-documents-dir", str(folder))
+    assert code == 0 and "2 added" in out, err
+    code, out, err = kaito(realstack, tmp_path, "rag", "index", "ragdata", "--index", "kb", "--add-documents-dir",
+                           str(folder))
+    assert code == 0 and "2 unchanged" in out, err
+    code, out, err = kaito(realstack, tmp_path, "rag", "query", "ragdata", "--index", "kb", "--question",
+                           "how often do keys rotate", "--retrieve-only", "-o", "json")
+    assert code == 0 and json.loads(out)["results"][0]["metadata"]["path"].endswith("a.md"), err
+    code, out, err = kaito(realstack, tmp_path, "rag", "query", "ragdata", "--index", "kb", "--question", "hi")
+    assert code == 1 and "it is retrieve-only" in err  # no inferenceService.url: the service's 503, explained
+    viewer = kaito(realstack, tmp_path, "rag", "query", "ragdata", "--index", "kb", "--question", "keys",
+                   "--retrieve-only", "--context", "realstack-viewer")
+    assert viewer[0] == 1 and 'cannot create resource "services/proxy"' in viewer[2]  # the real RBAC refusal
+    backup = tmp_path / "backup"
+    assert kaito(realstack, tmp_path, "rag", "backup", "ragdata", "--output", str(backup))[0] == 0
+    assert kaito(realstack, tmp_path, "rag", "index", "ragdata", "--delete-index", "kb", "--yes")[0] == 0
+    code, out, err = kaito(realstack, tmp_path, "rag", "restore", "ragdata", "--from", str(backup))
+    assert code == 0 and "kb (2 documents, as in the backup)" in out, err
+    kaito(realstack, tmp_path, "delete", "ragengine/ragdata", "--yes", "--wait-timeout", "2m")

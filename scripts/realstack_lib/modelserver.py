@@ -4,7 +4,8 @@ The API server sends its cluster traffic (service and pod proxy, kubelet logs, w
 proxy (an EgressSelectorConfiguration written by `scripts/realstack up`):
 - to port 5000 of a KAITO pod's address, it answers itself what KAITO's inference server answers: GET /health,
   GET /v1/models (the served model name KAITO gives vLLM), POST /v1/chat/completions (a fixed text that says it
-  is a stand-in); for a RAG engine's pod, GET /health only (everything else: 501, said to be a stand-in);
+  is a stand-in); for a RAG engine's pod, KAITO's RAG API as kaito_shell/sandbox/ragservice.py answers it
+  (BM25 instead of embeddings; answers say they are a stand-in's);
 - to 127.0.0.1 (kwok's kubelet endpoint, KAITO's webhook), it relays the connection;
 - anything else is refused.
 Logs in DIR/logs/model-server.log.
@@ -72,18 +73,50 @@ class ModelServer(BaseHTTPRequestHandler):
             self._json(404, {"detail": "Not Found"})
 
 
+RAG_SERVICES: dict[tuple[str, str], Any] = {}  # (namespace, RAGEngine) → its stand-in RAG service
+RAG_LOCK = threading.Lock()
+
+
 class RagServer(ModelServer):
-    """The RAG service's health answer (FastAPI's shape); nothing else is imitated."""
+    """KAITO's RAG service API, answered by the same stand-in the sandbox uses (kaito_shell/sandbox/ragservice.py:
+    KAITO's paths, bodies and errors; BM25 instead of embeddings), one per RAGEngine. KAITO's own service needs
+    torch and an embedding model, which this harness does not install."""
+
+    namespace = "default"
+    has_llm = False
+
+    def _answer(self) -> None:
+        from urllib.parse import urlsplit
+
+        from kaito_shell.sandbox.backends import Request
+        from kaito_shell.sandbox.ragservice import RagService
+
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with RAG_LOCK:
+            service = RAG_SERVICES.get((self.namespace, self.served))
+            if service is None:
+                import tempfile
+                from pathlib import Path
+
+                folder = Path(tempfile.mkdtemp(prefix="realstack-rag-"))
+                service = RAG_SERVICES[(self.namespace, self.served)] = RagService(folder, self.has_llm)
+            service.has_llm = self.has_llm
+        url = urlsplit(self.path)
+        reply = service.handle(Request(self.command, url.path, url.query, body, self.namespace, {}))
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
 
     def do_GET(self) -> None:
-        if self.path == "/health":
-            self._json(200, {"status": "Healthy", "detail": None})
-        else:
-            self._json(501, {"detail": f"realstack stand-in: the RAG service's {self.path} is not served here"})
+        self._answer()
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self._json(501, {"detail": f"realstack stand-in: the RAG service's {self.path} is not served here"})
+        self._answer()
+
+    def do_DELETE(self) -> None:
+        self._answer()
 
 
 class Proxy:
@@ -137,7 +170,15 @@ class Proxy:
         for pod in (self.api.sanitize_for_serialization(p) for p in pods):
             labels = pod["metadata"].get("labels") or {}
             if "kaito.sh/ragengine" in labels:
-                return type("PodRagServer", (RagServer,), {"served": labels["kaito.sh/ragengine"]})
+                namespace, name = pod["metadata"]["namespace"], labels["kaito.sh/ragengine"]
+                try:
+                    engine = self.custom.get_namespaced_custom_object("kaito.sh", "v1beta1", namespace,
+                                                                      "ragengines", name)
+                except Exception:
+                    engine = {}
+                has_llm = bool(((engine.get("spec") or {}).get("inferenceService") or {}).get("url"))
+                return type("PodRagServer", (RagServer,), {"served": name, "namespace": namespace,
+                                                            "has_llm": has_llm})
             if "kaito.sh/workspace" not in labels:
                 continue
             try:
