@@ -220,3 +220,43 @@ def test_a_service_proxy_can_be_routed_to_a_real_http_server(kcli, sandbox, api)
         server.shutdown()
     refused = kcli("sandbox", "serve", "--backend", "ragengine/docs", "--kubeconfig-out", "x.kubeconfig")
     assert refused.code == 2 and "write ragengine/NAME=URL or workspace/NAME=URL" in refused.err
+
+
+def test_ctrl_c_stops_after_the_batch_in_flight_and_says_what_went_in(tmp_path, sandbox, kcli, engine):
+    import os
+    import signal
+
+    from conftest import make_env
+
+    from kaito_shell.app.cli import run
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(10):
+        (folder / f"n{i}.md").write_text(f"# Note {i}\n\nnote number {i}\n")
+    service = sandbox.backends.rag_service("default", engine)
+    handle, seen = service.handle, []
+
+    def interrupted(request):
+        if request.path.endswith("/index"):
+            seen.append(request.path)
+            if len(seen) == 2:
+                os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the second batch is in flight
+        return handle(request)
+
+    service.handle = interrupted
+    env = make_env(tmp_path, extra_env={"KUBECONFIG": sandbox.kubeconfig})
+    code = run(["rag", "index", "--name", engine, "--add-documents-dir", str(folder), "--batch-size", "3", "-o",
+                "json"], env)
+    report = json.loads(env.stdout.getvalue())
+    assert code == 130 and report["interrupted"] and len(report["added"]) == 6  # two batches of three, whole
+    listed = json.loads(kcli("rag", "index", engine, "--list-documents", "-o", "json").out)
+    assert listed["totalItems"] == 6
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_pipe_does_not(kcli, kb, engine):
+    on_terminal = kcli("rag", "index", "--name", engine, "--add-documents-dir", str(kb), "--glob", "*.md", tty=True)
+    assert "indexing" in on_terminal.err and "documents/s" in on_terminal.err
+    piped = kcli("rag", "index", "--name", engine, "--index", "other", "--add-documents-dir", str(kb), "--glob",
+                 "*.txt")
+    assert piped.code == 0 and "indexing" not in piped.err

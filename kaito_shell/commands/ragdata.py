@@ -257,23 +257,27 @@ def _send(inv: Invocation, rag: RagClient, name: str, plan: Planned) -> Result:
     total = len(plan.new) + len(plan.changed)
     progress = _Progress(inv, total, sum(f.size for f in plan.new + plan.changed))
     interrupted = False
+    from kaito_shell.output.interact import deferred_interrupt
+
     try:
         for start in range(0, len(plan.new), batch_size):
             batch = _load(plan.new[start:start + batch_size], failed)
-            try:
-                rag.index(name, [ragapi.Document(text=f.text, metadata=f.metadata) for _, f in batch])
-                added += [f.path for _, f in batch]
-            except RuntimeFailure as err:
-                failed += [(f.path, err.message) for _, f in batch]
+            with deferred_interrupt():  # Ctrl-C waits for the batch in flight: what is reported is what went in
+                try:
+                    rag.index(name, [ragapi.Document(text=f.text, metadata=f.metadata) for _, f in batch])
+                    added += [f.path for _, f in batch]
+                except RuntimeFailure as err:
+                    failed += [(f.path, err.message) for _, f in batch]
             progress.advance(len(batch), sum(f.size for _, f in batch))
         for start in range(0, len(plan.changed), batch_size):
             pairs = _load(plan.changed[start:start + batch_size], failed)
-            answer = rag.update(name, [ragapi.Document(doc_id=str(item.doc_id), text=f.text, metadata=f.metadata)
-                                       for item, f in pairs])
-            missing = {d.doc_id for d in answer.not_found_documents}
-            updated += [f.path for item, f in pairs if item.doc_id not in missing]
-            failed += [(f.path, "its document vanished from the index meanwhile") for item, f in pairs
-                       if item.doc_id in missing]
+            with deferred_interrupt():
+                answer = rag.update(name, [ragapi.Document(doc_id=str(item.doc_id), text=f.text,
+                                                           metadata=f.metadata) for item, f in pairs])
+                missing = {d.doc_id for d in answer.not_found_documents}
+                updated += [f.path for item, f in pairs if item.doc_id not in missing]
+                failed += [(f.path, "its document vanished from the index meanwhile") for item, f in pairs
+                           if item.doc_id in missing]
             progress.advance(len(pairs), sum(f.size for _, f in pairs))
     except KeyboardInterrupt:
         interrupted = True
