@@ -11,6 +11,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -209,13 +210,17 @@ class RagService:
                  "metadata": d["metadata"], "is_truncated": len(d["text"]) > max_len} for k, d in page]
         return _json(200, {"documents": docs, "count": len(docs), "total_items": len(items)})
 
+    def _on_index(self, name: str, work: Callable[[Index], Reply]) -> Reply:
+        """`work` on the index, under the lock; KAITO's 404 when there is no such index."""
+        with self.lock:
+            index = self.indexes.get(name)
+            return work(index) if index is not None else _detail(404, f"No such index: '{name}' exists.")
+
     def _update(self, name: str, body: Any) -> Reply:
         if not isinstance(body, dict) or not isinstance(body.get("documents"), list):
             return _unprocessable(["body", "documents"], "Field required")
-        with self.lock:
-            index = self._index_of(name)
-            if isinstance(index, Reply):
-                return index
+
+        def update(index: Index) -> Reply:
             updated, unchanged, missing = [], [], []
             for doc in body["documents"]:
                 entry = {"doc_id": doc.get("doc_id", ""), "text": doc.get("text", ""),
@@ -228,21 +233,23 @@ class RagService:
                 else:
                     index.put(entry["doc_id"], entry["text"], entry["metadata"])
                     updated.append(entry)
-        return _json(200, {"updated_documents": updated, "unchanged_documents": unchanged,
-                           "not_found_documents": missing})
+            return _json(200, {"updated_documents": updated, "unchanged_documents": unchanged,
+                               "not_found_documents": missing})
+
+        return self._on_index(name, update)
 
     def _delete_docs(self, name: str, body: Any) -> Reply:
         if not isinstance(body, dict) or not isinstance(body.get("doc_ids"), list):
             return _unprocessable(["body", "doc_ids"], "Field required")
-        with self.lock:
-            index = self._index_of(name)
-            if isinstance(index, Reply):
-                return index
-            found = [d for d in body["doc_ids"] if d in index.docs]
+        wanted = body["doc_ids"]
+
+        def delete(index: Index) -> Reply:
+            found = [d for d in wanted if d in index.docs]
             for doc_id in found:
                 index.remove(doc_id)
-        return _json(200, {"deleted_doc_ids": found, "not_found_doc_ids": [d for d in body["doc_ids"]
-                                                                           if d not in found]})
+            return _json(200, {"deleted_doc_ids": found, "not_found_doc_ids": [d for d in wanted if d not in found]})
+
+        return self._on_index(name, delete)
 
     def _delete_index(self, name: str) -> Reply:
         with self.lock:
