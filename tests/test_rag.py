@@ -260,3 +260,23 @@ def test_a_terminal_gets_a_progress_bar_and_a_pipe_does_not(kcli, kb, engine):
     piped = kcli("rag", "index", "--name", engine, "--index", "other", "--add-documents-dir", str(kb), "--glob",
                  "*.txt")
     assert piped.code == 0 and "indexing" not in piped.err
+
+
+def test_server_side_backup_and_the_services_metrics_and_logs(kcli, sandbox, kb, engine, tmp_path, api):
+    from kubernetes import client as k8s
+    from prometheus_client.parser import text_string_to_metric_families
+
+    assert kcli("rag", "index", "--name", engine, "--add-documents-dir", str(kb), "--glob", "*.md").code == 0
+    backup = tmp_path / "server-side"
+    made = json.loads(kcli("rag", "backup", engine, "--output", str(backup), "--server-side", "-o", "json").out)
+    assert made["indexes"]["default"]["persisted"].startswith("Successfully persisted index default")
+    assert kcli("rag", "index", engine, "--delete-index", "default", "--yes").code == 0
+    loaded = kcli("rag", "restore", engine, "--from", str(backup), "--server-side")
+    assert loaded.code == 0 and "default (1 documents, as in the backup)" in loaded.out, loaded.err
+    text = k8s.CoreV1Api(api).connect_get_namespaced_service_proxy_with_path(f"{engine}:80", "default", "metrics",
+                                                                            _preload_content=False).data.decode()
+    samples = {(s.name, s.labels.get("status")): s.value for f in text_string_to_metric_families(text)
+               for s in f.samples}
+    assert samples[("rag_index_requests_total", "success")] >= 1 and ("rag_load_requests_total", "success") in samples
+    logs = kcli("rag", "logs", engine, "--tail", "5")
+    assert logs.code == 0 and "Uvicorn running" in logs.out
