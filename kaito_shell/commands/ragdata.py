@@ -172,7 +172,7 @@ def _add(inv: Invocation) -> Result:
     name = v["index"] or DEFAULT_INDEX
     paths = _paths(inv)
     known = _known(rag, name)
-    plan = _plan(paths, known)
+    plan = _plan(paths, known, inv.env.stderr_isatty)
     return _send(inv, rag, name, plan)
 
 
@@ -210,11 +210,12 @@ def _known(rag: RagClient, name: str) -> dict[str, tuple[str, str]]:
     return known
 
 
-def _plan(paths: list[tuple[Path, str]], known: dict[str, tuple[str, str]]) -> Planned:
+def _plan(paths: list[tuple[Path, str]], known: dict[str, tuple[str, str]], sizes: bool) -> Planned:
+    """What each file needs (`sizes`: stat new files for the progress bar's bytes)."""
     plan = Planned([], [], [], [])
     for path, shown in paths:
         if shown not in known:  # new: read once, when its batch goes
-            plan.new.append(Pending(path, shown, _size(path), None))
+            plan.new.append(Pending(path, shown, _size(path) if sizes else 0, None))
             continue
         read = documents.read(path, shown)
         if isinstance(read, documents.Unreadable):

@@ -51,12 +51,12 @@ def files_in(folder: Path, pattern: str) -> Iterator[tuple[Path, str]]:
 def read(path: Path, shown: str) -> DocFile | Unreadable:
     """The document a file makes, or why it cannot be one."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            return Unreadable(shown, f"{size // (1024 * 1024)} MiB is larger than {MAX_BYTES // (1024 * 1024)} MiB")
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)  # one read, capped: no separate stat
     except OSError as exc:
         return Unreadable(shown, exc.strerror or str(exc))
+    if len(data) > MAX_BYTES:
+        return Unreadable(shown, f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
     suffix = path.suffix.lower()
     metadata: dict[str, Any] = {"path": shown, "sha256": sha256_of(data)}
     if suffix == ".pdf":
