@@ -6,6 +6,7 @@ unchanged. A file that cannot be read or parsed is reported with why, never fata
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,7 +39,6 @@ def files_in(folder: Path, pattern: str) -> Iterator[tuple[Path, str]]:
     """(file, its path relative to `folder`) of the files under `folder` whose name matches `pattern` (e.g.
     '*.md'), in a stable order; hidden files and folders are skipped."""
     import fnmatch
-    import os
 
     for root, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -52,11 +52,13 @@ def read(path: Path, shown: str) -> DocFile | Unreadable:
     """The document a file makes, or why it cannot be one."""
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)  # one read, capped: no separate stat
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_BYTES:
+                return Unreadable(shown, f"{size // (1024 * 1024)} MiB is larger than "
+                                         f"{MAX_BYTES // (1024 * 1024)} MiB")
+            data = handle.read()
     except OSError as exc:
         return Unreadable(shown, exc.strerror or str(exc))
-    if len(data) > MAX_BYTES:
-        return Unreadable(shown, f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
     suffix = path.suffix.lower()
     metadata: dict[str, Any] = {"path": shown, "sha256": sha256_of(data)}
     if suffix == ".pdf":
