@@ -90,6 +90,7 @@ def test_payloads_are_the_ones_kaitos_client_sends():
     assert ours == {**theirs.to_dict(), "documents": [{**theirs.to_dict()["documents"][0], "doc_id": "",
                                                        "is_truncated": False}]}
     assert ClientDocument.from_dict(ours["documents"][0]).to_dict() == ours["documents"][0]
+    assert ragapi.index_body("kb", [("t", {"a": 1})]) == ours  # the bulk path sends the very same body
     retrieve = ragapi.body(ragapi.RetrieveRequest(index_name="kb", query="q", max_node_count=7))
     assert ClientRetrieveRequest.from_dict(retrieve).to_dict() == retrieve
 

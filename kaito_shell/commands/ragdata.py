@@ -7,6 +7,7 @@ deletes documents and indexes too. `rag query` asks the engine's LLM with the in
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -249,42 +250,56 @@ def _load(batch: list[Pending], failed: list[tuple[str, str]]) -> list[tuple[Pen
 
 
 def _send(inv: Invocation, rag: RagClient, name: str, plan: Planned) -> Result:
-    """New documents in batches of --batch-size, then the changed ones through the update API; Ctrl-C stops after
-    the batch in flight and says what was indexed."""
-    batch_size = inv.values["batch_size"]
-    added: list[str] = []
-    updated: list[str] = []
-    failed = [(f.path, f.reason) for f in plan.failed]
-    total = len(plan.new) + len(plan.changed)
-    progress = _Progress(inv, total, sum(f.size for f in plan.new + plan.changed))
-    interrupted = False
+    """New documents in batches of --batch-size, then the changed ones through the update API. The next batch is
+    read while one is in flight; Ctrl-C stops sending, waits for the batch in flight and says what went in."""
     from kaito_shell.output.interact import deferred_interrupt
 
-    try:
-        for start in range(0, len(plan.new), batch_size):
-            batch = _load(plan.new[start:start + batch_size], failed)
-            with deferred_interrupt():  # Ctrl-C waits for the batch in flight: what is reported is what went in
-                try:
-                    rag.index(name, [ragapi.Document(text=f.text, metadata=f.metadata) for _, f in batch])
-                    added += [f.path for _, f in batch]
-                except RuntimeFailure as err:
-                    failed += [(f.path, err.message) for _, f in batch]
-            progress.advance(len(batch), sum(f.size for _, f in batch))
-        for start in range(0, len(plan.changed), batch_size):
-            pairs = _load(plan.changed[start:start + batch_size], failed)
-            with deferred_interrupt():
-                answer = rag.update(name, [ragapi.Document(doc_id=str(item.doc_id), text=f.text,
-                                                           metadata=f.metadata) for item, f in pairs])
-                missing = {d.doc_id for d in answer.not_found_documents}
-                updated += [f.path for item, f in pairs if item.doc_id not in missing]
-                failed += [(f.path, "its document vanished from the index meanwhile") for item, f in pairs
-                           if item.doc_id in missing]
-            progress.advance(len(pairs), sum(f.size for _, f in pairs))
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        progress.stop()
-    return _summary(rag, name, added, updated, plan.unchanged, failed, interrupted)
+    batch_size = inv.values["batch_size"]
+    done: dict[str, list[str]] = {"added": [], "updated": []}
+    failed = [(f.path, f.reason) for f in plan.failed]
+    progress = _Progress(inv, len(plan.new) + len(plan.changed), sum(f.size for f in plan.new + plan.changed))
+    work = [("added", plan.new[i:i + batch_size]) for i in range(0, len(plan.new), batch_size)] + \
+        [("updated", plan.changed[i:i + batch_size]) for i in range(0, len(plan.changed), batch_size)]
+
+    def send(kind: str, loaded: list[tuple[Pending, documents.DocFile]]) -> None:
+        if kind == "added":
+            try:
+                rag.index_documents(name, [(f.text, f.metadata) for _, f in loaded])
+                done["added"] += [f.path for _, f in loaded]
+            except RuntimeFailure as err:
+                failed.extend((f.path, err.message) for _, f in loaded)
+            return
+        answer = rag.update(name, [ragapi.Document(doc_id=str(item.doc_id), text=f.text, metadata=f.metadata)
+                                   for item, f in loaded])
+        missing = {d.doc_id for d in answer.not_found_documents}
+        done["updated"] += [f.path for item, f in loaded if item.doc_id not in missing]
+        failed.extend((f.path, "its document vanished from the index meanwhile") for item, f in loaded
+                      if item.doc_id in missing)
+
+    in_flight: list[tuple[Future[None], int, int]] = []  # at most one: (request, files, bytes)
+
+    def finish() -> None:
+        request, files, size = in_flight.pop()
+        request.result()
+        progress.advance(files, size)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-send") as sender, \
+            deferred_interrupt(reraise=False) as caught:
+        try:
+            for kind, batch in work:
+                if caught:
+                    break
+                loaded = _load(batch, failed)  # read while the previous batch is in flight
+                if in_flight:
+                    finish()
+                if caught:
+                    break
+                in_flight.append((sender.submit(send, kind, loaded), len(loaded), sum(f.size for _, f in loaded)))
+            if in_flight:
+                finish()
+        finally:
+            progress.stop()
+    return _summary(rag, name, done["added"], done["updated"], plan.unchanged, failed, bool(caught))
 
 
 def _summary(rag: RagClient, name: str, added: list[str], updated: list[str], unchanged: list[str],

@@ -71,6 +71,14 @@ class RagClient:
                                  f"{len(answer) if isinstance(answer, list) else 0} of {len(documents)} documents")
         return len(answer)
 
+    def index_documents(self, index: str, documents: list[tuple[str, dict[str, Any]]]) -> int:
+        """`index` for many files: the same body (services/ragapi.index_body), built without a model per document."""
+        answer = self._send("POST", "/index", "indexing", ragapi.index_body(index, documents))
+        if not isinstance(answer, list) or len(answer) != len(documents):
+            raise RuntimeFailure(f"indexing on ragengine/{self.engine}: the service answered for "
+                                 f"{len(answer) if isinstance(answer, list) else 0} of {len(documents)} documents")
+        return len(answer)
+
     def documents(self, index: str, *, limit: int = ragapi.PAGE_LIMIT, offset: int = 0,
                   metadata_filter: str | None = None, max_text_length: int | None = None) -> ragapi.ListDocumentsResponse:
         query = {"limit": limit, "offset": offset, "metadata_filter": metadata_filter,

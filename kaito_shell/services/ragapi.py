@@ -86,6 +86,13 @@ def body(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(exclude_none=True)
 
 
+def index_body(index: str, documents: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """`body(IndexRequest(...))` for (text, metadata) pairs, without a model per document (a test keeps the two
+    equal): indexing a folder sends thousands."""
+    return {"index_name": index, "documents": [{"doc_id": "", "text": text, "metadata": metadata,
+                                                "is_truncated": False} for text, metadata in documents]}
+
+
 def detail_of(raw: bytes) -> str:
     """FastAPI's `detail` (a string, or the first validation error), else the body's start."""
     try:
