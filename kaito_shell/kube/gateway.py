@@ -77,6 +77,16 @@ class Gateway:
                 self._client = self._build()
             return self._client
 
+    def _ready_client(self) -> Any:
+        """The built client when it is fresh and nobody is building one (no thread needed to wait for it), else
+        None: then `client()` runs under the deadline, as building may run a credential plugin."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return self._client if self._client is not None and self._stale() is None else None
+        finally:
+            self._lock.release()
+
     def _stale(self) -> str | None:
         if self._stamp != _stamp(self.paths):
             return "the kubeconfig changed"
@@ -165,7 +175,7 @@ class Gateway:
         started = time.monotonic()
         self._connect_by = started + limit  # a credential plugin gets what is left of this call's time
         try:  # a credential plugin is stopped at `limit` itself; the grace lets its own error be the one said
-            client = within(limit + CONNECT_GRACE_SECONDS, self.client, name="kaito-connect")
+            client = self._ready_client() or within(limit + CONNECT_GRACE_SECONDS, self.client, name="kaito-connect")
         except DeadlineExceeded:
             credentials.stop_all()
             raise self._unreachable(TimeoutError("timed out"), limit) from None
