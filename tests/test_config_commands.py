@@ -192,3 +192,19 @@ def test_deploy_checks_the_inference_configmap_it_names(kcli, sandbox, tmp_path)
     offline = kcli(*deploy[:-1], "--inference-config", "too-long", "--config-file", str(local), "--dry-run")
     assert offline.code == 0 and "config: too-long" in offline.out, offline.err
     assert sandbox.store.get(by_kind("Workspace"), "default", "d1") is None
+
+
+def test_review_fixes_editor_yaml_numbers(kcli, sandbox, tmp_path):
+    assert kcli(*QLORA).code == 0
+    editor = tmp_path / "breaks.sh"  # breaks r once; the reopened file is saved as shown: the edit is abandoned
+    editor.write_text("#!/bin/sh\ngrep -q '# kaito: ' \"$1\" || sed -i 's/^    r: 8$/    r: oops/' \"$1\"\n")
+    editor.chmod(0o755)
+    gave_up = kcli("config", "edit-tuning", "my-qlora", "--yes", tty=True, extra_env={"EDITOR": str(editor)})
+    assert gave_up.code == 0 and "edit cancelled, no changes made" in gave_up.out
+    sandbox.store.create(by_kind("ConfigMap"), {"metadata": {"name": "broken", "namespace": "default"},
+                                                "data": {"training_config.yaml": "training_config:\n  a: [\n"}})
+    refused = kcli("config", "edit-tuning", "broken", "--set", "lora.r=4", "--yes")
+    assert refused.code == 2 and "not valid YAML" in refused.err
+    rate = kcli("config", "create-tuning", "--name", "lr", "--method", "qlora", "--set",
+                "TrainingArguments.learning_rate=2e-4", "--dry-run")
+    assert rate.code == 0 and "learning_rate: 0.0002" in rate.out  # a number, not the text '2e-4'

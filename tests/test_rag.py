@@ -175,7 +175,7 @@ def test_back_up_delete_restore_and_migrate(kcli, kb, engine, tmp_path):
     assert clash.code == 2 and "--overwrite replaces them" in clash.err
     assert kcli("rag", "deploy", "--name", "docs-v2", "--yes", "--wait").code == 0
     assert kcli("rag", "restore", "docs-v2", "--from", str(backup)).code == 0  # another engine: a migration
-    (backup / "default.jsonl").write_text("{}\n")
+    (backup / "001-default.jsonl").write_text("{}\n")
     tampered = kcli("rag", "restore", "docs-v2", "--from", str(backup), "--overwrite", "--yes")
     assert tampered.code == 2 and "changed since the backup" in tampered.err
 
@@ -281,3 +281,27 @@ def test_server_side_backup_and_the_services_metrics_and_logs(kcli, sandbox, kb,
     assert samples[("rag_index_requests_total", "success")] >= 1 and ("rag_load_requests_total", "success") in samples
     logs = kcli("rag", "logs", engine, "--tail", "5")
     assert logs.code == 0 and "Uvicorn running" in logs.out
+
+
+def test_review_fixes_names_duplicates_paths_and_files(kcli, engine, tmp_path, monkeypatch):
+    bad_name = kcli("rag", "index", "--name", engine, "--index", "a b", "--list-documents")
+    assert bad_name.code == 2 and "an index name is letters, digits" in bad_name.err
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "guide.md").write_text("# Guide\n\nsame words\n")
+    (tmp_path / "copy.md").write_text("# Guide\n\nsame words\n")
+    first = json.loads(kcli("rag", "index", engine, "--add-document", "./guide.md", "--add-document", "copy.md",
+                            "-o", "json").out)
+    assert first["added"] == ["guide.md"] and first["sameText"] == [{"path": "copy.md", "storedAs": "guide.md"}]
+    again = json.loads(kcli("rag", "index", engine, "--add-document", "guide.md", "-o", "json").out)
+    assert again["unchanged"] == ["guide.md"]  # ./guide.md and guide.md are one file
+    (tmp_path / "taken").write_text("x")
+    assert "not an empty folder" in kcli("rag", "backup", engine, "--output", "taken").err
+    (tmp_path / "fake").mkdir()
+    (tmp_path / "fake" / "manifest.json").write_text("[1]")
+    fake = kcli("rag", "restore", engine, "--from", "fake")
+    assert fake.code == 2 and "not a kaito-shell RAG backup manifest" in fake.err
+    (tmp_path / "q.csv").write_text("question\nwhat?\n")
+    nowhere = kcli("rag", "test", engine, "--test-file", "q.csv", "--output", "nodir/r.json")
+    assert nowhere.code == 2 and "cannot write a file there" in nowhere.err
+    mixed = kcli("rag", "query", engine, "--question", "x", "--stream", "-o", "json")
+    assert mixed.code == 2 and "--stream prints the answer as it comes" in mixed.err

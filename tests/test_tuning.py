@@ -180,3 +180,15 @@ def test_data_urls_that_look_unreachable_are_warned_about(kcli):
                  "Standard_NC24ads_A100_v4", "--dry-run")
     assert shown.code == 0 and "host 'datasets' has no domain" in shown.err
     assert "SECRET123" not in shown.err + shown.out.split("urls:")[0]  # the warning masks the signature
+
+
+def test_a_push_secret_created_later_lets_the_run_go_on(kcli, sandbox):
+    assert tuned(kcli, "late").code == 1  # Failing: the Secret is missing
+    push_secret(sandbox)
+    waited = kcli("tune", "status", "late")
+    from conftest import wait_until
+
+    wait_until(lambda: json.loads(kcli("tune", "status", "late", "-o", "json").out)["state"] == "Succeeded", 10)
+    assert waited.code in (0, 1)
+    watched = kcli("tune", "metrics", "late", "--watch", "-o", "json")
+    assert watched.code == 2 and "--watch prints records as they come" in watched.err

@@ -237,12 +237,13 @@ def _edit_in_editor(inv: Invocation, text: str, kind: str, method: str, what: st
     from kaito_shell.output import interact
 
     interact.refuse_without_terminal(inv.env, "open $EDITOR")
-    current = text
+    current, shown = text, text
     while True:
         saved = interact.edit_text(inv.env, current)
         body = "\n".join(line for line in saved.splitlines() if not line.startswith("# kaito: ")) + "\n"
-        if body.strip() == text.strip():
+        if body.strip() in (text.strip(), shown.strip()):  # saved as shown (or back to the original): abandoned
             return None
+        shown = body
         try:
             check(body, kind, method, what, "configmap", inv)
             return body

@@ -7,6 +7,8 @@ deletes documents and indexes too. `rag query` asks the engine's LLM with the in
 from __future__ import annotations
 
 import json
+import os
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -31,6 +33,19 @@ def engine_name(inv: Invocation) -> str:
         raise ValidationError("which RAG engine? give ragengine/NAME or --name NAME", flag="name",
                               hint="`status` lists the RAG engines here")
     return str(found)
+
+
+INDEX_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def index_name(inv: Invocation, flag: str = "index") -> str:
+    """The index a command names (default `default`): letters, digits, '.', '_' and '-', so that it travels in a
+    request path through the API server's proxy unchanged."""
+    value = inv.values.get(flag.replace("-", "_")) or DEFAULT_INDEX
+    if not INDEX_NAME.fullmatch(value):
+        raise ValidationError(f"--{flag} {value!r}: an index name is letters, digits, '.', '_' and '-' (at most 128)",
+                              flag=flag, hint="e.g. --index product-docs")
+    return str(value)
 
 
 def client(inv: Invocation) -> RagClient:
@@ -88,7 +103,7 @@ def _list(inv: Invocation) -> Result:
             raise ValidationError("--metadata-filter must be a JSON object of metadata keys and values",
                                   flag="metadata-filter", hint='e.g. {"language": "python"}')
     rag = client(inv)
-    name = v["index"] or DEFAULT_INDEX
+    name = index_name(inv)
     page = rag.documents(name, limit=v["limit"], offset=v["offset"], metadata_filter=wanted,
                          max_text_length=SNIPPET)
     rows = [{"doc_id": d.doc_id, "path": (d.metadata or {}).get("path", "-"), "title": (d.metadata or {}).get("title"),
@@ -98,8 +113,9 @@ def _list(inv: Invocation) -> Result:
             "offset": v["offset"], "count": page.count, "totalItems": page.total_items,
             "items": [d.model_dump() for d in page.documents]}
     shown_to = v["offset"] + page.count
-    footer = [f"{v['offset'] + 1 if page.count else 0}–{shown_to} of {page.total_items}" +
-              (f"; next page: --offset {shown_to}" if shown_to < page.total_items else "")]
+    footer = [f"{v['offset'] + 1}–{shown_to} of {page.total_items}" +
+              (f"; next page: --offset {shown_to}" if shown_to < page.total_items else "") if page.count else
+              f"no document at --offset {v['offset']} (the index has {page.total_items})"]
     return Result.table([Column("doc_id", "doc id"), Column("path", "path"), Column("title", "title", wide=True),
                          Column("text", "text")], rows, data, names=[f"document/{r['doc_id']}" for r in rows],
                         footer=footer)
@@ -107,7 +123,7 @@ def _list(inv: Invocation) -> Result:
 
 def _delete_documents(inv: Invocation) -> Result:
     rag = client(inv)
-    name = inv.values["index"] or DEFAULT_INDEX
+    name = index_name(inv)
     ids = list(inv.values["delete_document"])
     confirm(inv, f"delete {len(ids)} document(s) from index {name} of ragengine/{rag.engine}")
     answer = rag.delete(name, ids)
@@ -122,7 +138,7 @@ def _delete_documents(inv: Invocation) -> Result:
 
 def _delete_index(inv: Invocation) -> Result:
     rag = client(inv)
-    name = inv.values["delete_index"]
+    name = index_name(inv, "delete-index")
     known = rag.indexes()
     if name not in known:
         from kaito_shell.suggest import did_you_mean
@@ -168,13 +184,12 @@ class Planned(NamedTuple):
 
 
 def _add(inv: Invocation) -> Result:
-    v = inv.values
     rag = client(inv)
-    name = v["index"] or DEFAULT_INDEX
+    name = index_name(inv)
     paths = _paths(inv)
     known = _known(rag, name)
     plan = _plan(paths, known, inv.env.stderr_isatty)
-    return _send(inv, rag, name, plan)
+    return _send(inv, rag, name, plan, known)
 
 
 def _paths(inv: Invocation) -> list[tuple[Path, str]]:
@@ -186,7 +201,7 @@ def _paths(inv: Invocation) -> list[tuple[Path, str]]:
         if not path.is_file():
             raise ValidationError(f"no such file: {given}", flag="add-document", value_index=index,
                                   hint="--add-documents-dir DIR takes a whole folder")
-        found.append((path, given))
+        found.append((path, os.path.normpath(given)))
     if v["add_documents_dir"]:
         folder = inv.env.resolve(v["add_documents_dir"])
         if not folder.is_dir():
@@ -194,8 +209,8 @@ def _paths(inv: Invocation) -> list[tuple[Path, str]]:
         files = list(documents.files_in(folder, v["glob"] or "*"))
         if not files:
             raise ValidationError(f"no file in {v['add_documents_dir']} matches {v['glob'] or '*'}", flag="glob")
-        given = v["add_documents_dir"].rstrip("/")
-        found += [(path, f"{given}/{relative}") for path, relative in files]
+        given = os.path.normpath(v["add_documents_dir"])
+        found += [(path, os.path.normpath(os.path.join(given, relative))) for path, relative in files]
     return found
 
 
@@ -249,28 +264,37 @@ def _load(batch: list[Pending], failed: list[tuple[str, str]]) -> list[tuple[Pen
     return loaded
 
 
-def _send(inv: Invocation, rag: RagClient, name: str, plan: Planned) -> Result:
+def _send(inv: Invocation, rag: RagClient, name: str, plan: Planned, known: dict[str, tuple[str, str]]) -> Result:
     """New documents in batches of --batch-size, then the changed ones through the update API. The next batch is
     read while one is in flight; Ctrl-C stops sending, waits for the batch in flight and says what went in."""
     from kaito_shell.output.interact import deferred_interrupt
 
     batch_size = inv.values["batch_size"]
     done: dict[str, list[str]] = {"added": [], "updated": []}
+    duplicates: list[tuple[str, str]] = []  # (file, the file whose identical text the index holds)
     failed = [(f.path, f.reason) for f in plan.failed]
     progress = _Progress(inv, len(plan.new) + len(plan.changed), sum(f.size for f in plan.new + plan.changed))
     work = [("added", plan.new[i:i + batch_size]) for i in range(0, len(plan.new), batch_size)] + \
         [("updated", plan.changed[i:i + batch_size]) for i in range(0, len(plan.changed), batch_size)]
 
+    seen: dict[str, str] = {doc_id: path for path, (doc_id, _) in known.items()}  # doc id → the file it holds
+
     def send(kind: str, loaded: list[tuple[Pending, documents.DocFile]]) -> None:
-        if kind == "added":
-            try:
-                rag.index_documents(name, [(f.text, f.metadata) for _, f in loaded])
-                done["added"] += [f.path for _, f in loaded]
-            except RuntimeFailure as err:
-                failed.extend((f.path, err.message) for _, f in loaded)
+        try:
+            if kind == "added":
+                ids = rag.index_documents(name, [(f.text, f.metadata) for _, f in loaded])
+                for (_, f), doc_id in zip(loaded, ids, strict=True):
+                    if doc_id in seen:  # KAITO keeps one document per text (its id is the text's sha256)
+                        duplicates.append((f.path, seen[doc_id]))
+                    else:
+                        seen[doc_id] = f.path
+                        done["added"].append(f.path)
+                return
+            answer = rag.update(name, [ragapi.Document(doc_id=str(item.doc_id), text=f.text, metadata=f.metadata)
+                                       for item, f in loaded])
+        except RuntimeFailure as err:
+            failed.extend((f.path, err.message) for _, f in loaded)
             return
-        answer = rag.update(name, [ragapi.Document(doc_id=str(item.doc_id), text=f.text, metadata=f.metadata)
-                                   for item, f in loaded])
         missing = {d.doc_id for d in answer.not_found_documents}
         done["updated"] += [f.path for item, f in loaded if item.doc_id not in missing]
         failed.extend((f.path, "its document vanished from the index meanwhile") for item, f in loaded
@@ -299,13 +323,17 @@ def _send(inv: Invocation, rag: RagClient, name: str, plan: Planned) -> Result:
                 finish()
         finally:
             progress.stop()
-    return _summary(rag, name, done["added"], done["updated"], plan.unchanged, failed, bool(caught))
+    return _summary(rag, name, done, plan.unchanged, duplicates, failed, bool(caught))
 
 
-def _summary(rag: RagClient, name: str, added: list[str], updated: list[str], unchanged: list[str],
-             failed: list[tuple[str, str]], interrupted: bool) -> Result:
+def _summary(rag: RagClient, name: str, done: dict[str, list[str]], unchanged: list[str],
+             duplicates: list[tuple[str, str]], failed: list[tuple[str, str]], interrupted: bool) -> Result:
+    added, updated = done["added"], done["updated"]
     lines = [f"index {name} of ragengine/{rag.engine}: {len(added)} added, {len(updated)} updated, "
-             f"{len(unchanged)} unchanged, {len(failed)} failed"]
+             f"{len(unchanged)} unchanged, {len(failed)} failed" +
+             (f", {len(duplicates)} with the same text as another file" if duplicates else "")]
+    lines += [f"  same text: {path} is stored once, as {other} (KAITO keeps one document per text)"
+              for path, other in duplicates]
     lines += [f"  failed: {path}: {reason}" for path, reason in failed]
     if interrupted:
         lines.append("stopped by Ctrl-C after the batch in flight; what is counted above is in the index — run the "
@@ -313,6 +341,7 @@ def _summary(rag: RagClient, name: str, added: list[str], updated: list[str], un
     result = Result.message("\n".join(lines), data={
         "apiVersion": "kaito-shell/v1", "kind": "RagIndexResult", "ragengine": rag.engine, "index": name,
         "added": added, "updated": updated, "unchanged": unchanged,
+        "sameText": [{"path": p, "storedAs": o} for p, o in duplicates],
         "failed": [{"path": p, "reason": r} for p, r in failed], "interrupted": interrupted})
     result.changed = bool(added or updated)
     result.exit_code = 130 if interrupted else 1 if failed else 0
@@ -327,13 +356,15 @@ class _Progress:
         if not inv.env.stderr_isatty or not files:
             return
         from rich.console import Console
-        from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.filesize import decimal
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         console = Console(file=inv.env.stderr, no_color=not inv.env.stderr_color)
+        self.size_of = decimal
         self.bar = Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
-                            DownloadColumn(), TextColumn("{task.fields[rate]} documents/s"), console=console,
-                            transient=True)
-        self.files = self.bar.add_task("index", total=files, rate="-")
+                            TextColumn("{task.fields[sent]}"), TextColumn("{task.fields[rate]} documents/s"),
+                            console=console, transient=True)
+        self.files = self.bar.add_task("index", total=files, rate="-", sent=f"0 B/{decimal(size)}")
         self.bytes = size
         self.done_bytes = 0
         self.bar.start()
@@ -344,7 +375,8 @@ class _Progress:
         self.done_bytes += size
         task = self.bar.tasks[0]
         rate = f"{(task.completed + files) / task.elapsed:.1f}" if task.elapsed else "-"
-        self.bar.update(self.files, advance=files, rate=rate)
+        self.bar.update(self.files, advance=files, rate=rate,
+                        sent=f"{self.size_of(self.done_bytes)}/{self.size_of(self.bytes)}")
 
     def stop(self) -> None:
         if self.bar is not None:
@@ -356,7 +388,10 @@ class _Progress:
 def query(inv: Invocation) -> Result:
     v = inv.values
     rag = client(inv)
-    name = v["index"] or DEFAULT_INDEX
+    name = index_name(inv)
+    if v["stream"] and inv.output in ("json", "yaml"):
+        raise ValidationError(f"--stream prints the answer as it comes; -o {inv.output} prints one document",
+                              flag="stream", hint="drop one of them")
     if v["retrieve_only"]:
         return _retrieve(rag, name, v["question"], v["top_k"] or 5)
     request: dict[str, Any] = {"messages": [{"role": "user", "content": v["question"]}], "index_name": name}

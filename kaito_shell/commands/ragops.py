@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
-from kaito_shell.commands.ragdata import DEFAULT_INDEX, client, engine_name
+from kaito_shell.commands.ragdata import client, engine_name, index_name
 from kaito_shell.errors import RuntimeFailure, UsageError, ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.kube import kinds
@@ -59,16 +60,19 @@ def status(inv: Invocation) -> Result:
     return result
 
 
-def _llm_line(inv: Invocation, url: str | None) -> str:
+def _llm_line(inv: Invocation, given: str | None) -> str:
     """Whether the LLM the engine calls answers: asked through the API server when it is a Service of the cluster."""
-    if not url:
+    from kaito_shell.redact import mask_url
+
+    url = mask_url(given) if given else None
+    if not given or not url:
         return "none: retrieve-only (`rag query --retrieve-only`; chat answers 503)"
-    host = urlparse(url).hostname or ""
-    parts = host.split(".")
+    parsed = urlparse(given)
+    parts = (parsed.hostname or "").split(".")
     if len(parts) >= 3 and parts[2] == "svc":
         service, namespace = parts[0], parts[1]
         try:
-            code, _ = inv.gateway().proxy(namespace, service, 80, "/v1/models", timeout=inv.timeout)
+            code, _ = inv.gateway().proxy(namespace, service, parsed.port or 80, "/v1/models", timeout=inv.timeout)
         except KubeError as err:
             return f"{url} — could not be asked ({err.message})"
         return f"answers: {url} (/v1/models HTTP 200)" if code == 200 else f"{url} — /v1/models answered HTTP {code}"
@@ -115,8 +119,10 @@ class Case(NamedTuple):
 def test(inv: Invocation) -> Result:
     v = inv.values
     cases = _cases(inv, v["test_file"])
+    if v["output"]:
+        _writable(inv, v["output"])
     rag = client(inv)
-    name = v["index"] or DEFAULT_INDEX
+    name = index_name(inv)
 
     def run(case: Case) -> dict[str, Any]:
         start = time.perf_counter()
@@ -146,6 +152,14 @@ def test(inv: Invocation) -> Result:
     with ThreadPoolExecutor(max_workers=v["concurrency"]) as pool:
         results = list(pool.map(run, cases))
     return _test_report(inv, rag.engine, name, results)
+
+
+def _writable(inv: Invocation, given: str) -> None:
+    """--output can be written: checked before any question is asked."""
+    target = Path(inv.env.resolve(given))
+    if target.is_dir() or not target.parent.is_dir() or not os.access(target.parent, os.W_OK):
+        raise ValidationError(f"--output {given}: cannot write a file there", flag="output",
+                              hint="give a file in a folder that exists")
 
 
 def _cases(inv: Invocation, given: str) -> list[Case]:
@@ -226,14 +240,18 @@ def backup(inv: Invocation) -> Result:
     v = inv.values
     rag = client(inv)
     folder = Path(inv.env.resolve(v["output"]))
-    if folder.exists() and any(folder.iterdir()):
-        raise ValidationError(f"{v['output']} is not empty: a backup goes to a new folder", flag="output")
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ValidationError(f"{v['output']} exists and is not an empty folder: a backup goes to a new folder",
+                              flag="output")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValidationError(f"cannot make {v['output']}: {exc.strerror or exc}", flag="output") from None
     engine = inv.gateway().get(kinds.RAGENGINE, inv.namespace, rag.engine)
-    names = [v["index"]] if v["index"] else rag.indexes()
+    names = [index_name(inv)] if v["index"] else rag.indexes()
     files: dict[str, dict[str, Any]] = {}
-    for name in names:
-        target = folder / f"{_safe(name)}.jsonl"
+    for number, name in enumerate(names, 1):
+        target = folder / f"{number:03d}-{_safe(name)}.jsonl"  # numbered: names that look alike never collide
         count = 0
         with target.open("w", encoding="utf-8") as out:  # streamed page by page: memory stays flat
             for doc in rag.all_documents(name, max_text_length=FULL_TEXT):
@@ -273,15 +291,17 @@ def restore(inv: Invocation) -> Result:
         confirm(inv, f"replace index(es) {', '.join(clash)} of ragengine/{rag.engine} with the backup's")
     restored: dict[str, int] = {}
     for name, entry in chosen.items():
-        if not entry["documents"]:
-            restored[name] = 0  # KAITO makes an index with its first documents: an empty one is nothing to restore
+        if not entry["documents"]:  # KAITO makes an index with its first documents: an empty one cannot be made
+            if name in existing:
+                rag.delete_index(name)  # --overwrite: what it held is replaced by nothing
+            restored[name] = 0
             continue
         if v["server_side"]:
             rag.load(name, overwrite=bool(v["overwrite"]))
         else:
             if name in existing:
                 rag.delete_index(name)
-            _reindex(rag, name, folder / entry["file"], v["batch_size"])
+            _reindex(rag, name, folder / Path(entry["file"]).name, v["batch_size"])
         restored[name] = rag.documents(name, limit=1, max_text_length=1).total_items
         if restored[name] != entry["documents"]:
             raise RuntimeFailure(f"index {name} has {restored[name]} document(s) after the restore; the backup has "
@@ -301,8 +321,14 @@ def _manifest(folder: Path, given: str) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ValidationError(f"{given} is not a backup (manifest.json: {getattr(exc, 'strerror', None) or exc})",
                               flag="from") from None
-    for name, entry in (manifest.get("indexes") or {}).items():
-        path = folder / str(entry.get("file", ""))
+    indexes = manifest.get("indexes") if isinstance(manifest, dict) else None
+    if not isinstance(indexes, dict) or not isinstance(manifest.get("ragengine"), str) or not all(
+            isinstance(e, dict) and isinstance(e.get("file"), str) and isinstance(e.get("documents"), int)
+            and isinstance(e.get("sha256"), str) for e in indexes.values()):
+        raise ValidationError(f"{given}/manifest.json is not a kaito-shell RAG backup manifest (ragengine, "
+                              "indexes: {name: {file, documents, sha256}})", flag="from")
+    for name, entry in indexes.items():
+        path = folder / Path(entry["file"]).name  # a manifest names files inside its folder only
         if not path.is_file() or documents.sha256_of(path.read_bytes()) != entry.get("sha256"):
             raise ValidationError(f"{given}/{entry.get('file')}: missing or changed since the backup (sha256 of index "
                                   f"{name} does not match the manifest)", flag="from")

@@ -202,6 +202,9 @@ def metrics(inv: Invocation) -> Result:
     gateway = inv.gateway()
     ws = tuning_workspace(inv)
     if inv.values["watch"]:
+        if inv.output in ("json", "yaml"):
+            raise ValidationError(f"--watch prints records as they come; -o {inv.output} prints one document",
+                                  flag="watch", hint="drop one of them")
         return _watch(inv, gateway, ws)
     return _metrics_result(inv, gateway, ws)
 

@@ -71,13 +71,14 @@ class RagClient:
                                  f"{len(answer) if isinstance(answer, list) else 0} of {len(documents)} documents")
         return len(answer)
 
-    def index_documents(self, index: str, documents: list[tuple[str, dict[str, Any]]]) -> int:
-        """`index` for many files: the same body (services/ragapi.index_body), built without a model per document."""
+    def index_documents(self, index: str, documents: list[tuple[str, dict[str, Any]]]) -> list[str]:
+        """`index` for many files: the same body (services/ragapi.index_body), built without a model per document;
+        the document id the service gave each, in order."""
         answer = self._send("POST", "/index", "indexing", ragapi.index_body(index, documents))
         if not isinstance(answer, list) or len(answer) != len(documents):
             raise RuntimeFailure(f"indexing on ragengine/{self.engine}: the service answered for "
                                  f"{len(answer) if isinstance(answer, list) else 0} of {len(documents)} documents")
-        return len(answer)
+        return [str(d.get("doc_id", "")) if isinstance(d, dict) else "" for d in answer]
 
     def documents(self, index: str, *, limit: int = ragapi.PAGE_LIMIT, offset: int = 0,
                   metadata_filter: str | None = None, max_text_length: int | None = None) -> ragapi.ListDocumentsResponse:
@@ -141,12 +142,12 @@ class RagClient:
 
     def persist(self, index: str, path: str | None = None) -> str:
         answer = self._send("POST", f"/persist/{quote(index, safe='')}", "persisting", query={"path": path})
-        return str((answer or {}).get("message"))
+        return str((answer or {}).get("message") or "")
 
     def load(self, index: str, path: str | None = None, overwrite: bool = False) -> str:
         answer = self._send("POST", f"/load/{quote(index, safe='')}", "loading",
                             query={"path": path, "overwrite": str(overwrite).lower()})
-        return str((answer or {}).get("message"))
+        return str((answer or {}).get("message") or "")
 
     def health(self) -> tuple[int, str]:
         status, raw = self.gateway.proxy(self.namespace, self.engine, SERVICE_PORT, "/health", timeout=self.timeout)

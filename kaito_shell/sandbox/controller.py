@@ -624,6 +624,9 @@ class Controller:
             self._start_tuning_pod(ws, pod_name, pod_shape, scenario)
         pod = self.store.get(self._rtype("Pod"), ns, pod_name) or {}
         phase = (pod.get("status") or {}).get("phase")
+        if phase == "Pending" and pod_shape.push_secret and self.store.get(
+                self._rtype("Secret"), ns, str(pod_shape.push_secret)) is not None:
+            phase = self._mount_now(ws, pod_name, pod_shape)  # the kubelet retries the mount: the Secret is there
         if phase == "Running" and self.clock.due(born, DELAYS["nodes"] + DELAYS["tune"]):
             phase = self._finish_tuning_pod(ws, pod_name, pod_shape, scenario)
         if phase == "Failed":
@@ -695,6 +698,24 @@ class Controller:
                            "Warning", component="kubelet")
         elif not download_fails:
             self.logs.write(ns, pod_name, self._trainer_log(ws)[0])
+
+    def _mount_now(self, ws: dict[str, Any], pod_name: str, pod_shape: tuningjob.PodShape) -> str:
+        """A pod that waited for its push Secret starts once it exists (init containers done, the rest running)."""
+        ns = ws["metadata"]["namespace"]
+
+        def start(pod: dict[str, Any]) -> None:
+            for status in pod["status"].get("initContainerStatuses") or []:
+                status["state"] = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now_rfc3339(),
+                                                  "finishedAt": now_rfc3339()}}
+            for status in pod["status"].get("containerStatuses") or []:
+                status.update(ready=True, started=True, state={"running": {"startedAt": now_rfc3339()}})
+            pod["status"]["phase"] = "Running"
+
+        self._patch("Pod", ns, pod_name, start)
+        if pod_shape.urls:
+            self.logs.write(ns, pod_name, tuningjob.download_success(pod_shape.urls), container="data-downloader")
+        self.logs.write(ns, pod_name, self._trainer_log(ws)[0])
+        return "Running"
 
     def _finish_tuning_pod(self, ws: dict[str, Any], pod_name: str, pod_shape: tuningjob.PodShape,
                            scenario: str) -> str:

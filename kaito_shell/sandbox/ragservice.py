@@ -166,12 +166,13 @@ class RagService:
         if not isinstance(body, dict) or "index_name" not in body or not isinstance(body.get("documents"), list):
             return _unprocessable(["body", "index_name" if not isinstance(body, dict) or "index_name" not in body
                                    else "documents"], "Field required")
+        for i, doc in enumerate(body["documents"]):  # FastAPI validates the whole body before the handler runs
+            if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
+                return _unprocessable(["body", "documents", i, "text"], "Field required")
         out = []
         with self.lock:
             index = self.indexes.setdefault(str(body["index_name"]), Index())
-            for i, doc in enumerate(body["documents"]):
-                if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
-                    return _unprocessable(["body", "documents", i, "text"], "Field required")
+            for doc in body["documents"]:
                 metadata = doc.get("metadata") or {}
                 doc_id = doc_id_of(doc["text"])
                 if doc_id not in index.docs:
@@ -280,7 +281,10 @@ class RagService:
             return _unprocessable(["body"], "Field required")
         if body.get("tools") or body.get("functions"):
             return _detail(400, "tools and functions are not supported.")
-        if int(body.get("n", 1) or 1) > 1:
+        n = body.get("n", 1)
+        if not isinstance(n, int) or isinstance(n, bool):
+            return _unprocessable(["body", "n"], "Input should be a valid integer", "int_type")
+        if n > 1:
             return _detail(400, "n > 1 is not supported.")
         question = next((str(m.get("content", "")) for m in reversed(body.get("messages") or [])
                          if isinstance(m, dict) and m.get("role") == "user"), "")

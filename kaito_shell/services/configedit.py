@@ -43,8 +43,15 @@ def _yaml() -> Any:
 
 def edit(text: str, kind: str, sets: list[tuple[str, str]], flag: str = "set") -> str:
     """`text` with every `--set KEY=VALUE` applied, comments and order kept."""
+    from ruamel.yaml.error import YAMLError
+
     yaml = _yaml()
-    doc = yaml.load(text) or {}
+    try:
+        doc = yaml.load(text) or {}
+    except YAMLError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValidationError(f"the config is not valid YAML ({first}), so --set cannot change it", flag=flag,
+                              hint="fix it first: `config validate` shows where, or edit it without --set") from None
     if not isinstance(doc, dict):
         raise ValidationError("the config is not a YAML mapping", flag=flag)
     for index, (key, raw) in enumerate(sets):

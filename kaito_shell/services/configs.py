@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kaito_shell.catalog.types import Model
@@ -62,11 +63,16 @@ def apply_override(doc: dict[str, Any], key: str, raw: str, flag: str, index: in
         names = list(SECTION_ALIASES) + list(TRAINING_SECTIONS)
         raise ValidationError(f"--set {key}: unknown section '{section_word}'", flag=flag, value_index=index,
                               hint=did_you_mean(section_word, names) or f"use one of {', '.join(TRAINING_SECTIONS)}")
-    root = doc.setdefault("training_config", {})
+    root = doc.get("training_config")
+    if not isinstance(root, dict):
+        root = doc["training_config"] = {}
     target = root.get(section)
     if not isinstance(target, dict):
         target = root[section] = {}
     target[field_name] = scalar(raw)
+
+
+NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def scalar(raw: str) -> Any:
@@ -77,4 +83,6 @@ def scalar(raw: str) -> Any:
         value = yamlio.load(raw)
     except yamlio.YAMLError:
         return raw
+    if isinstance(value, str) and NUMBER.fullmatch(raw.strip()):
+        return float(raw)  # YAML 1.1 reads 2e-4 as text; the trainer needs the number
     return value if isinstance(value, (int, float, bool)) or value is None else raw
