@@ -208,3 +208,17 @@ def test_review_fixes_editor_yaml_numbers(kcli, sandbox, tmp_path):
     rate = kcli("config", "create-tuning", "--name", "lr", "--method", "qlora", "--set",
                 "TrainingArguments.learning_rate=2e-4", "--dry-run")
     assert rate.code == 0 and "learning_rate: 0.0002" in rate.out  # a number, not the text '2e-4'
+
+
+def test_an_edit_never_overwrites_a_change_made_meanwhile(kcli, sandbox, tmp_path):
+    from conftest import venv_bin
+
+    assert kcli(*QLORA).code == 0
+    editor = tmp_path / "racing.sh"  # someone else changes the ConfigMap while the file is open in the editor
+    editor.write_text(f"#!/bin/sh\nKUBECONFIG={sandbox.kubeconfig} {venv_bin() / 'kubectl'} patch configmap my-qlora "
+                      "--type merge -p '{\"metadata\":{\"labels\":{\"edited\":\"elsewhere\"}}}' >/dev/null\n"
+                      "sed -i 's/^    r: 8$/    r: 24/' \"$1\"\n")
+    editor.chmod(0o755)
+    raced = kcli("config", "edit-tuning", "my-qlora", "--yes", tty=True, extra_env={"EDITOR": str(editor)})
+    assert raced.code != 0 and "r: 24" not in configmap(sandbox, "my-qlora")["data"]["training_config.yaml"]
+    assert "modified" in raced.err or "conflict" in raced.err.lower(), raced.err

@@ -223,6 +223,8 @@ def edit(inv: Invocation) -> Result:
     meta = found["metadata"]
     desired = {"apiVersion": "v1", "kind": "ConfigMap",
                "metadata": {"name": name, "namespace": meta["namespace"],
+                            # the version edited: the API server refuses the apply (409) if it changed meanwhile
+                            "resourceVersion": meta.get("resourceVersion"),
                             **({"labels": dict(meta["labels"])} if meta.get("labels") else {})},
                "data": {**(found.get("data") or {}), key_of(kind): edited}}
     gateway = inv.gateway()

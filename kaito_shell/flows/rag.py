@@ -134,9 +134,14 @@ class RagClient:
                     if not line.startswith("data: ") or line == "data: [DONE]":
                         continue
                     try:
-                        yield json.loads(line[len("data: "):])
+                        chunk = json.loads(line[len("data: "):])
                     except ValueError:
                         continue
+                    if isinstance(chunk, dict) and chunk.get("error"):  # an error sent inside the stream
+                        error = chunk["error"]
+                        raise RuntimeFailure(f"chat on ragengine/{self.engine} failed while answering: "
+                                             f"{error.get('message') if isinstance(error, dict) else error}")
+                    yield chunk
         finally:
             response.release_conn()
 
