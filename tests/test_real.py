@@ -383,3 +383,21 @@ def test_rag_data_commands_through_the_real_api_servers_service_proxy(realstack,
     code, out, err = kaito(realstack, tmp_path, "rag", "restore", "ragdata", "--from", str(backup))
     assert code == 0 and "kb (2 documents, as in the backup)" in out, err
     kaito(realstack, tmp_path, "delete", "ragengine/ragdata", "--yes", "--wait-timeout", "2m")
+
+
+def test_an_edit_never_overwrites_a_change_made_meanwhile_on_the_real_api_server(realstack, tmp_path):
+    code, _, err = kaito(realstack, tmp_path, "config", "create-tuning", "--name", "raced", "--method", "qlora",
+                         "--yes")
+    assert code == 0, err
+    kubectl = f"{venv_bin() / 'kubectl'} --kubeconfig={realstack.kubeconfig}"
+    editor = tmp_path / "racing.sh"  # someone else changes the ConfigMap while the file is open in the editor
+    editor.write_text(f"#!/bin/sh\n{kubectl} patch configmap raced --type merge "
+                      "-p '{\"metadata\":{\"labels\":{\"edited\":\"elsewhere\"}}}' >/dev/null\n"
+                      "sed -i 's/^    r: 8$/    r: 24/' \"$1\"\n")
+    editor.chmod(0o755)
+    env = make_env(tmp_path, tty=True, extra_env={"KUBECONFIG": str(realstack.kubeconfig), "EDITOR": str(editor)})
+    code = run(["config", "edit-tuning", "raced", "--yes"], env)
+    shown = subprocess.run(shlex.split(kubectl) + ["get", "configmap", "raced", "-o", "json"], capture_output=True,
+                           text=True, check=True).stdout
+    assert code != 0 and "r: 24" not in json.loads(shown)["data"]["training_config.yaml"]
+    subprocess.run(shlex.split(kubectl) + ["delete", "configmap", "raced"], capture_output=True, check=True)

@@ -104,7 +104,9 @@ def validate(inv: Invocation) -> Result:
     text, what = _config_text(inv)
     kind = v["kind"] or v["method"] or _kind_of(text)
     if kind in ("lora", "qlora") and v["kind"] is None and v["method"] is None:
-        kind = configedit.method_of(_plain(text))
+        from kaito_shell.services.configs import mapping
+
+        kind = configedit.method_of(mapping(text))
     model = None
     if v["model"]:
         from kaito_shell.services import rules
@@ -145,15 +147,10 @@ def _config_text(inv: Invocation) -> tuple[str, str]:
         except (OSError, UnicodeDecodeError) as exc:
             raise ValidationError(f"cannot read {v['file']}: {getattr(exc, 'strerror', None) or exc}",
                                   flag="file") from None
-    from kaito_shell.kube import kinds
-    from kaito_shell.kube.errors import KubeError
+    from kaito_shell.commands.configmaps import fetch
 
     assert name is not None
-    found = inv.gateway().find(kinds.CONFIGMAP, inv.namespace, name)
-    if found is None:
-        raise KubeError(f"no ConfigMap {name} in namespace {inv.namespace}", code=404, reason="NotFound",
-                        hint="`config list` shows the KAITO configs here")
-    data = found.get("data") or {}
+    data = fetch(inv, name).get("data") or {}
     for key in (render.TRAINING_CONFIG_KEY, "inference_config.yaml"):
         if key in data:
             return data[key], f"configmap/{name}:{key}"
@@ -162,17 +159,9 @@ def _config_text(inv: Invocation) -> tuple[str, str]:
 
 
 def _kind_of(text: str) -> str:
-    return "lora" if "training_config" in _plain(text) else "inference"
+    from kaito_shell.services.configs import mapping
 
-
-def _plain(text: str) -> dict:
-    from kaito_shell.output import yamlio
-
-    try:
-        doc = yamlio.load(text)
-    except yamlio.YAMLError:
-        return {}
-    return doc if isinstance(doc, dict) else {}
+    return "lora" if "training_config" in mapping(text) else "inference"
 
 
 def _fit_problems(inv: Invocation, text: str, what: str, model: object, max_len: int | None) -> list:

@@ -117,12 +117,18 @@ def template_text(inv: Invocation, wanted: str, kind: str) -> tuple[str, str]:
 
 # ---- show, list --------------------------------------------------------------------------------------------------
 
-def _configmap(inv: Invocation, kind: str) -> tuple[dict[str, Any], str]:
-    name = inv.args["configmap"]
+def fetch(inv: Invocation, name: str) -> dict[str, Any]:
+    """The ConfigMap, or NotFound with where to look."""
     found = inv.gateway().find(kinds.CONFIGMAP, inv.namespace, name)
     if found is None:
         raise KubeError(f"no ConfigMap {name} in namespace {inv.namespace}", code=404, reason="NotFound",
                         hint="`config list` shows the KAITO configs here")
+    return found
+
+
+def _configmap(inv: Invocation, kind: str) -> tuple[dict[str, Any], str]:
+    name = inv.args["configmap"]
+    found = fetch(inv, name)
     text = (found.get("data") or {}).get(key_of(kind))
     if text is None:
         other = key_of(configedit.INFERENCE if kind == configedit.TRAINING else configedit.TRAINING)
@@ -138,15 +144,11 @@ def kind_of_command(inv: Invocation) -> str:
 
 
 def show(inv: Invocation) -> Result:
-    from kaito_shell.output import yamlio
     from kaito_shell.output.formatters import highlight
 
     kind = kind_of_command(inv)
     found, text = _configmap(inv, kind)
-    try:
-        parsed = yamlio.load(text)
-    except yamlio.YAMLError:
-        parsed = None
+    parsed = configs.mapping(text) or None
     data = {"apiVersion": "kaito-shell/v1", "kind": "KaitoConfig", "configMap": found["metadata"]["name"],
             "namespace": inv.namespace, "key": key_of(kind), "content": text, "config": parsed}
     result = Result.message(highlight(text, "yaml", inv.env.color), data=data)
@@ -175,7 +177,7 @@ def list_configs(inv: Invocation) -> Result:
         for key, kind in ((TRAINING_KEY, "tuning"), (INFERENCE_KEY, "inference")):
             if key not in data:
                 continue
-            method = configedit.method_of(_plain(data[key])) if kind == "tuning" else "-"
+            method = configedit.method_of(configs.mapping(data[key])) if kind == "tuning" else "-"
             template = (meta.get("labels") or {}).get(TEMPLATE_LABEL)
             rows.append({"namespace": meta["namespace"], "name": meta["name"], "kind": kind + (" template" if template
                                                                                              else ""),
@@ -191,16 +193,6 @@ def list_configs(inv: Invocation) -> Result:
     return Result.table(columns, rows, data, names=[f"configmap/{r['name']}" for r in rows], footer=footer)
 
 
-def _plain(text: str) -> dict[str, Any]:
-    from kaito_shell.output import yamlio
-
-    try:
-        doc = yamlio.load(text)
-    except yamlio.YAMLError:
-        return {}
-    return doc if isinstance(doc, dict) else {}
-
-
 # ---- edit --------------------------------------------------------------------------------------------------------
 
 def edit(inv: Invocation) -> Result:
@@ -209,7 +201,7 @@ def edit(inv: Invocation) -> Result:
     kind = kind_of_command(inv)
     found, text = _configmap(inv, kind)
     name = found["metadata"]["name"]
-    method = str(inv.values.get("method") or configedit.method_of(_plain(text))) if kind == configedit.TRAINING \
+    method = str(inv.values.get("method") or configedit.method_of(configs.mapping(text))) if kind == configedit.TRAINING \
         else ""
     what = f"configmap/{name}:{key_of(kind)}"
     edited: str | None

@@ -57,11 +57,14 @@ def trainer_log(gateway: Gateway, ws: Workspace, pods: list[dict[str, Any]]) -> 
 
 
 def _started(pod: dict[str, Any], container: str) -> bool:
-    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
-        if cs.get("name") == container:
-            state = cs.get("state") or {}
-            return "running" in state or "terminated" in state or bool(cs.get("lastState", {}).get("terminated"))
-    return False
+    return any(cs.get("name") == container and _ran(cs)
+               for cs in (pod.get("status") or {}).get("containerStatuses") or [])
+
+
+def _ran(cs: dict[str, Any]) -> bool:
+    """The container runs or has run (so it has a log)."""
+    state = cs.get("state") or {}
+    return "running" in state or "terminated" in state or bool((cs.get("lastState") or {}).get("terminated"))
 
 
 # ---- tune status -------------------------------------------------------------------------------------------------
@@ -181,19 +184,13 @@ def _streams(pods: list[dict[str, Any]], follow: bool) -> list[Stream]:
         name = pod["metadata"]["name"]
         status = pod.get("status") or {}
         for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
-            if cs.get("name") in QUIET_CONTAINERS or not _started(pod, cs.get("name", "")) and \
-                    not _init_started(cs):
+            if cs.get("name") in QUIET_CONTAINERS or not _ran(cs):
                 continue
             label = f"[{name}/{cs['name']}] " if len(pods) > 1 else f"[{cs['name']}] "
             if not follow and cs.get("restartCount", 0):
                 streams.append(Stream(name, cs["name"], label[:-2] + " (previous)] ", previous=True, live=False))
             streams.append(Stream(name, cs["name"], label, live="running" in (cs.get("state") or {})))
     return streams
-
-
-def _init_started(cs: dict[str, Any]) -> bool:
-    state = cs.get("state") or {}
-    return "running" in state or "terminated" in state
 
 
 # ---- tune metrics ------------------------------------------------------------------------------------------------

@@ -129,6 +129,14 @@ class RagClient:
         try:
             if response.status >= 400:
                 raise self._error(response.status, response.read(), "chat")
+            yield from self._events(response)
+        finally:
+            response.release_conn()
+
+    def _events(self, response: Any) -> Iterator[dict[str, Any]]:
+        import urllib3
+
+        try:
             for raw in response:
                 for line in raw.decode(errors="replace").splitlines():
                     if not line.startswith("data: ") or line == "data: [DONE]":
@@ -142,8 +150,9 @@ class RagClient:
                         raise RuntimeFailure(f"chat on ragengine/{self.engine} failed while answering: "
                                              f"{error.get('message') if isinstance(error, dict) else error}")
                     yield chunk
-        finally:
-            response.release_conn()
+        except (urllib3.exceptions.HTTPError, OSError) as exc:  # a silence past the deadline, a dropped connection
+            raise RuntimeFailure(f"chat on ragengine/{self.engine}: the answer stopped coming ({exc})",
+                                 hint="raise --timeout for a slow model, or ask without --stream") from None
 
     def persist(self, index: str, path: str | None = None) -> str:
         answer = self._send("POST", f"/persist/{quote(index, safe='')}", "persisting", query={"path": path})

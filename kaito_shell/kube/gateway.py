@@ -385,10 +385,11 @@ class Gateway:
     def proxy_stream(self, namespace: str, service: str, port: int | str, path: str, *, body: Any = None,
                      timeout: float | None = None) -> Any:
         """POST to a Service through the API server's proxy and return the open response (read it as it comes:
-        server-sent events); its .status is the HTTP status. The caller releases it."""
+        server-sent events); its .status is the HTTP status; a silence longer than `timeout` ends it. The caller
+        releases it."""
         resource = SERVICE.path(namespace, f"{service}:{port}", "proxy") + path
         return self._call("POST", resource, query=None, body=body, content_type="application/json",
-                          accept="text/event-stream", deadline=timeout, stream=True, stream_read=None)
+                          accept="text/event-stream", deadline=timeout, stream=True, stream_read=timeout or self.timeout)
 
     def can_i(self, verb: str, group: str, resource: str, namespace: str | None, name: str | None = None,
               subresource: str | None = None) -> tuple[bool, str]:

@@ -9,7 +9,6 @@ import io
 from typing import Any
 
 from kaito_shell.errors import ValidationError
-from kaito_shell.services import configs
 
 TRAINING, INFERENCE = "training", "inference"
 TRAINING_KEYS = (
@@ -45,6 +44,8 @@ def edit(text: str, kind: str, sets: list[tuple[str, str]], flag: str = "set") -
     """`text` with every `--set KEY=VALUE` applied, comments and order kept."""
     from ruamel.yaml.error import YAMLError
 
+    from kaito_shell.services import configs  # here, not at the top: the shell's completer reads the key tables
+
     yaml = _yaml()
     try:
         doc = yaml.load(text) or {}
@@ -66,6 +67,8 @@ def edit(text: str, kind: str, sets: list[tuple[str, str]], flag: str = "set") -
 
 def _set_inference(doc: dict[str, Any], key: str, raw: str, flag: str, index: int) -> None:
     """`max-model-len=4096`, `vllm.max_model_len=4096` or a top-level KAITO key; the file's own spelling is kept."""
+    from kaito_shell.services import configs
+
     bare = key.removeprefix("vllm.")
     if key in INFERENCE_TOP_LEVEL:
         doc[key] = configs.scalar(raw)

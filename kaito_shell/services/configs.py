@@ -25,6 +25,17 @@ KEY_ALIASES = {
 }
 
 
+def mapping(text: str) -> dict[str, Any]:
+    """A config file's top-level mapping ({} when it does not parse or is not a mapping)."""
+    from kaito_shell.output import yamlio
+
+    try:
+        doc = yamlio.load(text)
+    except yamlio.YAMLError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
 def require_valid(check: ConfigCheck, what: str, flag: str, kind: str) -> ConfigCheck:
     """The check, or a ValidationError naming the first problem at FILE:LINE:COL (and how many more there are)."""
     if not check.problems:
