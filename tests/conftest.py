@@ -242,3 +242,19 @@ def pytest_report_header(config) -> str:
 def kaito_in(realstack) -> str | None:
     """Why KAITO's own controllers and webhooks are not in the real stack (None when they are)."""
     return realstack.state["kaito"].get("absent")
+
+
+@pytest.fixture
+def servers():
+    """`servers(behaviour, **options)` makes a tests/hostile.py HostileServer, stopped after the test."""
+    from hostile import HostileServer
+
+    made: list[HostileServer] = []
+
+    def make(behaviour: str, **options) -> HostileServer:
+        made.append(HostileServer(behaviour, **options))
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.stop()

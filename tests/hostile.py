@@ -47,13 +47,19 @@ def certificate(hosts: tuple[str, ...] = ("127.0.0.1", "localhost"), *, expired:
 
 
 class HostileServer:
-    """HTTPS on 127.0.0.1. behaviour: `ok` (every GET answers an empty list; Authorization headers recorded),
-    `silent` (handshake, then nothing), `drip` (headers, then the body a byte every `pace` s), `drip-headers`."""
+    """HTTPS on 127.0.0.1. behaviour: `ok` (every request is answered: the n-th with `replies[n]`, the last one
+    repeated, an empty list by default; Authorization headers recorded), `silent` (handshake, then nothing),
+    `drip` (headers, then the body a byte every `pace` s), `drip-headers`, `close` (the connection is closed
+    instead of an answer). With `answered=N` the first N requests are answered as `ok` before the behaviour
+    begins. `connections` counts the connections accepted."""
 
     def __init__(self, behaviour: str, *, pace: float = 0.3, hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
-                 expired: bool = False) -> None:
+                 expired: bool = False, answered: int = 0, replies: tuple[bytes, ...] = (EMPTY_LIST,)) -> None:
         self.behaviour = behaviour
         self.pace = pace
+        self.answered = answered
+        self.replies = replies
+        self.connections = 0
         self.cert, key = certificate(hosts, expired=expired)
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         with tempfile.TemporaryDirectory() as tmp:
@@ -83,6 +89,7 @@ class HostileServer:
             except OSError:
                 continue
             self._held.append(conn)
+            self.connections += 1
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
@@ -90,31 +97,41 @@ class HostileServer:
             conn.settimeout(30)
             tls = self.context.wrap_socket(conn, server_side=True)
             self._held.append(tls)
-            if self.behaviour == "silent":
-                self._stop.wait(60)
-                return
             while not self._stop.is_set():
+                if self.behaviour == "silent" and self.requests >= self.answered:
+                    self._stop.wait(60)
+                    return
                 head = read_head(tls.recv)
                 if head is None:
                     return
-                self.requests += 1
+                head, _, body = head.partition(b"\r\n\r\n")
+                length = 0
                 for line in head.split(b"\r\n"):
                     if line.lower().startswith(b"authorization:"):
                         self.authorizations.append(line.split(b":", 1)[1].strip().decode())
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                while len(body) < length:  # the whole body, so that the next request starts clean
+                    body += tls.recv(65536)
+                self.requests += 1
+                if self.behaviour == "close" and self.requests > self.answered:
+                    tls.close()
+                    return
                 self._answer(tls)
         except (OSError, ssl.SSLError):
             return
 
     def _answer(self, tls: ssl.SSLSocket) -> None:
-        headers = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(EMPTY_LIST)}\r\n"
+        reply = self.replies[min(self.requests, len(self.replies)) - 1]
+        headers = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(reply)}\r\n"
                    "\r\n").encode()
-        if self.behaviour == "drip-headers":
-            self._drip(tls, headers + EMPTY_LIST)
+        if self.requests <= self.answered or self.behaviour == "ok":
+            tls.sendall(headers + reply)
+        elif self.behaviour == "drip-headers":
+            self._drip(tls, headers + reply)
         elif self.behaviour == "drip":
             tls.sendall(headers)
-            self._drip(tls, EMPTY_LIST)
-        else:
-            tls.sendall(headers + EMPTY_LIST)
+            self._drip(tls, reply)
 
     def _drip(self, tls: ssl.SSLSocket, data: bytes) -> None:
         for i in range(len(data)):

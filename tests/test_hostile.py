@@ -16,19 +16,6 @@ from kaito_shell.app.cli import run
 KAITO = str(venv_bin() / "kaito")
 
 
-@pytest.fixture
-def servers():
-    made: list[HostileServer] = []
-
-    def make(behaviour: str, **options) -> HostileServer:
-        made.append(HostileServer(behaviour, **options))
-        return made[-1]
-
-    yield make
-    for server in made:
-        server.stop()
-
-
 def kaito(tmp_path, config: str, *argv: str) -> tuple[int, str, str, float]:
     env = make_env(tmp_path, extra_env={"KUBECONFIG": config})
     started = time.monotonic()

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import os
 import re
-from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
+from collections import deque
+from collections.abc import Iterator
+from contextlib import closing
 from typing import Any, NamedTuple
 
 from kaito_shell.errors import RuntimeFailure, ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.flows.rag import RagClient
+from kaito_shell.kube.errors import KubeError
 from kaito_shell.output.result import Column, Result
 from kaito_shell.services import documents, ragapi
 
@@ -170,7 +172,7 @@ def confirm(inv: Invocation, what: str) -> None:
 class Pending(NamedTuple):
     """A file to send: read again when its batch goes (so memory holds one batch, not the folder)."""
 
-    path: Path
+    path: str
     shown: str
     size: int
     doc_id: str | None  # the document it updates; None for a new one
@@ -192,16 +194,16 @@ def _add(inv: Invocation) -> Result:
     return _send(inv, rag, name, plan, known)
 
 
-def _paths(inv: Invocation) -> list[tuple[Path, str]]:
+def _paths(inv: Invocation) -> list[tuple[str, str]]:
     """(file, how it is shown) for every --add-document and every file of --add-documents-dir."""
     v = inv.values
-    found: list[tuple[Path, str]] = []
+    found: list[tuple[str, str]] = []
     for index, given in enumerate(v["add_document"] or []):
         path = inv.env.resolve(given)
         if not path.is_file():
             raise ValidationError(f"no such file: {given}", flag="add-document", value_index=index,
                                   hint="--add-documents-dir DIR takes a whole folder")
-        found.append((path, os.path.normpath(given)))
+        found.append((str(path), os.path.normpath(given)))
     if v["add_documents_dir"]:
         folder = inv.env.resolve(v["add_documents_dir"])
         if not folder.is_dir():
@@ -226,7 +228,7 @@ def _known(rag: RagClient, name: str) -> dict[str, tuple[str, str]]:
     return known
 
 
-def _plan(paths: list[tuple[Path, str]], known: dict[str, tuple[str, str]], sizes: bool) -> Planned:
+def _plan(paths: list[tuple[str, str]], known: dict[str, tuple[str, str]], sizes: bool) -> Planned:
     """What each file needs (`sizes`: stat new files for the progress bar's bytes)."""
     plan = Planned([], [], [], [])
     for path, shown in paths:
@@ -245,9 +247,9 @@ def _plan(paths: list[tuple[Path, str]], known: dict[str, tuple[str, str]], size
     return plan
 
 
-def _size(path: Path) -> int:
+def _size(path: str) -> int:
     try:
-        return path.stat().st_size
+        return os.stat(path).st_size
     except OSError:
         return 0
 
@@ -265,65 +267,87 @@ def _load(batch: list[Pending], failed: list[tuple[str, str]]) -> list[tuple[Pen
 
 
 def _send(inv: Invocation, rag: RagClient, name: str, plan: Planned, known: dict[str, tuple[str, str]]) -> Result:
-    """New documents in batches of --batch-size, then the changed ones through the update API. The next batch is
-    read while one is in flight; Ctrl-C stops sending, waits for the batch in flight and says what went in."""
+    """New documents in batches of --batch-size over one connection (the next batch is read while the service
+    indexes the one sent), then the changed ones through the update API. Ctrl-C stops sending, waits for the batch
+    in flight and says what went in; a connection that fails stops it, and what was not sent is said so."""
     from kaito_shell.output.interact import deferred_interrupt
 
-    batch_size = inv.values["batch_size"]
+    size = inv.values["batch_size"]
     done: dict[str, list[str]] = {"added": [], "updated": []}
-    duplicates: list[tuple[str, str]] = []  # (file, the file whose identical text the index holds)
     failed = [(f.path, f.reason) for f in plan.failed]
     progress = _Progress(inv, len(plan.new) + len(plan.changed), sum(f.size for f in plan.new + plan.changed))
-    work = [("added", plan.new[i:i + batch_size]) for i in range(0, len(plan.new), batch_size)] + \
-        [("updated", plan.changed[i:i + batch_size]) for i in range(0, len(plan.changed), batch_size)]
+    added = _Added({doc_id: path for path, (doc_id, _) in known.items()})
+    new = [plan.new[i:i + size] for i in range(0, len(plan.new), size)]
+    changed = [plan.changed[i:i + size] for i in range(0, len(plan.changed), size)]
+    sent: deque[list[tuple[Pending, documents.DocFile]]] = deque()  # read and sent (or about to be), unanswered
 
-    seen: dict[str, str] = {doc_id: path for path, (doc_id, _) in known.items()}  # doc id → the file it holds
+    with deferred_interrupt(reraise=False) as caught:
+        def batches() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+            while new and not caught:
+                loaded = _load(new.pop(0), failed)
+                if loaded:
+                    sent.append(loaded)
+                    yield [(f.text, f.metadata) for _, f in loaded]
 
-    def send(kind: str, loaded: list[tuple[Pending, documents.DocFile]]) -> None:
         try:
-            if kind == "added":
-                ids = rag.index_documents(name, [(f.text, f.metadata) for _, f in loaded])
-                for (_, f), doc_id in zip(loaded, ids, strict=True):
-                    if doc_id in seen:  # KAITO keeps one document per text (its id is the text's sha256)
-                        duplicates.append((f.path, seen[doc_id]))
-                    else:
-                        seen[doc_id] = f.path
-                        done["added"].append(f.path)
-                return
-            answer = rag.update(name, [ragapi.Document(doc_id=str(item.doc_id), text=f.text, metadata=f.metadata)
-                                       for item, f in loaded])
-        except RuntimeFailure as err:
-            failed.extend((f.path, err.message) for _, f in loaded)
-            return
-        missing = {d.doc_id for d in answer.not_found_documents}
-        done["updated"] += [f.path for item, f in loaded if item.doc_id not in missing]
-        failed.extend((f.path, "its document vanished from the index meanwhile") for item, f in loaded
-                      if item.doc_id in missing)
-
-    in_flight: list[tuple[Future[None], int, int]] = []  # at most one: (request, files, bytes)
-
-    def finish() -> None:
-        request, files, size = in_flight.pop()
-        request.result()
-        progress.advance(files, size)
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-send") as sender, \
-            deferred_interrupt(reraise=False) as caught:
-        try:
-            for kind, batch in work:
-                if caught:
-                    break
-                loaded = _load(batch, failed)  # read while the previous batch is in flight
-                if in_flight:
-                    finish()
-                if caught:
-                    break
-                in_flight.append((sender.submit(send, kind, loaded), len(loaded), sum(f.size for _, f in loaded)))
-            if in_flight:
-                finish()
+            with closing(rag.index_batches(name, batches())) as answers:
+                for answer in answers:
+                    loaded = sent.popleft()
+                    added.record(loaded, answer, failed)
+                    progress.advance(len(loaded), sum(f.size for _, f in loaded))
+                    if caught:
+                        break
+            while changed and not caught:
+                sent.append(_load(changed.pop(0), failed))
+                done["updated"] += _update(rag, name, sent[0], failed)
+                loaded = sent.pop()
+                progress.advance(len(loaded), sum(f.size for _, f in loaded))
+        except RuntimeFailure as broken:  # the connection failed: nothing more goes
+            unsent = [f.path for batch in sent for _, f in batch] + [p.shown for batch in new + changed for p in batch]
+            failed += [(path, f"not sent: {broken.message}") for path in unsent]
         finally:
             progress.stop()
-    return _summary(rag, name, done, plan.unchanged, duplicates, failed, bool(caught))
+    done["added"] = added.paths
+    return _summary(rag, name, done, plan.unchanged, added.duplicates, failed, bool(caught))
+
+
+class _Added:
+    """What the service answered for added batches: the files now in the index, and the files whose text another
+    file already holds (KAITO keeps one document per text: its id is the text's sha256)."""
+
+    def __init__(self, held: dict[str, str]) -> None:
+        self.held = held  # doc id → the file it holds
+        self.paths: list[str] = []
+        self.duplicates: list[tuple[str, str]] = []  # (file, the file whose identical text the index holds)
+
+    def record(self, loaded: list[tuple[Pending, documents.DocFile]], answer: list[str] | RuntimeFailure,
+               failed: list[tuple[str, str]]) -> None:
+        if isinstance(answer, RuntimeFailure):
+            failed.extend((f.path, answer.message) for _, f in loaded)
+            return
+        for (_, f), doc_id in zip(loaded, answer, strict=True):
+            if doc_id in self.held:
+                self.duplicates.append((f.path, self.held[doc_id]))
+            else:
+                self.held[doc_id] = f.path
+                self.paths.append(f.path)
+
+
+def _update(rag: RagClient, name: str, loaded: list[tuple[Pending, documents.DocFile]],
+            failed: list[tuple[str, str]]) -> list[str]:
+    """Changed files through the update API; the files updated."""
+    try:
+        answer = rag.update(name, [ragapi.Document(doc_id=str(item.doc_id), text=f.text, metadata=f.metadata)
+                                   for item, f in loaded])
+    except KubeError:
+        raise
+    except RuntimeFailure as refused:
+        failed.extend((f.path, refused.message) for _, f in loaded)
+        return []
+    missing = {d.doc_id for d in answer.not_found_documents}
+    failed.extend((f.path, "its document vanished from the index meanwhile") for item, f in loaded
+                  if item.doc_id in missing)
+    return [f.path for item, f in loaded if item.doc_id not in missing]
 
 
 def _summary(rag: RagClient, name: str, done: dict[str, list[str]], unchanged: list[str],

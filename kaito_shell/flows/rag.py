@@ -6,7 +6,9 @@ one the RAG service gives ({"detail": …})."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import closing
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +35,9 @@ class RagClient:
                                          timeout=self.timeout, query=query)
         if status >= 400:
             raise self._error(status, raw, what)
+        return self._decoded(raw, what)
+
+    def _decoded(self, raw: bytes, what: str) -> Any:
         try:
             return json.loads(raw) if raw else None
         except ValueError:
@@ -71,13 +76,37 @@ class RagClient:
                                  f"{len(answer) if isinstance(answer, list) else 0} of {len(documents)} documents")
         return len(answer)
 
-    def index_documents(self, index: str, documents: list[tuple[str, dict[str, Any]]]) -> list[str]:
-        """`index` for many files: the same body (services/ragapi.index_body), built without a model per document;
-        the document id the service gave each, in order."""
-        answer = self._send("POST", "/index", "indexing", ragapi.index_body(index, documents))
-        if not isinstance(answer, list) or len(answer) != len(documents):
+    def index_batches(self, index: str, batches: Iterable[list[tuple[str, dict[str, Any]]]]
+                      ) -> Generator[list[str] | RuntimeFailure, None, None]:
+        """Index each batch of (text, metadata) pairs in turn (services/ragapi.index_body: the IndexRequest body
+        without a model per document), over one connection: the next batch is taken (its files read) while the
+        service indexes the one sent. Yields, per batch, the document ids the service gave, in order, or why it
+        refused the batch; a connection that fails ends it (KubeError)."""
+        sent: deque[int] = deque()
+
+        def bodies() -> Iterator[dict[str, Any]]:
+            for batch in batches:
+                sent.append(len(batch))
+                yield ragapi.index_body(index, batch)
+
+        answers = self.gateway.proxy_each(self.namespace, self.engine, SERVICE_PORT, "/index", bodies(),
+                                          timeout=self.timeout)
+        with closing(answers):  # stopped early (Ctrl-C): nothing more is sent
+            for status, raw in answers:
+                count = sent.popleft()
+                try:
+                    yield self._indexed(status, raw, count)
+                except RuntimeFailure as refused:
+                    yield refused
+
+    def _indexed(self, status: int, raw: bytes, count: int) -> list[str]:
+        """The document ids of an /index answer for `count` documents."""
+        if status >= 400:
+            raise self._error(status, raw, "indexing")
+        answer = self._decoded(raw, "indexing")
+        if not isinstance(answer, list) or len(answer) != count:
             raise RuntimeFailure(f"indexing on ragengine/{self.engine}: the service answered for "
-                                 f"{len(answer) if isinstance(answer, list) else 0} of {len(documents)} documents")
+                                 f"{len(answer) if isinstance(answer, list) else 0} of {count} documents")
         return [str(d.get("doc_id", "")) if isinstance(d, dict) else "" for d in answer]
 
     def documents(self, index: str, *, limit: int = ragapi.PAGE_LIMIT, offset: int = 0,

@@ -3,7 +3,8 @@
 A socket timeout bounds one read, not a whole exchange (a server that sends a byte every two seconds never
 trips it), and a joined worker thread keeps a process alive after its answer was printed. So every cluster call
 runs in a daemon thread and the caller waits at most until the deadline; a waiting caller is interrupted by
-Ctrl-C at once; an abandoned thread never delays the process's exit.
+Ctrl-C at once; an abandoned thread never delays the process's exit. A bulk upload (kube/pipeline.py) works in
+the calling thread instead, step by step, and StepWatch shuts its socket when a step overruns.
 """
 
 from __future__ import annotations
@@ -88,3 +89,70 @@ def run_all(works: list[Callable[[], T]], seconds: float | None, name: str = "ka
         wait_for(call.finished, left)
     return [Finished(True, c.value, c.error, c.seconds) if c.finished.is_set() else Finished(False)
             for c in calls]
+
+
+class StepWatch:
+    """Deadlines for the successive steps of one piece of work done in the calling thread itself (no hand-off to
+    another thread per step): one helper thread calls `on_expire` when a step overruns its time (e.g. to shut the
+    socket the step is blocked on), and the step then raises DeadlineExceeded. Use as a context manager."""
+
+    def __init__(self, on_expire: Callable[[], None], name: str = "kaito-watch") -> None:
+        self._on_expire = on_expire
+        self._changed = threading.Condition()
+        self._ends: float | None = None  # the running step's deadline (None between steps)
+        self._sleeping_until: float | None = None  # what the helper waits for (None: for a step to begin)
+        self._closed = False
+        self.expired = False
+        self._thread = threading.Thread(target=self._watch, name=name, daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> StepWatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify()
+        self._thread.join()
+
+    def step(self, seconds: float) -> _Step:
+        """`with watch.step(seconds): …` — the work inside must end within `seconds`."""
+        return _Step(self, seconds)
+
+    def _begin(self, seconds: float) -> None:
+        with self._changed:
+            self._ends = time.monotonic() + seconds
+            if self._sleeping_until is None or self._sleeping_until > self._ends:
+                self._changed.notify()  # the helper sleeps past this deadline (or without one): wake it
+
+    def _end(self) -> bool:
+        """End the step; True when it ran out of time (then its work was cut short)."""
+        with self._changed:
+            self._ends = None
+            return self.expired
+
+    def _watch(self) -> None:
+        with self._changed:
+            while not self._closed:
+                if self._ends is not None and time.monotonic() >= self._ends:
+                    self.expired, self._ends = True, None
+                    self._on_expire()
+                    continue
+                self._sleeping_until = self._ends
+                self._changed.wait(None if self._ends is None else self._ends - time.monotonic())
+                self._sleeping_until = None
+
+
+class _Step:
+    def __init__(self, watch: StepWatch, seconds: float) -> None:
+        self.watch = watch
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        if self.watch.expired:
+            raise DeadlineExceeded(f"no answer within {self.seconds:g}s")
+        self.watch._begin(self.seconds)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if self.watch._end():
+            raise DeadlineExceeded(f"no answer within {self.seconds:g}s") from None

@@ -4,8 +4,10 @@
 kubeconfig auth (tokens, client certificates) and TLS behave as the client defines; exec credential plugins are
 run by kube/credentials.py so their time is bounded too. Every call has one deadline (--timeout) for all of it:
 credentials, connect, TLS, headers and body, however slowly a server drips (kube/deadline.py); no silent
-retries; every path is checked (k8snames) before anything is sent. When the kubeconfig files change, a
-credential expires or a connection failed, the next call builds a fresh client and says so.
+retries; every path is checked (k8snames) before anything is sent. A bulk upload through a service proxy
+(`proxy_each`) goes over one connection, each send and each answer within the deadline (kube/pipeline.py).
+When the kubeconfig files change, a credential expires or a connection failed, the next call builds a fresh
+client and says so.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from typing import Any
 
 from kaito_shell import k8snames
 from kaito_shell.errors import UsageError
@@ -28,6 +30,7 @@ from kaito_shell.kube import credentials
 from kaito_shell.kube.deadline import DeadlineExceeded, run_all, within
 from kaito_shell.kube.errors import KubeError, Unreachable, from_status
 from kaito_shell.kube.kinds import POD, SERVICE, SSAR, Kind, kind_of
+from kaito_shell.kube.pipeline import Answer
 from kaito_shell.runtime import redacted_library_logs
 from kaito_shell.services.kubeconfig import kubeconfig_paths
 
@@ -36,13 +39,6 @@ DEFAULT_TIMEOUT = 10.0
 RENEW_BEFORE_SECONDS = 30.0
 CONNECT_GRACE_SECONDS = 0.25
 LOG_ACCEPT = "application/json, */*"  # as kubectl asks: the API server refuses `text/plain` (406), sends text
-
-
-class Answer(NamedTuple):
-    """A whole response: its status and body."""
-
-    status: int
-    data: bytes
 
 
 class Gateway:
@@ -167,21 +163,10 @@ class Gateway:
         """One HTTP exchange: credentials, connect, TLS, headers and (unless `stream`) the whole body within
         `deadline` (default --timeout). A stream returns after its headers; its body is read without a total limit
         (`stream_read`: the longest silence allowed, None for none)."""
-        try:
-            k8snames.check_path(path)  # the one door: nothing leaves that could resolve, split or decode
-        except k8snames.UnsafeName as problem:
-            raise UsageError(problem.message) from None
+        _checked(path)
         limit = deadline or self.timeout
         started = time.monotonic()
-        self._connect_by = started + limit  # a credential plugin gets what is left of this call's time
-        try:  # a credential plugin is stopped at `limit` itself; the grace lets its own error be the one said
-            client = self._ready_client() or within(limit + CONNECT_GRACE_SECONDS, self.client, name="kaito-connect")
-        except DeadlineExceeded:
-            credentials.stop_all()
-            raise self._unreachable(TimeoutError("timed out"), limit) from None
-        except KeyboardInterrupt:
-            credentials.stop_all()
-            raise
+        client = self._connected(limit)
         left = max(0.05, limit - (time.monotonic() - started))
         params = [(k, v) for k, v in (query or {}).items() if v is not None]
         held: dict[str, Any] = {}
@@ -204,6 +189,18 @@ class Gateway:
             raise
         except Exception as exc:
             raise self._unreachable(exc, limit) from None
+
+    def _connected(self, limit: float) -> Any:
+        """The client, built (a credential plugin run) within `limit`."""
+        self._connect_by = time.monotonic() + limit  # a credential plugin gets what is left of this call's time
+        try:  # a credential plugin is stopped at `limit` itself; the grace lets its own error be the one said
+            return self._ready_client() or within(limit + CONNECT_GRACE_SECONDS, self.client, name="kaito-connect")
+        except DeadlineExceeded:
+            credentials.stop_all()
+            raise self._unreachable(TimeoutError("timed out"), limit) from None
+        except KeyboardInterrupt:
+            credentials.stop_all()
+            raise
 
     def request(self, method: str, path: str, *, query: Mapping[str, Any] | None = None, body: Any = None,
                 content_type: str = "application/json", accept: str = "application/json", stream: bool = False,
@@ -382,6 +379,31 @@ class Gateway:
                             deadline=timeout)
         return answer.status, answer.data
 
+    def proxy_each(self, namespace: str, service: str, port: int | str, path: str, bodies: Iterable[Any], *,
+                   timeout: float | None = None) -> Generator[Answer, None, None]:
+        """POST each JSON body of `bodies` in turn to a Service through the API server's proxy and yield each answer
+        (status and body, as `proxy`). Over one connection, the next body is taken from `bodies` while the service
+        works on the one sent (kube/pipeline.py), so making it (reading files) adds no time; every step has
+        `timeout` (default --timeout)."""
+        from kaito_shell.kube import pipeline
+
+        resource = SERVICE.path(namespace, f"{service}:{port}", "proxy") + path
+        _checked(resource)
+        limit = timeout or self.timeout
+        client = self._connected(limit)
+        if not pipeline.supported(client):
+            for body in bodies:
+                yield self._call("POST", resource, query=None, body=body, content_type="application/json",
+                                 accept="*/*", deadline=timeout)
+            return
+        try:
+            yield from pipeline.post_each(client, resource, bodies, limit,
+                                          {"Accept": "*/*", "Content-Type": "application/json"})
+        except DeadlineExceeded:
+            raise self._unreachable(TimeoutError("timed out"), limit) from None
+        except pipeline.Broken as broken:
+            raise self._unreachable(broken.__cause__ or broken, limit) from None
+
     def proxy_stream(self, namespace: str, service: str, port: int | str, path: str, *, body: Any = None,
                      timeout: float | None = None) -> Any:
         """POST to a Service through the API server's proxy and return the open response (read it as it comes:
@@ -403,6 +425,14 @@ class Gateway:
 
     def version(self) -> dict[str, Any]:
         return dict(self.request("GET", "/version"))
+
+
+def _checked(path: str) -> None:
+    """The one door: nothing leaves that could resolve, split or decode (k8snames)."""
+    try:
+        k8snames.check_path(path)
+    except k8snames.UnsafeName as problem:
+        raise UsageError(problem.message) from None
 
 
 def _lines(raw: Any) -> Iterator[bytes]:

@@ -35,7 +35,7 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def files_in(folder: Path, pattern: str) -> Iterator[tuple[Path, str]]:
+def files_in(folder: Path, pattern: str) -> Iterator[tuple[str, str]]:
     """(file, its path relative to `folder`) of the files under `folder` whose name matches `pattern` (e.g.
     '*.md'), in a stable order; hidden files and folders are skipped."""
     import fnmatch
@@ -45,10 +45,10 @@ def files_in(folder: Path, pattern: str) -> Iterator[tuple[Path, str]]:
         relative = os.path.relpath(root, folder)
         for name in sorted(names):
             if not name.startswith(".") and fnmatch.fnmatch(name, pattern):
-                yield Path(root, name), name if relative == "." else os.path.join(relative, name)
+                yield os.path.join(root, name), name if relative == "." else os.path.join(relative, name)
 
 
-def read(path: Path, shown: str) -> DocFile | Unreadable:
+def read(path: str | Path, shown: str) -> DocFile | Unreadable:
     """The document a file makes, or why it cannot be one."""
     try:
         with open(path, "rb") as handle:
@@ -59,13 +59,14 @@ def read(path: Path, shown: str) -> DocFile | Unreadable:
             data = handle.read()
     except OSError as exc:
         return Unreadable(shown, exc.strerror or str(exc))
-    suffix = path.suffix.lower()
+    stem, suffix = os.path.splitext(os.path.basename(path))
+    suffix = suffix.lower()
     metadata: dict[str, Any] = {"path": shown, "sha256": sha256_of(data)}
     if suffix == ".pdf":
         text = _pdf_text(data)
         if isinstance(text, Unreadable):
             return Unreadable(shown, text.reason)
-        metadata["title"] = path.stem
+        metadata["title"] = stem
     else:
         if b"\x00" in data[:8192]:
             return Unreadable(shown, "binary file (not text, Markdown, PDF or source code)")
@@ -77,7 +78,7 @@ def read(path: Path, shown: str) -> DocFile | Unreadable:
             metadata.update(split_type="code", language=CODE_LANGUAGES[suffix])
         elif suffix not in TEXT_SUFFIXES:
             metadata["format"] = suffix.lstrip(".")
-        metadata["title"] = _title(text, suffix) or path.stem
+        metadata["title"] = _title(text, suffix) or stem
     if not text.strip():
         return Unreadable(shown, "no text in it")
     return DocFile(shown, text, metadata, len(data))
