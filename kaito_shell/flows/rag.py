@@ -15,6 +15,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ValidationError
 
 from kaito_shell.errors import RuntimeFailure
+from kaito_shell.flows.chat import events
 from kaito_shell.kube.errors import from_status
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.services import ragapi
@@ -158,30 +159,9 @@ class RagClient:
         try:
             if response.status >= 400:
                 raise self._error(response.status, response.read(), "chat")
-            yield from self._events(response)
+            yield from events(response, f"chat on ragengine/{self.engine}")
         finally:
             response.release_conn()
-
-    def _events(self, response: Any) -> Iterator[dict[str, Any]]:
-        import urllib3
-
-        try:
-            for raw in response:
-                for line in raw.decode(errors="replace").splitlines():
-                    if not line.startswith("data: ") or line == "data: [DONE]":
-                        continue
-                    try:
-                        chunk = json.loads(line[len("data: "):])
-                    except ValueError:
-                        continue
-                    if isinstance(chunk, dict) and chunk.get("error"):  # an error sent inside the stream
-                        error = chunk["error"]
-                        raise RuntimeFailure(f"chat on ragengine/{self.engine} failed while answering: "
-                                             f"{error.get('message') if isinstance(error, dict) else error}")
-                    yield chunk
-        except (urllib3.exceptions.HTTPError, OSError) as exc:  # a silence past the deadline, a dropped connection
-            raise RuntimeFailure(f"chat on ragengine/{self.engine}: the answer stopped coming ({exc})",
-                                 hint="raise --timeout for a slow model, or ask without --stream") from None
 
     def persist(self, index: str, path: str | None = None) -> str:
         answer = self._send("POST", f"/persist/{quote(index, safe='')}", "persisting", query={"path": path})

@@ -78,6 +78,17 @@ TUNING_REF = ArgSpec("workspace", "NAME or workspace/NAME of a tuning workspace 
                      REF, completer="workspace", ref_kinds=("workspace",), default_from_session="workspace")
 TUNING_NAME = FlagSpec("name", "the tuning workspace (same as the positional NAME)", DNS_LABEL, completer="workspace",
                        metavar="NAME", into="workspace")
+TUNE_METRICS_FLAGS = (
+    TUNING_NAME, FlagSpec("show-loss-curve", "draw the loss over the epochs in the terminal", BOOL),
+    FlagSpec("show-gpu-utilization", "GPU utilisation and memory from the cluster's DCGM exporter", BOOL),
+    FlagSpec("watch", "print new records as the trainer logs them, until the run ends (Ctrl-C stops)", BOOL, short="w"))
+INFERENCE_METRICS_FLAGS = (
+    FlagSpec("interval", "seconds between the two scrapes that give rates (0: one scrape, no rates)", FLOAT,
+             minimum=0, default=5.0, metavar="SECONDS"),
+    FlagSpec("per-pod", "a column per pod beside the total", BOOL),
+    FlagSpec("show-throughput", "also prompt tokens, preemptions and rate-limit rejections", BOOL),
+    FlagSpec("show-latency", "every latency: time to first token, inter-token, end-to-end, queue (p50/p95/p99)", BOOL),
+    FlagSpec("watch", "a line per --interval until Ctrl-C", BOOL, short="w"))
 CONFIG_NAME = FlagSpec("name", "ConfigMap name (DNS-1123 subdomain)", DNS_SUBDOMAIN, required=True, metavar="NAME")
 CONFIGMAP_ARG = ArgSpec("configmap", "ConfigMap name", DNS_SUBDOMAIN)
 FROM_TEMPLATE = FlagSpec("from-template", "start from this template: KAITO's (lora, qlora, inference) or a user "
@@ -225,6 +236,7 @@ GROUPS = [
     Group(("config", "templates"), "KAITO's inference / lora / qlora / guardrails templates, and user templates"),
     Group(("cost",), "what a deployment costs"),
     Group(("health",), "health checks of workspaces"),
+    Group(("metrics",), "metrics of inference pods, RAG engines and tuning runs"),
     Group(("alerts",), "alerts about workspaces"),
     Group(("features",), "controller feature gates"),
     Group(("adapters",), "LoRA adapters of a workspace"),
@@ -283,11 +295,7 @@ COMMANDS = [
         needs_cluster=True, examples=("tune logs phi4-tune --tail 20", "tune logs phi4-tune --follow")),
     CommandSpec(
         ("tune", "metrics"), "loss, eval loss, learning rate and grad norm from the trainer's log; loss curve; GPU use",
-        "kaito_shell.commands.tuning:metrics", args=(TUNING_REF,),
-        flags=(TUNING_NAME, FlagSpec("show-loss-curve", "draw the loss over the epochs in the terminal", BOOL),
-               FlagSpec("show-gpu-utilization", "GPU utilisation and memory from the cluster's DCGM exporter", BOOL),
-               FlagSpec("watch", "print new records as the trainer logs them, until the run ends (Ctrl-C stops)",
-                        BOOL, short="w")),
+        "kaito_shell.commands.tuning:metrics", args=(TUNING_REF,), flags=TUNE_METRICS_FLAGS,
         outputs=TABLE_OUT, default_output="table", needs_cluster=True,
         examples=("tune metrics phi4-tune --show-loss-curve", "tune metrics phi4-tune -o json",
                   "tune metrics phi4-tune --watch")),
@@ -577,9 +585,54 @@ COMMANDS = [
                 default_output="table", needs_cluster=True, examples=("endpoint workspace/phi4",)),
     CommandSpec(("monitor",), "live view of a workspace (status, pods, metrics)", args=(SERVED_REF,),
                 unavailable=METRICS_CLIENT),
-    CommandSpec(("metrics",), "vLLM and KAITO metrics of a workspace", args=(SERVED_REF,),
-                flags=(FlagSpec("raw", "print the Prometheus text", BOOL),), outputs=TABLE_OUT,
-                unavailable=METRICS_CLIENT),
+    CommandSpec(("metrics",), "vLLM and KAITO metrics of a workspace's pods (same as `metrics inference`)",
+                "kaito_shell.commands.metrics:inference", args=(SERVED_REF,), flags=INFERENCE_METRICS_FLAGS,
+                outputs=TABLE_OUT, default_output="table", needs_cluster=True,
+                examples=("metrics phi4 --interval 2",)),
+    CommandSpec(("metrics", "inference"), "vLLM and KAITO metrics of every inference pod: requests, KV cache, "
+                "tokens/s, latency percentiles", "kaito_shell.commands.metrics:inference", args=(SERVED_REF,),
+                flags=INFERENCE_METRICS_FLAGS, outputs=TABLE_OUT, default_output="table", needs_cluster=True,
+                description="Read from each pod's /metrics (vLLM's `vllm:*` series and KAITO's) through the API "
+                            "server's pod proxy with your credentials. Two scrapes --interval apart give rates and the "
+                            "latency percentiles of that interval (from the histograms' buckets); --interval 0 takes "
+                            "one scrape: totals and gauges, percentiles since each server started. A figure the "
+                            "pods do not report is shown as '-' and named below the table.",
+                examples=("metrics inference phi4", "metrics inference phi4 --show-latency --per-pod",
+                          "metrics inference phi4 --watch --interval 2", "metrics inference phi4 -o json")),
+    CommandSpec(("metrics", "rag"), "a RAG engine's service metrics: requests per operation, failures, latency",
+                "kaito_shell.commands.metrics:rag",
+                args=(ArgSpec("ragengine", "NAME or ragengine/NAME", REF, completer="ragengine",
+                              ref_kinds=("ragengine",)),),
+                flags=(FlagSpec("show-query-latency", "p50/p95 latency per operation (from the service's "
+                                "histograms)", BOOL),),
+                outputs=TABLE_OUT, default_output="table", needs_cluster=True,
+                examples=("metrics rag docs", "metrics rag docs --show-query-latency -o json")),
+    CommandSpec(("metrics", "tuning"), "loss, eval loss, learning rate and grad norm of a tuning run (as `tune "
+                "metrics`)", "kaito_shell.commands.tuning:metrics", args=(TUNING_REF,),
+                flags=TUNE_METRICS_FLAGS, outputs=TABLE_OUT, default_output="table", needs_cluster=True,
+                examples=("metrics tuning phi4-tune --show-loss-curve",)),
+    CommandSpec(("chat",), "talk to a deployed model (or a RAG engine): a conversation on a terminal, one answer "
+                "with --message", "kaito_shell.commands.chat:chat",
+                args=(ArgSpec("workspace", "NAME, workspace/NAME or inferenceset/NAME (default: the current "
+                              "workspace)", REF, required=False, completer="resource",
+                              ref_kinds=("workspace", "inferenceset"), default_from_session="workspace"),),
+                flags=(FlagSpec("message", "send this one message and print the answer (else stdin, or a "
+                                "conversation on a terminal)", short="m", metavar="TEXT"),
+                       FlagSpec("ragengine", "chat through a RAG engine's service instead", DNS_LABEL,
+                                completer="ragengine", metavar="NAME"),
+                       FlagSpec("index", "the RAG engine's index to answer from", metavar="INDEX"),
+                       FlagSpec("system", "a system message", metavar="TEXT"),
+                       FlagSpec("temperature", "sampling temperature (0-2)", FLOAT, minimum=0, maximum=2),
+                       FlagSpec("max-tokens", "longest answer in tokens", INT, minimum=1),
+                       FlagSpec("model", "the model id to ask for (default: what /v1/models says)", metavar="ID")),
+                outputs=("json", "yaml"), needs_cluster=True,
+                description="Through the API server's service proxy with your credentials. On a terminal the "
+                            "answer streams in (Markdown rendered), followed by the time to the first token and "
+                            "tokens/s; Ctrl-C stops a generation and keeps the conversation; /system, "
+                            "/temperature, /max-tokens, /clear, /save FILE and /exit change it. KAITO answers HTTP "
+                            "429 while its queue is full: the request is retried after 1, 2 and 4 s, said each time.",
+                examples=("chat phi4", "chat phi4 --message 'What is KAITO?'", "echo 'Hi' | chat phi4 -o json",
+                          "chat --ragengine docs --index product-docs")),
     CommandSpec(("health", "check"), "check KAITO objects end to end (conditions, pods, service, /health, /v1/models)",
                 "kaito_shell.commands.health:check", outputs=HEALTH_OUT, default_output="table",
                 args=(ArgSpec("resource", "NAME, workspace/NAME, inferenceset/NAME or ragengine/NAME", REF,

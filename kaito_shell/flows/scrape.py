@@ -1,0 +1,58 @@
+"""Scrape pods' Prometheus `/metrics` through the API server's pod proxy (`…/pods/POD:PORT/proxy/metrics`), with
+the user's credentials, every pod at once: each replica is seen, not only the one a Service picks. A pod that
+cannot be read is reported with why, never counted as zero."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import NamedTuple
+
+from kaito_shell.kube.deadline import run_all
+from kaito_shell.kube.errors import KubeError
+from kaito_shell.kube.gateway import Gateway
+from kaito_shell.services.promtext import Page, parse
+
+INFERENCE_PORT = 5000  # vLLM's and the transformers runtime's port in KAITO's inference pods
+
+
+class PodPage(NamedTuple):
+    pod: str
+    page: Page | None
+    problem: str | None  # why there is no page
+
+
+def scrape(gateway: Gateway, namespace: str, pods: list[str], port: int = INFERENCE_PORT,
+           path: str = "/metrics") -> list[PodPage]:
+    """Every pod's page, in the order of `pods`."""
+
+    def one(pod: str) -> PodPage:
+        try:
+            status, body = gateway.proxy(namespace, pod, port, path, pod=True)
+        except KubeError as exc:
+            return PodPage(pod, None, exc.message)
+        if status != 200:
+            return PodPage(pod, None, f"pod {pod} answered HTTP {status} on :{port}{path}: {_said(body)}")
+        try:
+            return PodPage(pod, parse(body.decode(errors="replace"), time.monotonic()), None)
+        except ValueError as exc:
+            return PodPage(pod, None, f"pod {pod}'s {path} is not Prometheus text ({exc})")
+
+    finished = run_all([lambda pod=pod: one(pod) for pod in pods], None, name="kaito-scrape")  # type: ignore[misc]
+    pages = []
+    for result in finished:
+        if result.error is not None:
+            raise result.error
+        pages.append(result.value)
+    return pages
+
+
+def _said(body: bytes) -> str:
+    """The message of an error answer (a Kubernetes Status from the API server, or the pod's own text)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body.decode(errors="replace").strip()[:200] or "(no body)"
+    if isinstance(data, dict):
+        return str(data.get("message") or data.get("detail") or data)[:200]
+    return str(data)[:200]
