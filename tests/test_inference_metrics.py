@@ -79,7 +79,7 @@ def test_older_vllm_names_are_read_and_missing_series_are_named():
 
 def test_pods_are_summed_and_a_counter_reset_is_not_a_negative_rate():
     together = im.figures(merged([page(5.0), page(5.0, prompt=50)]))
-    assert together.prompt_tokens == 150 and together.running == 4
+    assert together.prompt_tokens == 150 and together.running == 4 and together.kv_cache == 0.25  # the fullest
     restarted = im.figures(page(10.0, prompt=30), page(5.0, prompt=100))
     assert restarted.prompt_tokens_per_s == 6.0  # the server restarted: its 30 are new
 

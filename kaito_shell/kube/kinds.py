@@ -63,8 +63,10 @@ STATEFULSET = Kind("StatefulSet", "apps", "v1", "statefulsets")
 JOB = Kind("Job", "batch", "v1", "jobs")
 NODECLAIM = Kind("NodeClaim", "karpenter.sh", "v1", "nodeclaims", False)  # what KAITO asks the cloud for
 SSAR = Kind("SelfSubjectAccessReview", "authorization.k8s.io", "v1", "selfsubjectaccessreviews", False)
+PROMETHEUSRULE = Kind("PrometheusRule", "monitoring.coreos.com", "v1", "prometheusrules")  # the Prometheus Operator's
+PODMONITOR = Kind("PodMonitor", "monitoring.coreos.com", "v1", "podmonitors")
 ALL = (WORKSPACE, INFERENCESET, RAGENGINE, POD, SERVICE, EVENT, CONFIGMAP, SECRET, NAMESPACE, NODE, DEPLOYMENT,
-       STATEFULSET, JOB, NODECLAIM, SSAR)
+       STATEFULSET, JOB, NODECLAIM, SSAR, PROMETHEUSRULE, PODMONITOR)
 BY_REF = {"workspace": WORKSPACE, "inferenceset": INFERENCESET, "ragengine": RAGENGINE}
 
 

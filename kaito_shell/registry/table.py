@@ -78,6 +78,8 @@ TUNING_REF = ArgSpec("workspace", "NAME or workspace/NAME of a tuning workspace 
                      REF, completer="workspace", ref_kinds=("workspace",), default_from_session="workspace")
 TUNING_NAME = FlagSpec("name", "the tuning workspace (same as the positional NAME)", DNS_LABEL, completer="workspace",
                        metavar="NAME", into="workspace")
+ALERT_WORKSPACE = FlagSpec("workspace", "the workspace the alerts are about", DNS_LABEL, required=True,
+                           completer="workspace", metavar="NAME")
 TUNE_METRICS_FLAGS = (
     TUNING_NAME, FlagSpec("show-loss-curve", "draw the loss over the epochs in the terminal", BOOL),
     FlagSpec("show-gpu-utilization", "GPU utilisation and memory from the cluster's DCGM exporter", BOOL),
@@ -642,7 +644,44 @@ COMMANDS = [
                        FlagSpec("detailed", "also events and GPU nodes", BOOL)),
                 needs_cluster=True, multi_cluster=True,
                 examples=("health check phi4", "health check ragengine/docs", "health check --all -A -o report")),
-    CommandSpec(("alerts", "list"), "active alerts about workspaces", outputs=TABLE_OUT, unavailable=METRICS_CLIENT),
+    CommandSpec(("alerts", "configure"), "alert rules about a workspace (Prometheus Operator PrometheusRule + "
+                "PodMonitor)", "kaito_shell.commands.alerts:configure",
+                flags=(ALERT_WORKSPACE,
+                       FlagSpec("gpu-utilization-threshold", "fire when the GPUs' mean utilisation (DCGM) is above this "
+                                "%", FLOAT, minimum=0, metavar="PERCENT"),
+                       FlagSpec("kv-cache-threshold", "fire when a pod's KV cache is fuller than this %", FLOAT,
+                                minimum=0, metavar="PERCENT"),
+                       FlagSpec("queue-threshold", "fire when more requests than this wait", FLOAT, minimum=0,
+                                metavar="N"),
+                       FlagSpec("error-rate-threshold", "fire when more than this % of requests are aborted or "
+                                "rejected (429) over 5 minutes", FLOAT, minimum=0, metavar="PERCENT"),
+                       FlagSpec("p95-latency-threshold", "fire when the p95 end-to-end latency over 5 minutes is "
+                                "above this", FLOAT, minimum=0, metavar="SECONDS"),
+                       FlagSpec("for", "how long a condition must hold before the alert fires", DURATION, default=300),
+                       FlagSpec("no-pod-monitor", "do not create the PodMonitor (Prometheus already scrapes the pods)",
+                                BOOL), DRY_RUN, YES),
+                planner="kaito_shell.commands.alerts:plan", outputs=RENDER_OUT, default_output="yaml", mutates=True,
+                description="The rules read vLLM's and KAITO's series from the inference pods and the DCGM "
+                            "exporter's GPU figures, matched by the pods' namespace and pod labels. KAITO creates no "
+                            "scrape config, so a PodMonitor for the workspace's pods (port http, /metrics) comes "
+                            "with them unless --no-pod-monitor. The thresholds are kept in the rules' annotations: "
+                            "`alerts test` reads them back.",
+                examples=("alerts configure --workspace phi4 --gpu-utilization-threshold 90 --for 5m",
+                          "alerts configure --workspace phi4 --kv-cache-threshold 90 --queue-threshold 10 --dry-run")),
+    CommandSpec(("alerts", "list"), "alert rules kaito-shell configured here", "kaito_shell.commands.alerts:list_alerts",
+                flags=(FlagSpec("workspace", "only this workspace's", DNS_LABEL, completer="workspace",
+                                metavar="NAME"),), outputs=TABLE_OUT, default_output="table", needs_cluster=True,
+                examples=("alerts list", "alerts list --workspace phi4 -o wide")),
+    CommandSpec(("alerts", "test"), "which of a workspace's alert rules would fire now, and by how much",
+                "kaito_shell.commands.alerts:test",
+                flags=(ALERT_WORKSPACE, FlagSpec("interval", "seconds between the two scrapes that error-rate and "
+                                                 "latency rules need (0: one scrape)", FLOAT, minimum=0, default=5.0,
+                                                 metavar="SECONDS")),
+                outputs=TABLE_OUT, default_output="table", needs_cluster=True,
+                examples=("alerts test --workspace phi4", "alerts test --workspace phi4 --interval 2 -o json")),
+    CommandSpec(("alerts", "delete"), "delete a workspace's alert rules (and its PodMonitor)",
+                "kaito_shell.commands.alerts:delete", flags=(ALERT_WORKSPACE, YES), outputs=CHANGE_OUT, mutates=True,
+                needs_cluster=True, examples=("alerts delete --workspace phi4",)),
     CommandSpec(("features", "list"), "KAITO feature gates: chart defaults, and the cluster's values when connected",
                 "kaito_shell.commands.features:list_gates", outputs=LIST_OUT, default_output="table",
                 flags=(FlagSpec("offline", "only the chart defaults (do not ask the cluster)", BOOL),),

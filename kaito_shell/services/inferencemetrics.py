@@ -42,7 +42,7 @@ class Figures(NamedTuple):
 
     running: float | None
     waiting: float | None
-    kv_cache: float | None  # fraction of the KV cache in use
+    kv_cache: float | None  # fraction of the KV cache in use (the fullest pod's)
     prompt_tokens: float | None  # totals since the server started
     generation_tokens: float | None
     requests: dict[str, float]  # finished requests by finish reason
@@ -77,12 +77,12 @@ def figures(now: Page, before: Page | None = None) -> Figures:
     missing: list[str] = []
     window = now.at - before.at if before is not None else None
 
-    def gauge(label: str, names: tuple[str, ...]) -> float | None:
+    def gauge(label: str, names: tuple[str, ...], fullest: bool = False) -> float | None:
         found = _name(now, names)
         if found is None:
             missing.append(f"{label} ({' / '.join(names)})")
             return None
-        return now.total(found)
+        return now.largest(found) if fullest else now.total(found)
 
     def counter(label: str, names: tuple[str, ...]) -> tuple[float | None, float | None]:
         value = gauge(label, names)
@@ -113,7 +113,7 @@ def figures(now: Page, before: Page | None = None) -> Figures:
         latency[label] = Latency(p50, p95, p99, buckets[-1][1] if buckets else 0.0)
     return Figures(
         running=gauge("running requests", RUNNING), waiting=gauge("waiting requests", WAITING),
-        kv_cache=gauge("KV cache use", KV_CACHE), prompt_tokens=prompt, generation_tokens=generated,
+        kv_cache=gauge("KV cache use", KV_CACHE, fullest=True), prompt_tokens=prompt, generation_tokens=generated,
         requests=requests, preemptions=gauge("preemptions", PREEMPTIONS),
         rate_limited=now.total(RATE_LIMITED[0]) if now.has(RATE_LIMITED[0]) else None,
         prompt_tokens_per_s=prompt_rate, generation_tokens_per_s=generated_rate, requests_per_s=per_s,

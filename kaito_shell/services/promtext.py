@@ -28,6 +28,11 @@ class Page(NamedTuple):
             return None
         return sum(value for labels, value in rows if where is None or where(dict(labels)))
 
+    def largest(self, name: str) -> float | None:
+        """The largest value of a sample over its label sets (e.g. the fullest pod's KV cache)."""
+        rows = self.samples.get(name)
+        return max(value for _, value in rows) if rows else None
+
     def by_label(self, name: str, label: str) -> dict[str, float]:
         """A sample summed per value of one label (e.g. requests by finished_reason)."""
         found: dict[str, float] = {}
