@@ -28,7 +28,6 @@ def test_plugin_program_name_in_help(tmp_path):
 def test_exit_codes(cli):
     assert cli("models", "list").code == 0
     assert cli("modles", "list").code == 2
-    assert cli("metrics", "workspace/x").code == 3
     no_cluster = cli("status")
     assert no_cluster.code == 1 and "no kubeconfig found" in no_cluster.err and "kaito --sandbox" in no_cluster.err
     assert cli("models", "validate", "--model", "phi-4", "--instance-type", "Standard_NV36ads_A10_v5", "--runtime",

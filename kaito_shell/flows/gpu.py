@@ -18,31 +18,51 @@ class GpuReading(NamedTuple):
 
 
 def read(gateway: Gateway, pod: dict[str, Any]) -> GpuReading:
-    meta = pod["metadata"]
-    node = (pod.get("spec") or {}).get("nodeName")
+    return read_many(gateway, [pod])[pod["metadata"]["name"]]
+
+
+def read_many(gateway: Gateway, pods: list[dict[str, Any]]) -> dict[str, GpuReading]:
+    """Each pod's GPUs, by pod name: the exporters are listed once and each node's exporter is scraped once."""
     exporters: list[dict[str, Any]] = []
     for selector in gpumetrics.EXPORTER_SELECTORS:
         try:
             exporters += gateway.list(kinds.POD, None, label_selector=selector)
         except KubeError as exc:
-            return GpuReading([], f"cannot look for a DCGM exporter (listing pods in all namespaces: {exc.message})")
+            why = f"cannot look for a DCGM exporter (listing pods in all namespaces: {exc.message})"
+            return {p["metadata"]["name"]: GpuReading([], why) for p in pods}
     if not exporters:
-        return GpuReading([], f"no GPU figures: the cluster has no DCGM exporter (no pod labelled "
-                              f"{' or '.join(gpumetrics.EXPORTER_SELECTORS)}); {gpumetrics.HOW_TO_INSTALL}")
-    exporter = next((e for e in exporters if (e.get("spec") or {}).get("nodeName") == node), None)
-    if exporter is None:
-        return GpuReading([], f"no DCGM exporter runs on node {node or '(not scheduled)'} where pod {meta['name']} "
-                              "runs (the exporter DaemonSet may not tolerate GPU node taints)")
-    where = f"{exporter['metadata']['namespace']}/{exporter['metadata']['name']}"
-    try:
-        status, body = gateway.proxy(exporter["metadata"]["namespace"], exporter["metadata"]["name"],
-                                     gpumetrics.EXPORTER_PORT, "/metrics", pod=True)
-    except KubeError as exc:
-        return GpuReading([], f"DCGM exporter {where} could not be reached: {exc.message}")
-    if status != 200:
-        return GpuReading([], f"DCGM exporter {where} answered HTTP {status}")
-    gpus = gpumetrics.for_pod(body.decode(errors="replace"), meta["namespace"], meta["name"])
-    if not gpus:
-        return GpuReading([], f"DCGM exporter {where} reports no GPU for pod {meta['name']} (it maps GPUs to pods "
-                              "only with its kubelet pod-resources mount)")
-    return GpuReading(gpus, f"DCGM exporter {where}")
+        why = (f"no GPU figures: the cluster has no DCGM exporter (no pod labelled "
+               f"{' or '.join(gpumetrics.EXPORTER_SELECTORS)}); {gpumetrics.HOW_TO_INSTALL}")
+        return {p["metadata"]["name"]: GpuReading([], why) for p in pods}
+    pages: dict[str, str] = {}  # exporter → its page …
+    problems: dict[str, str] = {}  # … or why it could not be read
+    found = {}
+    for pod in pods:
+        meta = pod["metadata"]
+        node = (pod.get("spec") or {}).get("nodeName")
+        exporter = next((e for e in exporters if (e.get("spec") or {}).get("nodeName") == node), None)
+        if exporter is None:
+            found[meta["name"]] = GpuReading([], f"no DCGM exporter runs on node {node or '(not scheduled)'} where pod "
+                                                 f"{meta['name']} runs (the exporter DaemonSet may not tolerate GPU "
+                                                 "node taints)")
+            continue
+        where = f"{exporter['metadata']['namespace']}/{exporter['metadata']['name']}"
+        if where not in pages and where not in problems:
+            try:
+                status, body = gateway.proxy(exporter["metadata"]["namespace"], exporter["metadata"]["name"],
+                                             gpumetrics.EXPORTER_PORT, "/metrics", pod=True)
+            except KubeError as exc:
+                problems[where] = f"DCGM exporter {where} could not be reached: {exc.message}"
+            else:
+                if status != 200:
+                    problems[where] = f"DCGM exporter {where} answered HTTP {status}"
+                else:
+                    pages[where] = body.decode(errors="replace")
+        if where in problems:
+            found[meta["name"]] = GpuReading([], problems[where])
+            continue
+        gpus = gpumetrics.for_pod(pages[where], meta["namespace"], meta["name"])
+        found[meta["name"]] = GpuReading(gpus, f"DCGM exporter {where}") if gpus else GpuReading(
+            [], f"DCGM exporter {where} reports no GPU for pod {meta['name']} (it maps GPUs to pods only with its "
+                "kubelet pod-resources mount)")
+    return found

@@ -12,7 +12,7 @@ STRING, INT, FLOAT, BOOL, DURATION, MAP, KEYVALUE, REF, CHOICE, PATH = (
 DNS_LABEL = "dns-label"  # namespaces and KAITO object names (Workspace, InferenceSet, RAGEngine)
 DNS_SUBDOMAIN = "dns-subdomain"  # other object names: Secrets, ConfigMaps, PersistentVolumeClaims
 OBJECT_NAME_KINDS = (DNS_LABEL, DNS_SUBDOMAIN, REF)  # values that name objects: checked before any request
-OUTPUT_FORMATS = ("table", "wide", "json", "yaml", "name", "report")
+OUTPUT_FORMATS = ("table", "wide", "json", "yaml", "name", "report", "dashboard")
 MACHINE_OUTPUTS = ("json", "yaml", "name")  # stdout carries the result alone: previews and plans go to stderr
 
 

@@ -25,7 +25,6 @@ from kaito_shell.registry.spec import (
     Registry,
 )
 
-METRICS_CLIENT = "it needs the metrics client (Prometheus parsing of vLLM/KAITO metrics), which is not built yet"
 TABLE_OUT = ("table", "wide", "json", "yaml")
 LIST_OUT = ("table", "wide", "json", "yaml", "name")
 MANIFEST_OUT = ("yaml", "json")
@@ -78,6 +77,11 @@ TUNING_REF = ArgSpec("workspace", "NAME or workspace/NAME of a tuning workspace 
                      REF, completer="workspace", ref_kinds=("workspace",), default_from_session="workspace")
 TUNING_NAME = FlagSpec("name", "the tuning workspace (same as the positional NAME)", DNS_LABEL, completer="workspace",
                        metavar="NAME", into="workspace")
+MONITOR_OUT = ("dashboard", "table", "wide", "json", "yaml")
+MONITOR_FLAGS = (
+    FlagSpec("show-gpu-utilization", "GPU utilisation and memory per GPU (DCGM exporter)", BOOL),
+    FlagSpec("show-memory-usage", "the pods' CPU and memory (metrics.k8s.io)", BOOL),
+    FlagSpec("interval", "seconds between readings", FLOAT, minimum=0, default=2.0, metavar="SECONDS"))
 ALERT_WORKSPACE = FlagSpec("workspace", "the workspace the alerts are about", DNS_LABEL, required=True,
                            completer="workspace", metavar="NAME")
 TUNE_METRICS_FLAGS = (
@@ -239,6 +243,7 @@ GROUPS = [
     Group(("cost",), "what a deployment costs"),
     Group(("health",), "health checks of workspaces"),
     Group(("metrics",), "metrics of inference pods, RAG engines and tuning runs"),
+    Group(("monitor",), "live dashboards"),
     Group(("alerts",), "alerts about workspaces"),
     Group(("features",), "controller feature gates"),
     Group(("adapters",), "LoRA adapters of a workspace"),
@@ -585,8 +590,27 @@ COMMANDS = [
     CommandSpec(("endpoint",), "service URL, API-server proxy URL and an example curl",
                 "kaito_shell.commands.endpoint:endpoint", args=(SERVED_REF,), outputs=TABLE_OUT,
                 default_output="table", needs_cluster=True, examples=("endpoint workspace/phi4",)),
-    CommandSpec(("monitor",), "live view of a workspace (status, pods, metrics)", args=(SERVED_REF,),
-                unavailable=METRICS_CLIENT),
+    CommandSpec(("monitor",), "live view of a workspace (same as `monitor resources --workspace W`)",
+                "kaito_shell.commands.monitor:resources", args=(SERVED_REF,), flags=MONITOR_FLAGS,
+                outputs=MONITOR_OUT, needs_cluster=True, examples=("monitor phi4 --show-gpu-utilization",)),
+    CommandSpec(("monitor", "resources"), "live dashboard of workspaces and RAG engines: requests, KV cache, "
+                "tokens/s, latency, GPUs, memory", "kaito_shell.commands.monitor:resources",
+                args=(ArgSpec("workspace", "NAME, workspace/NAME, inferenceset/NAME or ragengine/NAME", REF,
+                              required=False, completer="resource",
+                              ref_kinds=("workspace", "inferenceset", "ragengine")),),
+                flags=(FlagSpec("workspace", "a workspace to watch", DNS_LABEL, completer="workspace", metavar="NAME"),
+                       FlagSpec("ragengine", "a RAG engine to watch", DNS_LABEL, completer="ragengine",
+                                metavar="NAME"),
+                       FlagSpec("all", "every workspace, InferenceSet and RAG engine in the namespace", BOOL),
+                       *MONITOR_FLAGS),
+                outputs=MONITOR_OUT, needs_cluster=True,
+                description="On a terminal: a full-screen dashboard, a panel per object with sparklines of the last "
+                            "readings, redrawn every --interval; q, Esc or Ctrl-C quits and the terminal is restored. "
+                            "Without a terminal (or -o table|json|yaml): one snapshot, two readings --interval apart "
+                            "so that rates are real. GPU figures come from the cluster's DCGM exporter, CPU and "
+                            "memory from metrics.k8s.io; a missing source is named with how to install it.",
+                examples=("monitor resources --workspace phi4 --show-gpu-utilization",
+                          "monitor resources --all --show-memory-usage -o table")),
     CommandSpec(("metrics",), "vLLM and KAITO metrics of a workspace's pods (same as `metrics inference`)",
                 "kaito_shell.commands.metrics:inference", args=(SERVED_REF,), flags=INFERENCE_METRICS_FLAGS,
                 outputs=TABLE_OUT, default_output="table", needs_cluster=True,
