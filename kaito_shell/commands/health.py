@@ -13,6 +13,7 @@ from kaito_shell.flows.fanout import gather
 from kaito_shell.flows.resolve import find_object
 from kaito_shell.kube import kinds
 from kaito_shell.kube.gateway import Gateway
+from kaito_shell.lang.values import ResourceRef
 from kaito_shell.output.result import Column, Result
 from kaito_shell.services.diagnose import diagnose
 from kaito_shell.services.objects import (
@@ -27,12 +28,18 @@ from kaito_shell.services.objects import (
 )
 
 PASS, FAIL, SKIP = "pass", "FAIL", "skip"
+KV_SATURATED = 0.95  # a KV cache this full makes vLLM queue and preempt requests
+QUEUE_SECONDS = 1.0
 KAITO_KINDS = (kinds.INFERENCESET, kinds.WORKSPACE, kinds.RAGENGINE)
 
 
 def check(inv: Invocation) -> Result:
     v = inv.values
     ref = inv.args.get("resource")
+    if v["ragengine"]:
+        if ref is not None:
+            raise UsageError(f"give {ref} or --ragengine {v['ragengine']}, not both")
+        ref = ResourceRef("ragengine", v["ragengine"])
     if ref is None and not v["all"]:
         raise UsageError("say what to check", hint="health check NAME, or --all")
     if ref is not None and v["all"]:
@@ -65,7 +72,8 @@ def check(inv: Invocation) -> Result:
     fanned = inv.clusters() is not None
     columns = ([Column("cluster", "cluster")] if fanned else []) + [
         Column("object", "object"), Column("check", "check"), Column("result", "result"),
-        Column("detail", "detail"), Column("namespace", "namespace", wide=True)]
+        Column("detail", "detail")] + ([Column("ms", "ms", justify="right")] if v["detailed"] else []) + [
+        Column("namespace", "namespace", wide=True)]
     if inv.output == "report":
         result = Result.message(_report(rows, footer), data=data)
     else:
@@ -86,10 +94,16 @@ def _replicas(gateway: Gateway, iset: dict[str, Any]) -> list[dict[str, Any]]:
 def checks(gateway: Gateway, obj: dict[str, Any], detailed: bool, catalog: Any) -> list[dict[str, Any]]:
     v = view(obj)
     out: list[dict[str, Any]] = []
+    last = [time.monotonic()]
 
     def add(check: str, ok: bool | None, detail: str) -> None:
-        out.append({"object": v.ref, "namespace": v.namespace, "check": check,
-                    "result": SKIP if ok is None else PASS if ok else FAIL, "detail": detail})
+        now = time.monotonic()
+        row: dict[str, Any] = {"object": v.ref, "namespace": v.namespace, "check": check,
+               "result": SKIP if ok is None else PASS if ok else FAIL, "detail": detail}
+        if detailed:  # how long finding this out took (the calls behind it)
+            row["ms"] = round((now - last[0]) * 1000)
+        last[0] = now
+        out.append(row)
 
     for kind in _conditions(v):
         cond = v.condition(kind)
@@ -107,6 +121,8 @@ def checks(gateway: Gateway, obj: dict[str, Any], detailed: bool, catalog: Any) 
             f"{len(ready)}/{len(running)} ready" + (f"; {', '.join(problems)}" if problems else "")
             + (f"; {restarts} restarts" if restarts else ""))
     health = _endpoints(gateway, v, add) if v.has_service else None
+    if isinstance(v, Workspace) and not v.is_tuning and any(p.ready for p in pods):
+        _load(gateway, v, [p.name for p in pods if p.ready], detailed, add)
     found = diagnose(known._replace(health=health), catalog)
     add("state", not found.bad, found.state + (f": {found.reason}" if found.reason else ""))
     if detailed:
@@ -144,6 +160,42 @@ def _endpoints(gateway: Gateway, v: KaitoObject, add: Any) -> int:
         add("GET /v1/models", code == 200 and served is not None,
             f"serves {served}" + ("" if served == expected else f" (expected {expected})") if served else f"HTTP {code}")
     return status
+
+
+def _load(gateway: Gateway, v: Workspace, pods: list[str], detailed: bool, add: Any) -> None:
+    """From the pods' vLLM metrics: the KV cache is not saturated, and (with --detailed, two scrapes a second
+    apart) the queue is not growing."""
+    from kaito_shell.flows.scrape import scrape
+    from kaito_shell.services import inferencemetrics as im
+    from kaito_shell.services.promtext import merged
+
+    first = [p.page for p in scrape(gateway, v.namespace, pods) if p.page is not None]
+    if not first:
+        add("KV cache", None, "no metrics on the pods' :5000/metrics")
+        return
+    now = im.figures(merged(first))
+    if now.kv_cache is None:
+        add("KV cache", None, "the pods report no KV cache use (not vLLM?)")
+    else:
+        add("KV cache", now.kv_cache < KV_SATURATED, f"{now.kv_cache * 100:.1f}% used (the fullest pod)"
+            + ("; saturated: requests queue or are preempted" if now.kv_cache >= KV_SATURATED else ""))
+    if now.waiting is None:
+        return
+    if not detailed:
+        add("queue", now.waiting == 0 or bool(now.running), f"{now.waiting:g} waiting, {_g(now.running)} running")
+        return
+    time.sleep(QUEUE_SECONDS)
+    second = [p.page for p in scrape(gateway, v.namespace, pods) if p.page is not None]
+    later = im.figures(merged(second)) if second else None
+    if later is None or later.waiting is None:
+        add("queue", None, "the second scrape failed")
+        return
+    add("queue not growing", later.waiting <= now.waiting,
+        f"{now.waiting:g} → {later.waiting:g} waiting over {QUEUE_SECONDS:g}s")
+
+
+def _g(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
 
 
 def _node_ready(gateway: Gateway, name: str) -> bool:

@@ -349,11 +349,13 @@ class Gateway:
             raw.release_conn()
 
     def logs(self, namespace: str, pod: str, *, tail: int | None = None, since: int | None = None,
-             container: str | None = None, previous: bool = False) -> str:
-        """A pod's log (one container's, when the pod has several: the API server requires the name)."""
+             container: str | None = None, previous: bool = False, timestamps: bool = False) -> str:
+        """A pod's log (one container's, when the pod has several: the API server requires the name); with
+        `timestamps`, each line starts with its RFC 3339 time."""
         return str(self.request("GET", POD.path(namespace, pod, "log"), accept=LOG_ACCEPT,
                                 query={"tailLines": tail, "sinceSeconds": since, "container": container,
-                                       "previous": "true" if previous else None}, verb="get",
+                                       "previous": "true" if previous else None,
+                                       "timestamps": "true" if timestamps else None}, verb="get",
                                 what=f"pods/{pod}/log", namespace=namespace))
 
     def follow_logs(self, namespace: str, pod: str, *, tail: int | None = None,

@@ -164,7 +164,10 @@ class KaitoCompleter(Completer):
         """Suggestions for `current` after `words`: the parser's walk says what may come (also used by tests)."""
         exp = expect(words, self.registry)
         if exp.kind == COMMAND and not current.startswith("-"):
-            return self._command_words(exp.path, current)
+            spec = self.registry.command(exp.path) if exp.path else None  # `logs` is a command and a group
+            first = spec.args[0] if spec is not None and spec.args else None
+            values = self._arg_values(first.completer, first.ref_kinds, current) if first is not None else []
+            return self._command_words(exp.path, current) + values
         if exp.kind == NOTHING:
             return []
         if exp.kind == VALUE and exp.flag is not None:
