@@ -77,6 +77,10 @@ TUNING_REF = ArgSpec("workspace", "NAME or workspace/NAME of a tuning workspace 
                      REF, completer="workspace", ref_kinds=("workspace",), default_from_session="workspace")
 TUNING_NAME = FlagSpec("name", "the tuning workspace (same as the positional NAME)", DNS_LABEL, completer="workspace",
                        metavar="NAME", into="workspace")
+LOGS_WORKSPACE = FlagSpec("workspace", "the workspace whose pods to read", DNS_LABEL, completer="workspace",
+                          metavar="NAME")
+LOGS_RAGENGINE = FlagSpec("ragengine", "the RAG engine whose pods to read", DNS_LABEL, completer="ragengine",
+                          metavar="NAME")
 MONITOR_OUT = ("dashboard", "table", "wide", "json", "yaml")
 MONITOR_FLAGS = (
     FlagSpec("show-gpu-utilization", "GPU utilisation and memory per GPU (DCGM exporter)", BOOL),
@@ -244,6 +248,7 @@ GROUPS = [
     Group(("health",), "health checks of workspaces"),
     Group(("metrics",), "metrics of inference pods, RAG engines and tuning runs"),
     Group(("monitor",), "live dashboards"),
+    Group(("logs",), "pod logs: analysis and search"),
     Group(("alerts",), "alerts about workspaces"),
     Group(("features",), "controller feature gates"),
     Group(("adapters",), "LoRA adapters of a workspace"),
@@ -587,6 +592,33 @@ COMMANDS = [
                        FlagSpec("tail", "last N lines per pod", INT, minimum=0),
                        FlagSpec("since", "only newer than this (e.g. 1h)", DURATION)),
                 needs_cluster=True, examples=("logs workspace/phi4 --tail 20", "logs phi4 --follow --since 10m")),
+    CommandSpec(("logs", "analyze"), "known failures in a workspace's or RAG engine's logs, with their cause and fix",
+                "kaito_shell.commands.logscan:analyze",
+                flags=(LOGS_WORKSPACE, LOGS_RAGENGINE,
+                       FlagSpec("file", "analyse a saved log instead (`-`: stdin), offline", PATH, completer="file"),
+                       FlagSpec("show-errors", "only errors", BOOL), FlagSpec("show-warnings", "only warnings", BOOL),
+                       FlagSpec("since", "only lines newer than this (e.g. 1h)", DURATION)),
+                outputs=TABLE_OUT, default_output="table",
+                description="Every started container of every pod is read (the previous run of a restarted one "
+                            "too), with the pods' and the object's events, and each line is matched against a table "
+                            "of known failure signatures worded as current and older vLLM, Hugging Face, PyTorch, "
+                            "NCCL, Ray and the kubelet print them: CUDA out of memory, a KV cache too small for "
+                            "max-model-len, a gated model without access, image pulls, NCCL/Ray failures, a full "
+                            "disk, a dead engine, rate limiting. Exit 1 when an error-level finding is found.",
+                examples=("logs analyze --workspace phi4", "logs analyze --workspace phi4 --show-errors --since 1h",
+                          "logs analyze --file ci-run.log", "kubectl logs phi4-0 | kaito logs analyze --file -")),
+    CommandSpec(("logs", "search"), "search every log of a workspace's or RAG engine's pods", 
+                "kaito_shell.commands.logscan:search",
+                flags=(LOGS_WORKSPACE, LOGS_RAGENGINE,
+                       FlagSpec("query", "the text to find", required=True, metavar="TEXT"),
+                       FlagSpec("regex", "the query is a regular expression", BOOL),
+                       FlagSpec("case-sensitive", "match case (default: ignore it)", BOOL),
+                       FlagSpec("time-range", "only lines newer than this (e.g. 1h)", DURATION),
+                       FlagSpec("around", "lines to show around each match (as grep -C; --context names the "
+                                "kube context)", INT, minimum=0, short="C", metavar="N")),
+                needs_cluster=True,
+                examples=("logs search --workspace phi4 --query 'out of memory'",
+                          "logs search --workspace phi4 --query 'HTTP/1.1\" 4[0-9]{2}' --regex -C 2")),
     CommandSpec(("endpoint",), "service URL, API-server proxy URL and an example curl",
                 "kaito_shell.commands.endpoint:endpoint", args=(SERVED_REF,), outputs=TABLE_OUT,
                 default_output="table", needs_cluster=True, examples=("endpoint workspace/phi4",)),
@@ -665,7 +697,10 @@ COMMANDS = [
                               required=False, completer="resource", ref_kinds=("workspace", "inferenceset",
                                                                               "ragengine")),),
                 flags=(FlagSpec("all", "every object in the namespace (-A: everywhere)", BOOL), ALL_NAMESPACES,
-                       FlagSpec("detailed", "also events and GPU nodes", BOOL)),
+                       FlagSpec("ragengine", "check this RAG engine (as ragengine/NAME)", DNS_LABEL,
+                                completer="ragengine", metavar="NAME"),
+                       FlagSpec("detailed", "also events, GPU nodes, whether the queue grows (two scrapes a second "
+                                "apart) and how long each check took", BOOL)),
                 needs_cluster=True, multi_cluster=True,
                 examples=("health check phi4", "health check ragengine/docs", "health check --all -A -o report")),
     CommandSpec(("alerts", "configure"), "alert rules about a workspace (Prometheus Operator PrometheusRule + "
