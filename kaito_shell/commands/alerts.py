@@ -147,28 +147,28 @@ def _values(inv: Invocation, gateway: Gateway, pods: list[dict[str, Any]], wante
             ) -> dict[str, tuple[float | None, str]]:
     """The value of each alert kind now, and where it came from (or why there is none)."""
     from kaito_shell.flows import gpu
-    from kaito_shell.flows.scrape import scrape
+    from kaito_shell.flows.scrape import inference_pages
 
     names = sorted(p["metadata"]["name"] for p in pods)
     found: dict[str, tuple[float | None, str]] = {}
     interval = float(inv.values["interval"])
     needs_rates = bool(wanted & {"error-rate", "p95-latency"})
     if wanted - {"gpu-utilization"}:
-        first = scrape(gateway, inv.namespace, names)
+        first = inference_pages(gateway, inv.namespace, names, (im.E2E,))
         second = None
         if needs_rates and interval > 0:
             time.sleep(interval)
-            second = scrape(gateway, inv.namespace, names)
+            second = inference_pages(gateway, inv.namespace, names, (im.E2E,))
         now_pages = [p.page for p in (second or first) if p.page is not None]
         before = [p.page for p in first if p.page is not None] if second else None
         problems = "; ".join(p.problem for p in (second or first) if p.problem)
         if not now_pages:
             return {key: (None, f"no metrics: {problems}") for key in wanted - {"gpu-utilization"}}
-        figures = im.figures(merged(now_pages), merged(before) if before else None)
+        figures = im.figures(merged(now_pages), merged(before) if before else None, (im.E2E,))
         source = "the pods' /metrics" + (f" over {figures.window:.1f}s" if figures.window else "")
         found["kv-cache"] = (None if figures.kv_cache is None else figures.kv_cache * 100, source)
         found["queue"] = (figures.waiting, source)
-        found["p95-latency"] = ((figures.latency.get("end-to-end latency") or im.Latency(None, None, None, 0)).p95
+        found["p95-latency"] = ((figures.latency.get(im.E2E) or im.Latency(None, None, None, 0)).p95
                                 if figures.window else None,
                                 source if figures.window else "needs two scrapes (--interval above 0)")
         found["error-rate"] = _error_rate(figures) if figures.window else \

@@ -165,15 +165,15 @@ def _endpoints(gateway: Gateway, v: KaitoObject, add: Any) -> int:
 def _load(gateway: Gateway, v: Workspace, pods: list[str], detailed: bool, add: Any) -> None:
     """From the pods' vLLM metrics: the KV cache is not saturated, and (with --detailed, two scrapes a second
     apart) the queue is not growing."""
-    from kaito_shell.flows.scrape import scrape
+    from kaito_shell.flows.scrape import inference_pages
     from kaito_shell.services import inferencemetrics as im
     from kaito_shell.services.promtext import merged
 
-    first = [p.page for p in scrape(gateway, v.namespace, pods) if p.page is not None]
+    first = [p.page for p in inference_pages(gateway, v.namespace, pods) if p.page is not None]
     if not first:
         add("KV cache", None, "no metrics on the pods' :5000/metrics")
         return
-    now = im.figures(merged(first))
+    now = im.figures(merged(first), latencies=())
     if now.kv_cache is None:
         add("KV cache", None, "the pods report no KV cache use (not vLLM?)")
     else:
@@ -185,8 +185,8 @@ def _load(gateway: Gateway, v: Workspace, pods: list[str], detailed: bool, add: 
         add("queue", now.waiting == 0 or bool(now.running), f"{now.waiting:g} waiting, {_g(now.running)} running")
         return
     time.sleep(QUEUE_SECONDS)
-    second = [p.page for p in scrape(gateway, v.namespace, pods) if p.page is not None]
-    later = im.figures(merged(second)) if second else None
+    second = [p.page for p in inference_pages(gateway, v.namespace, pods) if p.page is not None]
+    later = im.figures(merged(second), latencies=()) if second else None
     if later is None or later.waiting is None:
         add("queue", None, "the second scrape failed")
         return

@@ -11,7 +11,7 @@ from kaito_shell.errors import RuntimeFailure, ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.flows import evidence
 from kaito_shell.flows.resolve import find_object
-from kaito_shell.flows.scrape import PodPage, scrape
+from kaito_shell.flows.scrape import PodPage, inference_pages, scrape
 from kaito_shell.output.result import Column, Result
 from kaito_shell.services import inferencemetrics as im
 from kaito_shell.services import ragmetrics
@@ -36,12 +36,13 @@ def inference(inv: Invocation) -> Result:
         if interval <= 0:
             raise ValidationError("--watch needs an --interval above 0", flag="interval", hint="e.g. --interval 5")
         return _watch(inv, str(ref), pods, interval)
-    first = scrape(gateway, inv.namespace, pods)
+    latencies = im.ALL_LATENCIES if inv.values["show_latency"] or inv.output in ("json", "yaml") else (im.E2E,)
+    first = inference_pages(gateway, inv.namespace, pods, latencies)
     second = None
     if interval > 0:
         _pause(inv, interval)
-        second = scrape(gateway, inv.namespace, pods)
-    return _result(inv, str(ref), first, second)
+        second = inference_pages(gateway, inv.namespace, pods, latencies)
+    return _result(inv, str(ref), first, second, latencies)
 
 
 def _pause(inv: Invocation, seconds: float) -> None:
@@ -54,8 +55,8 @@ def _pause(inv: Invocation, seconds: float) -> None:
         inv.env.stderr.write(" " * 72 + "\r")
 
 
-def _pair(first: list[PodPage], second: list[PodPage] | None) -> tuple[im.Figures | None, dict[str, im.Figures],
-                                                                        list[str]]:
+def _pair(first: list[PodPage], second: list[PodPage] | None, latencies: tuple[str, ...]
+          ) -> tuple[im.Figures | None, dict[str, im.Figures], list[str]]:
     """The figures of all pods together, of each pod, and why some pod could not be read."""
     now = second if second is not None else first
     before = {p.pod: p.page for p in first} if second is not None else {}
@@ -68,18 +69,20 @@ def _pair(first: list[PodPage], second: list[PodPage] | None) -> tuple[im.Figure
         earlier = before.get(pod.pod)
         if second is not None and earlier is None:
             problems.append(f"pod {pod.pod}: its first scrape failed, so it has no rates")
-        per_pod[pod.pod] = im.figures(pod.page, earlier)
+        per_pod[pod.pod] = im.figures(pod.page, earlier, latencies)
         pairs.append((pod.page, earlier))
     if not pairs:
         return None, per_pod, problems
     earlier_pages = [b for _, b in pairs if b is not None]
     together = im.figures(merged(p for p, _ in pairs),
-                          merged(earlier_pages) if second is not None and len(earlier_pages) == len(pairs) else None)
+                          merged(earlier_pages) if second is not None and len(earlier_pages) == len(pairs) else None,
+                          latencies)
     return together, per_pod, problems
 
 
-def _result(inv: Invocation, ref: str, first: list[PodPage], second: list[PodPage] | None) -> Result:
-    together, per_pod, problems = _pair(first, second)
+def _result(inv: Invocation, ref: str, first: list[PodPage], second: list[PodPage] | None,
+            latencies: tuple[str, ...]) -> Result:
+    together, per_pod, problems = _pair(first, second, latencies)
     data: dict[str, Any] = {"apiVersion": "kaito-shell/v1", "kind": "InferenceMetrics", "object": ref,
                             "namespace": inv.namespace, "source": "each pod's /metrics through the API server's "
                             "pod proxy (:5000)", "pods": sorted(per_pod),
@@ -118,7 +121,7 @@ def _rows(f: im.Figures, throughput: bool, latency: bool) -> list[dict[str, Any]
     if throughput:
         rows.insert(3, ("prompt tokens", _counter(f.prompt_tokens, f.prompt_tokens_per_s, "tokens")))
         rows += [("preemptions", _count(f.preemptions)), ("rate-limit rejections (429)", _count(f.rate_limited))]
-    names = list(im.LATENCIES) if latency else ["end-to-end latency"]
+    names = list(im.LATENCIES) if latency else [im.E2E]
     rows += [(name, _latency(f.latency.get(name))) for name in names]
     if f.download_bytes_per_s is not None or f.download_seconds_left is not None:
         left = f.download_seconds_left
@@ -166,12 +169,12 @@ def _watch(inv: Invocation, ref: str, pods: list[str], interval: float) -> Resul
     out.write(f"{ref}: every {interval:g}s, Ctrl-C stops\n")
     out.write(f"{'time':8}  {'run':>4} {'wait':>4} {'kv%':>6} {'gen tok/s':>10} {'req/s':>7} {'e2e p95':>9}\n")
     out.flush()
-    before = scrape(gateway, inv.namespace, pods)
+    before = inference_pages(gateway, inv.namespace, pods, (im.E2E,))
     try:
         while True:
             time.sleep(interval)
-            now = scrape(gateway, inv.namespace, pods)
-            together, _, problems = _pair(before, now)
+            now = inference_pages(gateway, inv.namespace, pods, (im.E2E,))
+            together, _, problems = _pair(before, now, (im.E2E,))
             before = now
             if together is None:
                 out.write(f"{time.strftime('%H:%M:%S')}  no metrics: {'; '.join(problems)}\n")
@@ -181,7 +184,7 @@ def _watch(inv: Invocation, ref: str, pods: list[str], interval: float) -> Resul
                           f"{'-' if f.kv_cache is None else f'{f.kv_cache * 100:.1f}':>6} "
                           f"{'-' if f.generation_tokens_per_s is None else f'{f.generation_tokens_per_s:.1f}':>10} "
                           f"{sum(f.requests_per_s.values()):>7.2f} "
-                          f"{_seconds((f.latency.get('end-to-end latency') or im.Latency(None, None, None, 0)).p95):>9}"
+                          f"{_seconds((f.latency.get(im.E2E) or im.Latency(None, None, None, 0)).p95):>9}"
                           "\n")
             out.flush()
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ from kaito_shell.flows.resolve import find_object
 from kaito_shell.kube import kinds
 from kaito_shell.lang.values import ResourceRef
 from kaito_shell.output.result import Column, Result
+from kaito_shell.services.inferencemetrics import E2E
 from kaito_shell.services.objects import KaitoObject, view
 
 
@@ -66,7 +67,7 @@ def _snapshot(readings: list[Reading], interval: float, monitor: Monitor) -> Res
     rows, footer = [], []
     for r in readings:
         f = r.figures
-        e2e = f.latency.get("end-to-end latency") if f else None
+        e2e = f.latency.get(E2E) if f else None
         utils = [g.utilization for g in r.gpus if g.utilization is not None]
         rows.append({
             "object": r.ref, "pods": len(r.pods),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from kaito_shell.flows import evidence, gpu
-from kaito_shell.flows.scrape import scrape
+from kaito_shell.flows.scrape import inference_pages
 from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.services import gpumetrics
@@ -77,7 +77,7 @@ class Monitor:
 
     def _figures(self, namespace: str, pods: list[str], problems: list[str]) -> im.Figures | None:
         now, before = [], []
-        for pod in scrape(self.gateway, namespace, pods):
+        for pod in inference_pages(self.gateway, namespace, pods, (im.E2E,)):
             if pod.page is None:
                 problems.append(pod.problem or f"pod {pod.pod}: no page")
                 continue
@@ -88,7 +88,7 @@ class Monitor:
                 before.append(earlier)
         if not now:
             return None
-        return im.figures(merged(now), merged(before) if len(before) == len(now) else None)
+        return im.figures(merged(now), merged(before) if len(before) == len(now) else None, (im.E2E,))
 
     def _gpus(self, pods: list[dict[str, Any]]) -> tuple[list[gpumetrics.GpuUse], str]:
         readings = gpu.read_many(self.gateway, pods)

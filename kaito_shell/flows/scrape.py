@@ -23,8 +23,8 @@ class PodPage(NamedTuple):
 
 
 def scrape(gateway: Gateway, namespace: str, pods: list[str], port: int = INFERENCE_PORT,
-           path: str = "/metrics") -> list[PodPage]:
-    """Every pod's page, in the order of `pods`."""
+           path: str = "/metrics", wanted: frozenset[str] = frozenset()) -> list[PodPage]:
+    """Every pod's page, in the order of `pods` (only the samples named in `wanted`, when given)."""
 
     def one(pod: str) -> PodPage:
         try:
@@ -34,7 +34,7 @@ def scrape(gateway: Gateway, namespace: str, pods: list[str], port: int = INFERE
         if status != 200:
             return PodPage(pod, None, f"pod {pod} answered HTTP {status} on :{port}{path}: {_said(body)}")
         try:
-            return PodPage(pod, parse(body.decode(errors="replace"), time.monotonic()), None)
+            return PodPage(pod, parse(body.decode(errors="replace"), time.monotonic(), wanted), None)
         except ValueError as exc:
             return PodPage(pod, None, f"pod {pod}'s {path} is not Prometheus text ({exc})")
 
@@ -56,3 +56,11 @@ def _said(body: bytes) -> str:
     if isinstance(data, dict):
         return str(data.get("message") or data.get("detail") or data)[:200]
     return str(data)[:200]
+
+
+def inference_pages(gateway: Gateway, namespace: str, pods: list[str], latencies: tuple[str, ...] = ()
+                    ) -> list[PodPage]:
+    """The inference pods' pages: only the samples inferencemetrics.figures reads for `latencies`."""
+    from kaito_shell.services.inferencemetrics import samples
+
+    return scrape(gateway, namespace, pods, wanted=samples(latencies))

@@ -20,13 +20,27 @@ PREEMPTIONS = ("vllm:num_preemptions_total",)
 RATE_LIMITED = ("kaito_ratelimit_rejected_total",)
 DOWNLOAD_SPEED = ("kaito_model_download_speed_bytes_per_second",)
 DOWNLOAD_LEFT = ("kaito_model_download_remaining_seconds",)
+E2E = "end-to-end latency"
 LATENCIES = {  # histogram figures: name shown → the histogram's names
     "time to first token": ("vllm:time_to_first_token_seconds",),
     "inter-token latency": ("vllm:inter_token_latency_seconds", "vllm:time_per_output_token_seconds"),
-    "end-to-end latency": ("vllm:e2e_request_latency_seconds",),
+    E2E: ("vllm:e2e_request_latency_seconds",),
     "queue time": ("vllm:request_queue_time_seconds",),
 }
 QUANTILES = (0.5, 0.95, 0.99)
+ALL_LATENCIES = tuple(LATENCIES)
+COUNTERS_AND_GAUGES = (RUNNING, WAITING, KV_CACHE, PROMPT_TOKENS, GENERATION_TOKENS, REQUESTS, PREEMPTIONS,
+                       RATE_LIMITED, DOWNLOAD_SPEED, DOWNLOAD_LEFT)
+
+
+def samples(latencies: tuple[str, ...] = ALL_LATENCIES) -> frozenset[str]:
+    """The sample names `figures` reads for these latencies: what a page is filtered to before parsing (the parser
+    takes ~15 µs a line, and each histogram is ~20 lines per label set)."""
+    return frozenset([name for names in COUNTERS_AND_GAUGES for name in names] +
+                     [f"{name}_bucket" for label in latencies for name in LATENCIES[label]])
+
+
+SAMPLES = samples()
 
 
 class Latency(NamedTuple):
@@ -71,9 +85,9 @@ def _histogram(page: Page, names: tuple[str, ...]) -> str | None:
     return next((n for n in names if page.has(f"{n}_bucket")), None)
 
 
-def figures(now: Page, before: Page | None = None) -> Figures:
+def figures(now: Page, before: Page | None = None, latencies: tuple[str, ...] = ALL_LATENCIES) -> Figures:
     """The figures of `now` (one pod's page, or several merged), with rates and interval percentiles when
-    `before` (an earlier scrape of the same pods) is given."""
+    `before` (an earlier scrape of the same pods) is given; only the `latencies` asked for."""
     missing: list[str] = []
     window = now.at - before.at if before is not None else None
 
@@ -103,7 +117,8 @@ def figures(now: Page, before: Page | None = None) -> Figures:
         for reason, count in requests.items():
             per_s[reason] = rate(earlier.get(reason, 0.0), count, window) or 0.0
     latency: dict[str, Latency] = {}
-    for label, names in LATENCIES.items():
+    for label in latencies:
+        names = LATENCIES[label]
         found = _histogram(now, names)
         if found is None:
             missing.append(f"{label} ({' / '.join(names)})")
