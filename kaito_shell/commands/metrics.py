@@ -123,7 +123,7 @@ def _rows(f: im.Figures, throughput: bool, latency: bool) -> list[dict[str, Any]
         rows += [("preemptions", _count(f.preemptions)), ("rate-limit rejections (429)", _count(f.rate_limited))]
     names = list(im.LATENCIES) if latency else [im.E2E]
     rows += [(name, _latency(f.latency.get(name))) for name in names]
-    if f.download_bytes_per_s is not None or f.download_seconds_left is not None:
+    if (f.download_bytes_per_s or 0) > 0 or (f.download_seconds_left or 0) != 0:  # while weights download
         left = f.download_seconds_left
         rows.append(("model download", f"{(f.download_bytes_per_s or 0) / 1e6:.1f} MB/s, "
                                        f"{'unknown' if left is None or left < 0 else f'{left:.0f}s'} left"))

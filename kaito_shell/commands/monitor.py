@@ -16,7 +16,6 @@ from kaito_shell.flows.resolve import find_object
 from kaito_shell.kube import kinds
 from kaito_shell.lang.values import ResourceRef
 from kaito_shell.output.result import Column, Result
-from kaito_shell.services.inferencemetrics import E2E
 from kaito_shell.services.objects import KaitoObject, view
 
 
@@ -41,11 +40,12 @@ def resources(inv: Invocation) -> Result:
 def _targets(inv: Invocation) -> list[tuple[str, KaitoObject]]:
     v = inv.values
     gateway = inv.gateway()
-    given = [(kind, name) for kind, name in (("workspace", v["workspace"]), ("ragengine", v["ragengine"])) if name]
+    given = [(kind, name) for kind, name in (("workspace", v.get("workspace")), ("ragengine", v.get("ragengine")))
+             if name]  # `monitor W` has only the argument
     if inv.args.get("workspace") is not None:
         ref = inv.args["workspace"]
         given.append((ref.kind if ref.explicit else "", ref.name))
-    if v["all"]:
+    if v.get("all"):
         if given:
             raise ValidationError("--all monitors everything here; drop the names", flag="all")
         found = [(f"{kind}/{o['metadata']['name']}", view(o)) for kind, kind_spec in
@@ -56,25 +56,25 @@ def _targets(inv: Invocation) -> list[tuple[str, KaitoObject]]:
         return found
     if not given:
         raise ValidationError("monitor what? give --workspace W, --ragengine R or --all", flag="workspace")
-    targets = []
+    targets: dict[str, KaitoObject] = {}
     for kind, name in given:
         ref, obj = find_object(gateway, inv.namespace, ResourceRef(kind or "workspace", name, bool(kind)))
-        targets.append((str(ref), view(obj)))
-    return targets
+        targets[str(ref)] = view(obj)  # named twice (flag and argument): watched once
+    return list(targets.items())
 
 
 def _snapshot(readings: list[Reading], interval: float, monitor: Monitor) -> Result:
     rows, footer = [], []
     for r in readings:
         f = r.figures
-        e2e = f.latency.get(E2E) if f else None
+        p95 = r.e2e_p95()
         utils = [g.utilization for g in r.gpus if g.utilization is not None]
         rows.append({
             "object": r.ref, "pods": len(r.pods),
             "running": _n(f.running if f else None), "waiting": _n(f.waiting if f else None),
             "kv": "-" if f is None or f.kv_cache is None else f"{f.kv_cache * 100:.1f}%",
             "tokens": "-" if f is None or f.generation_tokens_per_s is None else f"{f.generation_tokens_per_s:.1f}",
-            "p95": "-" if e2e is None or e2e.p95 is None else f"{e2e.p95:.2f}s",
+            "p95": "-" if p95 is None else f"{p95:.2f}s",
             "gpu": f"{sum(utils) / len(utils):.0f}%" if utils else "-",
             "memory": f"{sum(u.memory_bytes for u in r.usage.values()) / 2**30:.1f} GiB" if r.usage else "-"})
         footer += [f"{r.ref}: {p}" for p in r.problems]

@@ -36,6 +36,11 @@ class Reading(NamedTuple):
     usage_source: str
     problems: list[str]
 
+    def e2e_p95(self) -> float | None:
+        """The end-to-end latency's p95 over the last tick (None: not known)."""
+        latency = self.figures.latency.get(im.E2E) if self.figures else None
+        return latency.p95 if latency else None
+
     def as_dict(self) -> dict[str, Any]:
         return {"object": self.ref, "pods": self.pods, "figures": self.figures.as_dict() if self.figures else None,
                 "gpus": [g._asdict() for g in self.gpus], "gpuSource": self.gpu_source,

@@ -4,10 +4,10 @@ cannot be read is reported with why, never counted as zero."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import NamedTuple
 
+from kaito_shell.flows.chat import error_text
 from kaito_shell.kube.deadline import run_all
 from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
@@ -32,7 +32,7 @@ def scrape(gateway: Gateway, namespace: str, pods: list[str], port: int = INFERE
         except KubeError as exc:
             return PodPage(pod, None, exc.message)
         if status != 200:
-            return PodPage(pod, None, f"pod {pod} answered HTTP {status} on :{port}{path}: {_said(body)}")
+            return PodPage(pod, None, f"pod {pod} answered HTTP {status} on :{port}{path}: {error_text(body)}")
         try:
             return PodPage(pod, parse(body.decode(errors="replace"), time.monotonic(), wanted), None)
         except ValueError as exc:
@@ -45,17 +45,6 @@ def scrape(gateway: Gateway, namespace: str, pods: list[str], port: int = INFERE
             raise result.error
         pages.append(result.value)
     return pages
-
-
-def _said(body: bytes) -> str:
-    """The message of an error answer (a Kubernetes Status from the API server, or the pod's own text)."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return body.decode(errors="replace").strip()[:200] or "(no body)"
-    if isinstance(data, dict):
-        return str(data.get("message") or data.get("detail") or data)[:200]
-    return str(data)[:200]
 
 
 def inference_pages(gateway: Gateway, namespace: str, pods: list[str], latencies: tuple[str, ...] = ()

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from kaito_shell.services.inferencemetrics import E2E
-
 BARS = "▁▂▃▄▅▆▇█"
 HISTORY = 120  # readings kept per series (two minutes at the default 1 s interval)
 
@@ -61,8 +59,8 @@ def panels(readings: list[Any], series: Series, interval: float, show_gpus: bool
             "-" if f is None or f.kv_cache is None else f"{f.kv_cache * 100:.1f}%", 100)
         row("generation tok/s", None if f is None else f.generation_tokens_per_s,
             "-" if f is None or f.generation_tokens_per_s is None else f"{f.generation_tokens_per_s:.1f}")
-        e2e = None if f is None else f.latency.get(E2E)
-        row("e2e p95", None if e2e is None else e2e.p95, "-" if e2e is None or e2e.p95 is None else f"{e2e.p95:.2f}s")
+        p95 = reading.e2e_p95()
+        row("e2e p95", p95, "-" if p95 is None else f"{p95:.2f}s")
         if show_gpus:
             for g in reading.gpus:
                 used = g.memory_used_mib

@@ -119,8 +119,9 @@ GET_REF = ArgSpec("resource", "a kind (workspaces, inferencesets, ragengines) or
                   completer="resource")
 ALL_NAMESPACES = FlagSpec("all-namespaces", "every namespace", BOOL, short="A")
 NODE_PROVISIONERS = ("azure-gpu-provisioner", "karpenter", "byo")
-SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "stuck-delete", "tuning-oom",
-             "dataset-unreachable", "push-denied")
+SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "kv-cache-too-small", "gated-model",
+             "rate-limited", "stuck-delete", "tuning-oom", "dataset-unreachable", "push-denied", "no-gpu-metrics",
+             "no-metrics-server", "no-prometheus-operator")
 HEALTH_OUT = ("table", "wide", "json", "yaml", "report")
 
 DEPLOY_FLAGS = (
@@ -599,15 +600,14 @@ COMMANDS = [
                        FlagSpec("show-errors", "only errors", BOOL), FlagSpec("show-warnings", "only warnings", BOOL),
                        FlagSpec("since", "only lines newer than this (e.g. 1h)", DURATION)),
                 outputs=TABLE_OUT, default_output="table",
-                description="Every started container of every pod is read (the previous run of a restarted one "
-                            "too), with the pods' and the object's events, and each line is matched against a table "
-                            "of known failure signatures worded as current and older vLLM, Hugging Face, PyTorch, "
-                            "NCCL, Ray and the kubelet print them: CUDA out of memory, a KV cache too small for "
-                            "max-model-len, a gated model without access, image pulls, NCCL/Ray failures, a full "
-                            "disk, a dead engine, rate limiting. Exit 1 when an error-level finding is found.",
+                description="Every started container of every pod (previous runs too) and the events are matched "
+                            "against known failure signatures, worded as current and older vLLM, Hugging Face, "
+                            "PyTorch, NCCL, Ray and the kubelet print them (CUDA out of memory, KV cache too small, "
+                            "gated model, image pulls, NCCL/Ray, full disk, dead engine, rate limits). Exit 1 on an "
+                            "error-level finding.",
                 examples=("logs analyze --workspace phi4", "logs analyze --workspace phi4 --show-errors --since 1h",
                           "logs analyze --file ci-run.log", "kubectl logs phi4-0 | kaito logs analyze --file -")),
-    CommandSpec(("logs", "search"), "search every log of a workspace's or RAG engine's pods", 
+    CommandSpec(("logs", "search"), "search every log of a workspace's or RAG engine's pods",
                 "kaito_shell.commands.logscan:search",
                 flags=(LOGS_WORKSPACE, LOGS_RAGENGINE,
                        FlagSpec("query", "the text to find", required=True, metavar="TEXT"),
@@ -650,13 +650,11 @@ COMMANDS = [
     CommandSpec(("metrics", "inference"), "vLLM and KAITO metrics of every inference pod: requests, KV cache, "
                 "tokens/s, latency percentiles", "kaito_shell.commands.metrics:inference", args=(SERVED_REF,),
                 flags=INFERENCE_METRICS_FLAGS, outputs=TABLE_OUT, default_output="table", needs_cluster=True,
-                description="Read from each pod's /metrics (vLLM's `vllm:*` series and KAITO's) through the API "
-                            "server's pod proxy with your credentials. Two scrapes --interval apart give rates and the "
-                            "latency percentiles of that interval (from the histograms' buckets); --interval 0 takes "
-                            "one scrape: totals and gauges, percentiles since each server started. A figure the "
-                            "pods do not report is shown as '-' and named below the table.",
-                examples=("metrics inference phi4", "metrics inference phi4 --show-latency --per-pod",
-                          "metrics inference phi4 --watch --interval 2", "metrics inference phi4 -o json")),
+                description="Each pod's /metrics (vLLM's and KAITO's series) through the API server's pod proxy. "
+                            "Two scrapes --interval apart give rates and that interval's percentiles (histogram "
+                            "buckets); --interval 0 takes one: totals, gauges, percentiles since start. A figure the "
+                            "pods do not report shows '-' and is named below the table.",
+                examples=("metrics inference phi4 --show-latency --per-pod", "metrics inference phi4 -w --interval 2")),
     CommandSpec(("metrics", "rag"), "a RAG engine's service metrics: requests per operation, failures, latency",
                 "kaito_shell.commands.metrics:rag",
                 args=(ArgSpec("ragengine", "NAME or ragengine/NAME", REF, completer="ragengine",

@@ -2,9 +2,13 @@
 
 It follows KAITO v0.12's behaviour (NOTES.md §2.5, §3, §5, §11) on a clock that tests can make instant.
 Failure scenarios (per workspace via the annotation `sandbox.kaito.sh/scenario`, or for all new ones via
-`Controller.scenario`): no-gpu-quota, image-pull-failure, crash-loop (InferenceReady stays True while the
-pod crash-loops, KAITO issue #931), stuck-delete (the finalizer is never removed), and for tuning workspaces
-tuning-oom, dataset-unreachable and push-denied (sandbox/tuningjob.py).
+`Controller.scenario`): no-gpu-quota, image-pull-failure, crash-loop (CUDA out of memory; InferenceReady stays
+True while the pod crash-loops, KAITO issue #931), kv-cache-too-small and gated-model (crash-looping alike, with
+vLLM's and Hugging Face's words, sandbox/vllmlogs.py), rate-limited (the model server answers 429,
+sandbox/vllm.py), stuck-delete (the finalizer is never removed), and for tuning workspaces tuning-oom,
+dataset-unreachable and push-denied (sandbox/tuningjob.py). Scenarios of the whole sandbox (`Controller.scenario`
+only): no-gpu-metrics (no DCGM exporter, sandbox/dcgm.py) and no-metrics-server (no metrics.k8s.io,
+sandbox/podmetrics.py).
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from typing import Any
 
 from kaito_shell.catalog import gates
 from kaito_shell.catalog.store import load_catalog
-from kaito_shell.sandbox import estimator, trainer, tuningjob
+from kaito_shell.sandbox import estimator, trainer, tuningjob, vllm, vllmlogs
 from kaito_shell.sandbox.logs import LogBook
 from kaito_shell.sandbox.resources import by_kind
 from kaito_shell.sandbox.store import Store, WatchEvent, now_rfc3339
 from kaito_shell.sandbox.workloads import Workloads, apply_defaults
 
-SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "stuck-delete")
+SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "kv-cache-too-small", "gated-model",
+             "rate-limited", "stuck-delete", "no-gpu-metrics", "no-metrics-server", "no-prometheus-operator")
 SCENARIO_ANNOTATION = "sandbox.kaito.sh/scenario"
 WORKSPACE_FINALIZER = "workspace.finalizer.kaito.sh"
 INFERENCESET_FINALIZER = "inferenceset.finalizer.kaito.sh"
@@ -136,6 +141,7 @@ def gpu_node(name: str, sku: Any, labels: dict[str, str]) -> dict[str, Any]:
     if sku is not None:
         node_labels.update({
             "node.kubernetes.io/instance-type": sku.instance_type,
+            "nvidia.com/gpu.present": "true",
             "nvidia.com/gpu.product": sku.gpu_model.replace(" ", "-"),
             "nvidia.com/gpu.count": str(sku.gpu_count),
             "nvidia.com/gpu.memory": str(int(sku.gpu_mem_gib_per_gpu * 1024)),
@@ -159,6 +165,7 @@ class Controller:
         self.logs = logs
         self.clock = clock
         self.scenario = "none"
+        self.on_nodes: Callable[[], None] = lambda: None  # called when GPU nodes come or go (the DCGM exporter)
         self._born: dict[str, float] = {}
         self._quiet: dict[str, str | None] = {}
         self._busy = True
@@ -220,6 +227,7 @@ class Controller:
             self._busy = busy or changed
             if not changed:
                 break
+        self.on_nodes()
         self.workloads.sync()
 
     def _terminal(self, kind: str, obj: dict[str, Any]) -> bool:
@@ -235,8 +243,13 @@ class Controller:
     def _born_at(self, obj: dict[str, Any]) -> float:
         return self._born.setdefault(obj["metadata"]["uid"], time.time())
 
-    def _scenario(self, obj: dict[str, Any]) -> str:
+    def scenario_of(self, obj: dict[str, Any]) -> str:
+        """The object's failure scenario: its annotation, else the sandbox's."""
         return (obj["metadata"].get("annotations") or {}).get(SCENARIO_ANNOTATION) or self.scenario
+
+    def sandbox_has(self, scenario: str) -> bool:
+        """Whether the sandbox as a whole runs `scenario` (e.g. no-gpu-metrics)."""
+        return scenario in self.scenario.split(",")
 
     def _save(self, kind: str, obj: dict[str, Any], before: dict[str, Any]) -> bool:
         if obj == before:
@@ -308,7 +321,7 @@ class Controller:
         meta = obj["metadata"]
         if finalizer not in (meta.get("finalizers") or []):
             return False
-        if self._scenario(obj) == "stuck-delete":
+        if self.scenario_of(obj) == "stuck-delete":
             self.event(obj, "DeletionBlocked", "finalizer cleanup is waiting on NodeClaim deletion", "Warning")
             return False
         label = {"Workspace": "kaito.sh/workspace", "RAGEngine": "kaito.sh/ragengine"}.get(kind, CREATED_BY)
@@ -335,7 +348,7 @@ class Controller:
         tuning = "tuning" in ws
         nodes = self._target_nodes(ws)
         status["targetNodeCount"] = nodes
-        scenario = self._scenario(ws)
+        scenario = self.scenario_of(ws)
         sku = (ws.get("resource") or {}).get("instanceType") or "BYO"
         gen = meta.get("generation", 1)
         byo = self._byo()
@@ -398,22 +411,23 @@ class Controller:
             set_conditions(status, condition("InferenceReady", False, "WorkspaceInferenceStatusPending",
                                              "Inference workload is not ready", gen))
             return self._save("Workspace", ws, before)
+        crashing = scenario in vllmlogs.CRASH_SCENARIOS
         for pod in pods:
-            if scenario == "crash-loop":
+            if crashing:
                 self._pod_waiting(ws, pod, "CrashLoopBackOff", "back-off 40s restarting failed container", restarts=3)
             else:
                 self._pod_running(ws, pod, ready=True)
         set_conditions(status, condition("InferenceReady", True, "WorkspaceInferenceStatusSuccess",
                                          "Inference has been deployed successfully", gen),
                        condition("WorkspaceSucceeded", True, "workspaceSucceeded", "workspace succeeds", gen))
-        if scenario != "crash-loop":  # KAITO records the start-up benchmark the model server printed
+        if not crashing:  # KAITO records the start-up benchmark the model server printed
             set_conditions(status, condition("BenchmarkCompleted", True, "BenchmarkCompleted",
                                              "benchmark result has been recorded", gen))
         status["state"] = "Ready"
         changed = self._save("Workspace", ws, before)
         if changed:
             self.event(ws, "WorkspaceReady", "inference service is ready")
-            if scenario == "crash-loop":
+            if crashing:
                 self.event(ws, "BackOff", "Back-off restarting failed container in pod "
                            f"{meta['name']}-0", "Warning")
         return changed
@@ -498,6 +512,7 @@ class Controller:
             names.append(name)
         if names:
             self.event(ws, "NodesReady", f"{len(names)} GPU node(s) ready: {', '.join(names)}")
+            self.on_nodes()
         return names
 
     def _inference_workload(self, ws: dict[str, Any], nodes: int) -> list[str]:
@@ -537,13 +552,14 @@ class Controller:
                                  "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": name,
                                                       "uid": "", "controller": True}]},
                     "spec": {"nodeName": (ws.get("status") or {}).get("workerNodes", [""] * nodes)[i],
-                             "containers": [{"name": name, "image": load_catalog().data.provenance.base_image}]},
+                             "containers": [{"name": name, "image": load_catalog().data.provenance.base_image,
+                                             "ports": [{"name": "http", "containerPort": 5000, "protocol": "TCP"}]}]},
                     "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "True"}],
                                "containerStatuses": [container_status(
                                    name, load_catalog().data.provenance.base_image, ready=False,
                                    state={"waiting": {"reason": "ContainerCreating"}})]},
                 })
-                self.logs.write(ns, pod_name, _download_lines(preset))
+                self.logs.write(ns, pod_name, vllmlogs.download_lines(preset))
         return pods
 
     def _rtype(self, kind: str) -> Any:
@@ -569,18 +585,24 @@ class Controller:
                 if "running" not in (cs.get("state") or {}):
                     cs["state"] = {"running": {"startedAt": now_rfc3339()}}
             if ready and not was_ready:
-                self.logs.write(ns, pod, _startup_lines(preset))
+                context = vllm.served_context(self.store, ws)
+                self.logs.write(ns, pod, vllmlogs.startup_lines(preset, vllm.served_name(preset), context,
+                                                                vllm.capacity_for(self.store, ws, obj, context)))
 
         self._patch("Pod", ns, pod, change)
 
     def _pod_waiting(self, ws: dict[str, Any], pod: str, reason: str, message: str, restarts: int = 0) -> None:
+        """The pod's container waits (its image cannot be pulled, or it crashed `restarts` times, saying why in
+        its log as the scenario has it). The pod has its IP: the kubelet made its sandbox."""
         ns = ws["metadata"]["namespace"]
+        preset = ((ws.get("inference") or {}).get("preset") or {}).get("name", "")
 
         def change(obj: dict[str, Any]) -> None:
             status = obj["status"]
             if any(((cs.get("state") or {}).get("waiting") or {}).get("reason") == reason
                    for cs in status.get("containerStatuses", [])):
                 return
+            status["podIP"] = f"10.244.1.{int(_short(pod), 16) % 250 + 2}"
             status["phase"] = "Running" if restarts else "Pending"
             for cs in status["containerStatuses"]:
                 cs["ready"] = False
@@ -590,8 +612,12 @@ class Controller:
                     cs["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error"}}
             status["conditions"] = [{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "False"}]
             if restarts:
-                self.logs.write(ns, pod, ["torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB "
-                                          "(GPU 0; 79.15 GiB total capacity)", "Engine core initialization failed."])
+                scenario = self.scenario_of(ws)
+                node = self.store.get(self._rtype("Node"), None, str((obj.get("spec") or {}).get("nodeName") or ""))
+                mib = int(((node or {}).get("metadata", {}).get("labels") or {}).get("nvidia.com/gpu.memory") or 81920)
+                self.logs.write(ns, pod, vllmlogs.crash_lines(
+                    scenario if scenario in vllmlogs.CRASH_SCENARIOS else "crash-loop", preset,
+                    vllm.served_context(self.store, ws), mib))
 
         self._patch("Pod", ns, pod, change)
 
@@ -612,7 +638,7 @@ class Controller:
         labels = {"kaito.sh/workspace": name}
         base_image = load_catalog().data.provenance.base_image
         pod_shape = tuningjob.shape(ws, base_image)
-        scenario = self._scenario(ws)
+        scenario = self.scenario_of(ws)
         self._ensure("Job", {
             "metadata": {"name": name, "namespace": ns, "labels": labels, "ownerReferences": self._owner(ws)},
             "spec": {"backoffLimit": 0, "template": {"metadata": {"labels": labels},
@@ -813,9 +839,13 @@ class Controller:
         if self.store.get(self._rtype("Pod"), ns, pod_name) is None:
             self._ensure("Pod", {
                 "metadata": {"name": pod_name, "namespace": ns, "labels": dict(labels)},
-                "spec": {"containers": [{"name": name, "image": RAG_IMAGE}]},
+                "spec": {"nodeName": (status.get("workerNodes") or ["sandbox-system-0"])[0],
+                         "containers": [{"name": name, "image": RAG_IMAGE,
+                                         "ports": [{"name": "http", "containerPort": 5000, "protocol": "TCP"}]}]},
                 "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
-                           "containerStatuses": [container_status(name, RAG_IMAGE, ready=True, state={"running": {}})]},
+                           "podIP": f"10.244.3.{int(_short(pod_name), 16) % 250 + 2}",
+                           "containerStatuses": [container_status(name, RAG_IMAGE, ready=True, state={
+                               "running": {"startedAt": now_rfc3339()}})]},
             })
             self.logs.write(ns, pod_name, ["INFO: Started server process", "INFO: Uvicorn running on http://0.0.0.0:5000"])
         # KAITO's RAGEngine controller's reasons and wording (pkg/ragengine/controllers)
@@ -825,20 +855,3 @@ class Controller:
                                  "Inference has been deployed successfully", gen),
                        condition("RAGEngineSucceeded", True, "ragengineSucceeded", "ragengine succeeds", gen))
         return self._save("RAGEngine", rag, before)
-
-
-def _download_lines(preset: str) -> list[str]:
-    return [f"INFO kaito: downloading {preset} from https://huggingface.co/{preset} into /workspace/weights",
-            "INFO kaito: model download progress 100% (monitor: kaito_model_download_remaining_seconds=0)"]
-
-
-def _startup_lines(preset: str) -> list[str]:
-    served = preset.rsplit("/", 1)[-1].lower()
-    return ["INFO [api_server.py] vLLM API server version 0.25.1",
-            f"INFO [api_server.py] args: model='{preset}', served_model_name=['{served}'], max_model_len=auto, "
-            "gpu_memory_utilization=0.84, download_dir='/workspace/weights'",
-            "INFO [gpu_model_runner.py] Model loading took 7.2 GiB and 41.3 seconds",
-            "INFO [kv_cache_utils.py] GPU KV cache size: 412,976 tokens",
-            "INFO [api_server.py] Starting vLLM API server on http://0.0.0.0:5000",
-            "INFO:     Application startup complete.",
-            "INFO:     Uvicorn running on http://0.0.0.0:5000 (Press CTRL+C to quit)"]

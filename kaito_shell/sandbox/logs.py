@@ -30,11 +30,12 @@ class LogBook:
             self.cond.notify_all()
 
     def read(self, namespace: str, pod: str, since: float | None = None, tail: int | None = None,
-             start: int = 0, container: str = "") -> list[str]:
-        """Lines from index `start`, newer than `since` (epoch seconds), the last `tail` of them."""
+             start: int = 0, container: str = "", stamped: bool = False) -> list[str]:
+        """Lines from index `start`, newer than `since` (epoch seconds), the last `tail` of them; `stamped`: each
+        begins with its time as the kubelet writes it with `timestamps=true` (RFC 3339, nanoseconds, UTC)."""
         with self.cond:
             entries = self._lines.get((namespace, pod, container), [])[start:]
-        lines = [line for at, line in entries if since is None or at >= since]
+        lines = [f"{_rfc3339(at)} {line}" if stamped else line for at, line in entries if since is None or at >= since]
         if tail is None:
             return lines
         return lines[-tail:] if tail > 0 else []
@@ -52,3 +53,8 @@ class LogBook:
         with self.cond:
             key = (namespace, pod)
             self.followers[key] = self.followers.get(key, 0) + delta
+
+
+def _rfc3339(at: float) -> str:
+    whole = int(at)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{int((at - whole) * 1e9):09d}Z"

@@ -116,15 +116,36 @@ class RagService:
         self.persist_dir = persist_dir
         self.has_llm = has_llm
         self.lock = threading.Lock()
-        self.counts: dict[tuple[str, str], int] = {}
+        self._series: dict[str, tuple[Any, Any]] = {}  # op → (its requests Counter, its latency Histogram)
+        from prometheus_client import CollectorRegistry
+
+        self.registry = CollectorRegistry()
 
     def handle(self, request: Request) -> Reply:
         path = "/" + request.path.strip("/")
+        started = time.perf_counter()
         op, reply = self._route(request, path)
+        status = "success" if reply.status < 400 else "failure"
         with self.lock:
-            key = (op, "success" if reply.status < 400 else "failure")
-            self.counts[key] = self.counts.get(key, 0) + 1
+            if op not in ("health", "metrics", "unknown"):
+                requests, latency = self._op_series(op)
+                requests.labels(status).inc()
+                latency.labels(status).observe(time.perf_counter() - started)
         return reply
+
+    def _op_series(self, op: str) -> tuple[Any, Any]:
+        """KAITO's pair for an operation (presets/ragengine/metrics/prometheus_metrics.py): rag_OP_requests_total
+        and rag_OP_latency_seconds (default buckets), both labelled by status."""
+        from prometheus_client import Counter, Histogram
+
+        if op not in self._series:
+            what = f"'{op}' requests"
+            self._series[op] = (
+                Counter(f"rag_{op}_requests_total", f"Count of successful/failed {what}", ["status"],
+                        registry=self.registry),
+                Histogram(f"rag_{op}_latency_seconds", f"Time to serve {what} in seconds", ["status"],
+                          registry=self.registry))
+        return self._series[op]
 
     def _body(self, request: Request) -> Any:
         try:
@@ -340,13 +361,10 @@ class RagService:
         return _json(200, {"message": f"Successfully loaded index {name} from {target.parent}."})
 
     def _metrics(self) -> str:
-        lines = []
+        from prometheus_client import generate_latest
+
         with self.lock:
-            for (op, status), count in sorted(self.counts.items()):
-                if op in ("health", "metrics", "unknown"):
-                    continue
-                lines.append(f'rag_{op}_requests_total{{status="{status}"}} {count}')
-        return "".join(f"{line}\n" for line in lines)
+            return generate_latest(self.registry).decode()
 
 
 def _sse(reply: dict[str, Any]) -> bytes:

@@ -39,7 +39,7 @@ class ResourceType(NamedTuple):
 RESOURCES = (
     ResourceType("", ("v1",), "namespaces", "namespace", "Namespace", False, ("ns",), subresources=("status",)),
     ResourceType("", ("v1",), "nodes", "node", "Node", False, ("no",), subresources=("status",)),
-    ResourceType("", ("v1",), "pods", "pod", "Pod", True, ("po",), ("all",), ("status", "log")),
+    ResourceType("", ("v1",), "pods", "pod", "Pod", True, ("po",), ("all",), ("status", "log", "proxy")),
     ResourceType("", ("v1",), "services", "service", "Service", True, ("svc",), ("all",), ("status", "proxy")),
     ResourceType("", ("v1",), "events", "event", "Event", True, ("ev",)),
     ResourceType("", ("v1",), "configmaps", "configmap", "ConfigMap", True, ("cm",)),
@@ -48,6 +48,7 @@ RESOURCES = (
                  ("status", "scale")),
     ResourceType("apps", ("v1",), "statefulsets", "statefulset", "StatefulSet", True, ("sts",), ("all",),
                  ("status", "scale")),
+    ResourceType("apps", ("v1",), "daemonsets", "daemonset", "DaemonSet", True, ("ds",), ("all",), ("status",)),
     ResourceType("batch", ("v1",), "jobs", "job", "Job", True, (), ("all",), ("status",)),
     ResourceType("kaito.sh", ("v1beta1", "v1alpha1"), "workspaces", "workspace", "Workspace", True, ("wk", "wks"),
                  ("workspace",), ("status",), custom=True),
@@ -55,13 +56,18 @@ RESOURCES = (
                  ("is", "isets"), ("inferenceset",), ("status", "scale"), custom=True),
     ResourceType("kaito.sh", ("v1beta1", "v1alpha1"), "ragengines", "ragengine", "RAGEngine", True, ("rag",),
                  ("ragengine",), ("status",), custom=True),
+    ResourceType("monitoring.coreos.com", ("v1",), "prometheusrules", "prometheusrule", "PrometheusRule", True,
+                 ("promrule",), custom=True),  # the Prometheus Operator's, served unless no-prometheus-operator
+    ResourceType("monitoring.coreos.com", ("v1",), "podmonitors", "podmonitor", "PodMonitor", True, ("pmon",),
+                 custom=True),
     ResourceType("authorization.k8s.io", ("v1",), "selfsubjectaccessreviews", "selfsubjectaccessreview",
                  "SelfSubjectAccessReview", False, verbs=("create",)),
     ResourceType("authentication.k8s.io", ("v1",), "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview",
                  False, verbs=("create",)),
 )
 
-GROUP_ORDER = ("", "apps", "batch", "authentication.k8s.io", "authorization.k8s.io", "kaito.sh")
+GROUP_ORDER = ("", "apps", "batch", "authentication.k8s.io", "authorization.k8s.io", "kaito.sh", "monitoring.coreos.com")
+PROMETHEUS_OPERATOR = "monitoring.coreos.com"
 
 
 def find(group: str, version: str, plural: str) -> ResourceType | None:

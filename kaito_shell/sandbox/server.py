@@ -2,7 +2,8 @@
 
 Faithful enough for the official Python client (typed APIs, CustomObjectsApi, watch) and real kubectl:
 discovery, OpenAPI v3, CRUD with resourceVersions, merge/JSON/strategic merge patch and server-side apply,
-fieldValidation, finalizers, watch, dryRun=All, pod logs, the service proxy, Tables, RBAC with 403s, and Status errors.
+fieldValidation, finalizers, watch, dryRun=All, pod logs, the service and pod proxies (streamed answers included),
+metrics.k8s.io (sandbox/podmetrics.py), Tables, RBAC with 403s, and Status errors.
 """
 
 from __future__ import annotations
@@ -18,8 +19,19 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kaito_shell.catalog import gates
-from kaito_shell.sandbox import admission, auth, httpbody, managed, openapi, resources, shape, webhook
-from kaito_shell.sandbox.backends import Backends, Request
+from kaito_shell.sandbox import (
+    admission,
+    auth,
+    httpbody,
+    managed,
+    openapi,
+    podmetrics,
+    podproxy,
+    resources,
+    shape,
+    webhook,
+)
+from kaito_shell.sandbox.backends import Backends, Reply, Request
 from kaito_shell.sandbox.controller import (
     CONTROLLER_NS,
     RAG_NS,
@@ -246,9 +258,16 @@ class Handler(BaseHTTPRequestHandler):
         if parts == ["api"]:
             return self._json(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.sandbox.port}"}]})
+        metrics = self.sandbox.metrics_server()
+        hidden = self.sandbox.hidden_groups()
+        if parts[:1] == ["apis"] and len(parts) > 1 and parts[1] in hidden:
+            raise ApiError(404, "the server could not find the requested resource")
         if parts == ["apis"]:
             return self._json(200, {"kind": "APIGroupList", "apiVersion": "v1",
-                                    "groups": [_group(g) for g in resources.groups()]})
+                                    "groups": [_group(g) for g in resources.groups() if g not in hidden]
+                                    + ([podmetrics.group()] if metrics else [])})
+        if parts[:2] == ["apis", podmetrics.GROUP] and metrics is not None:
+            return self._json(200, metrics.answer(user, method, parts, query, wants_table(self.headers.get("Accept"))))
         if parts == ["api", "v1"]:
             return self._json(200, _resource_list("", "v1"))
         if parts[:2] == ["openapi", "v3"]:
@@ -267,6 +286,9 @@ class Handler(BaseHTTPRequestHandler):
         self._authorize(user, method, target, query)
         if target.sub == "proxy" and target.rtype.kind == "Service":
             return self._proxy(method, target, raw_query)
+        if target.sub == "proxy" and target.rtype.kind == "Pod":
+            return self._relay(podproxy.proxy(self.sandbox.store, self.sandbox.backends, method, str(target.namespace),
+                                              str(target.name), "/" + "/".join(target.rest), raw_query, self._body()))
         if target.sub == "log" and target.rtype.kind == "Pod":
             return self._logs(target, query)
         if target.sub in ("exec", "attach", "portforward") and target.rtype.kind == "Pod":
@@ -610,8 +632,9 @@ class Handler(BaseHTTPRequestHandler):
         since_seconds, tail = int_param(query, "sinceSeconds", 1), int_param(query, "tailLines", 0)
         since = time.time() - since_seconds if since_seconds is not None else None
         book = self.sandbox.logs
+        stamped = _flag(query, "timestamps")
         with book.cond:  # what is shown now and where following starts must be the same instant
-            lines = book.read(ns, name, since, tail, container=container)
+            lines = book.read(ns, name, since, tail, container=container, stamped=stamped)
             seen = book.count(ns, name, container)
         if not _flag(query, "follow"):
             text = "".join(f"{line}\n" for line in lines)
@@ -625,7 +648,7 @@ class Handler(BaseHTTPRequestHandler):
             while True:
                 with book.cond:  # the end and the last lines at one instant: nothing written before it is lost
                     ended = self.sandbox.stopping.is_set() or book.closed(ns, name)
-                    fresh = book.read(ns, name, start=seen, container=container)
+                    fresh = book.read(ns, name, start=seen, container=container, stamped=stamped)
                     if not fresh and not ended:
                         book.cond.wait(0.5)
                         continue
@@ -647,8 +670,26 @@ class Handler(BaseHTTPRequestHandler):
         if port and not any(port in (str(p.get("port")), p.get("name")) for p in ports):
             raise ApiError(503, f'no endpoints available for service "{name}:{port}"')
         request = Request(method, "/" + "/".join(target.rest), raw_query, self._body(), str(target.namespace), service)
-        reply = self.sandbox.backends.handle(request)
-        self._send(reply.status, reply.body, reply.content_type)
+        self._relay(self.sandbox.backends.handle(request))
+
+    def _relay(self, reply: Reply) -> None:
+        """A backend's answer, whole or (a stream) chunk by chunk as it is made; a client that leaves closes the
+        stream, which stops the backend's work."""
+        if reply.stream is None:
+            return self._send(reply.status, reply.body, reply.content_type)
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for data in reply.stream:
+                self._chunk(data)
+            self._end_stream()
+        except (BrokenPipeError, ConnectionResetError, TimeoutError, ssl.SSLError):
+            self.close_connection = True
+        finally:
+            getattr(reply.stream, "close", lambda: None)()
 
     def _access_review(self, user: auth.User) -> None:
         review = review_body(self._doc(self._body()), "SelfSubjectAccessReview")
@@ -764,7 +805,8 @@ def _resource_list(group: str, version: str) -> dict[str, Any]:
             verbs = {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"], "log": ["get"],
                      "proxy": ["create", "delete", "get", "patch", "update"]}[sub]
             entry = {"name": f"{rtype.plural}/{sub}", "singularName": "", "namespaced": rtype.namespaced,
-                     "kind": {"scale": "Scale", "proxy": "ServiceProxyOptions"}.get(sub, rtype.kind), "verbs": verbs}
+                     "kind": {"scale": "Scale", "proxy": f"{rtype.kind}ProxyOptions"}.get(sub, rtype.kind),
+                     "verbs": verbs}
             if sub == "scale":
                 entry.update(group="autoscaling", version="v1")
             entries.append(entry)
@@ -806,12 +848,36 @@ class Sandbox:
         self.controller = Controller(self.store, self.logs, self.clock)
         self.controller.scenario = scenario
         self.backends = Backends(self.store)
+        self._wire()
         self.applied: dict[tuple[str, str | None, str | None, str], dict[str, Any]] = {}
         self.stopping = threading.Event()
         self._port = port
         self._httpd: ThreadingHTTPServer | None = None
         self._encoded: dict[tuple[str, str, str], bytes] = {}
         self._seed()
+
+    def _wire(self) -> None:
+        """The model servers, the DCGM exporter and metrics-server, and what they read of the controller."""
+        from kaito_shell.sandbox.controller import DELAYS
+        from kaito_shell.sandbox.dcgm import SCENARIO as NO_GPU_METRICS
+        from kaito_shell.sandbox.dcgm import GpuExporter
+
+        controller, clock = self.controller, self.clock
+        self.backends.scenario_of = controller.scenario_of
+        self.backends.startup_seconds = lambda: 0.0 if clock.instant else DELAYS["ready"] / max(clock.speed, 1e-9)
+        self.gpu_exporter = GpuExporter(self.store, lambda: not controller.sandbox_has(NO_GPU_METRICS),
+                                        self.backends.busy)
+        self.backends.exporter = self.gpu_exporter
+        controller.on_nodes = self.gpu_exporter.sync
+        self._metrics = podmetrics.MetricsServer(self.store, self.backends.busy)
+
+    def hidden_groups(self) -> set[str]:
+        """API groups this sandbox does not serve (no-prometheus-operator: a cluster without the operator's CRDs)."""
+        return {resources.PROMETHEUS_OPERATOR} if self.controller.sandbox_has("no-prometheus-operator") else set()
+
+    def metrics_server(self) -> podmetrics.MetricsServer | None:
+        """metrics.k8s.io, unless the sandbox runs the no-metrics-server scenario."""
+        return None if self.controller.sandbox_has(podmetrics.SCENARIO) else self._metrics
 
     def _seed(self) -> None:
         ns_type, deploy_type, cm_type = by_kind("Namespace"), by_kind("Deployment"), by_kind("ConfigMap")
@@ -835,10 +901,12 @@ class Sandbox:
             "kubernetes.io/hostname": "sandbox-system-0", "node.kubernetes.io/instance-type": "Standard_D8s_v5"}},
             "status": {"conditions": [node_ready_condition()],
                        "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                       "allocatable": {"cpu": "7820m", "memory": "28Gi", "pods": "110"},
                        "nodeInfo": node_info("sandbox-system-0"), "addresses": node_addresses("sandbox-system-0")}})
         pod_type = by_kind("Pod")
         assert pod_type is not None
         self.store.create(pod_type, controller_pod("sandbox-system-0"))
+        self.gpu_exporter.sync()
         self.controller.workloads.sync()
 
     def serialized(self, obj: dict[str, Any]) -> bytes:

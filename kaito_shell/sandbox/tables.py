@@ -91,6 +91,10 @@ def _images(obj: dict[str, Any]) -> str:
     return ",".join(c.get("image", "") for c in _pod_spec(obj).get("containers") or [])
 
 
+def _count(key: str) -> Callable[[dict[str, Any]], int]:
+    return lambda obj: int(_status(obj).get(key, 0))
+
+
 def _selector(labels: dict[str, Any] | None) -> str:
     return ",".join(f"{k}={v}" for k, v in (labels or {}).items()) or "<none>"
 
@@ -185,6 +189,12 @@ BUILTIN: dict[str, list[Column]] = {
     "StatefulSet": [NAME, Column("Ready",
                                  lambda o: f"{_status(o).get('readyReplicas', 0)}/{_spec(o).get('replicas', 1)}"), AGE,
                     Column("Containers", _containers, 1), Column("Images", _images, 1)],
+    "DaemonSet": [NAME, *(Column(title, _count(key), type="integer") for title, key in (
+        ("Desired", "desiredNumberScheduled"), ("Current", "currentNumberScheduled"), ("Ready", "numberReady"),
+        ("Up-to-date", "updatedNumberScheduled"), ("Available", "numberAvailable"))),
+        Column("Node Selector", lambda o: _selector(_pod_spec(o).get("nodeSelector"))), AGE,
+        Column("Containers", _containers, 1), Column("Images", _images, 1),
+        Column("Selector", lambda o: _selector((_spec(o).get("selector") or {}).get("matchLabels")), 1)],
     "Job": [NAME, Column("Status", _job_status),
             Column("Completions", lambda o: f"{_status(o).get('succeeded', 0)}/{_spec(o).get('completions', 1)}"),
             Column("Duration", _job_duration), AGE, Column("Containers", _containers, 1),

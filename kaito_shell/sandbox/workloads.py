@@ -1,4 +1,5 @@
-"""What the API server's defaulting and kube-controller-manager keep true for Deployments and StatefulSets.
+"""What the API server's defaulting and kube-controller-manager keep true for Deployments, StatefulSets and
+DaemonSets.
 
 Defaults are Kubernetes' apps/v1 ones; status follows the pods that exist (the sandbox starts pods only for
 what KAITO would run, so a hand-made Deployment honestly reports 0 ready). That is enough for
@@ -16,23 +17,27 @@ from typing import Any
 from kaito_shell.sandbox.resources import ResourceType, by_kind
 from kaito_shell.sandbox.store import Store, WatchEvent
 
-WORKLOADS = {"apps/deployments": "Deployment", "apps/statefulsets": "StatefulSet"}
+WORKLOADS = {"apps/deployments": "Deployment", "apps/statefulsets": "StatefulSet", "apps/daemonsets": "DaemonSet"}
 DEFAULTS: dict[str, dict[str, Any]] = {
     "Deployment": {"replicas": 1, "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600,
                    "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}},
     "StatefulSet": {"replicas": 1, "revisionHistoryLimit": 10, "podManagementPolicy": "OrderedReady",
                     "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
                     "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"}},
+    "DaemonSet": {"revisionHistoryLimit": 10,
+                  "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}},
 }
 
 
 # Kinds whose Go type has a non-pointer status: the API server always serves `status: {}` (never no status at all).
-STATUS_KINDS = frozenset({"Pod", "Service", "Node", "Namespace", "Deployment", "StatefulSet", "Job",
+STATUS_KINDS = frozenset({"Pod", "Service", "Node", "Namespace", "Deployment", "StatefulSet", "DaemonSet", "Job",
                           "PersistentVolumeClaim"})
 
 
 # Status fields Go serializes even when zero (no omitempty): a client's model may require them.
 ZERO_STATUS: dict[str, dict[str, Any]] = {"StatefulSet": {"replicas": 0, "availableReplicas": 0},
+                                          "DaemonSet": {"currentNumberScheduled": 0, "desiredNumberScheduled": 0,
+                                                        "numberMisscheduled": 0, "numberReady": 0},
                                           "Service": {"loadBalancer": {}}}
 
 
@@ -114,6 +119,12 @@ def _matching(obj: dict[str, Any], index: dict[tuple[str, str], set[int]]) -> se
 
 def _status(kind: str, obj: dict[str, Any], count: int, ready: int) -> dict[str, Any]:
     spec = obj.get("spec") or {}
+    if kind == "DaemonSet":  # one pod per node it runs on: what exists is what it wants
+        always = ("observedGeneration", *ZERO_STATUS[kind])
+        daemon = {"observedGeneration": obj["metadata"].get("generation", 1), "currentNumberScheduled": count,
+                  "desiredNumberScheduled": count, "numberMisscheduled": 0, "numberReady": ready,
+                  "numberAvailable": ready, "updatedNumberScheduled": count, "numberUnavailable": count - ready}
+        return {k: v for k, v in daemon.items() if v != 0 or k in always}
     status: dict[str, Any] = {"observedGeneration": obj["metadata"].get("generation", 1), "replicas": count,
                               "readyReplicas": ready, "availableReplicas": ready, "updatedReplicas": count}
     if kind == "StatefulSet":

@@ -1,0 +1,113 @@
+"""Issue 11's story on the sandbox, through the commands a user types: deploy a model, chat with it, see the
+requests in `metrics inference` and `monitor`, configure an alert and test it, and `logs analyze` explains each
+failure scenario with its fix; every missing source (DCGM exporter, metrics-server, Prometheus Operator) is said."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+DEPLOY = ("deploy", "--name", "phi4", "--model", "phi-4-mini-instruct", "--instance-type", "Standard_NC24ads_A100_v4",
+          "--yes", "--wait")
+
+
+@pytest.fixture
+def phi4(kcli):
+    made = kcli(*DEPLOY)
+    assert made.code == 0, made.err
+    return "phi4"
+
+
+def test_chat_then_see_the_requests_in_metrics_and_the_monitor(kcli, phi4):
+    answer = kcli("chat", "phi4", "--message", "what is kaito")
+    assert answer.code == 0 and answer.out.strip() and "sandbox" in answer.out.lower(), answer.err
+    whole = json.loads(kcli("chat", "workspace/phi4", "-m", "hello", "--max-tokens", "3", "-o", "json").out)
+    assert whole["choices"][0]["finish_reason"] == "length" and whole["usage"]["completion_tokens"] == 3
+    piped = kcli("chat", "phi4", stdin="one more question\n")
+    assert piped.code == 0 and piped.out.strip()
+
+    metrics = json.loads(kcli("metrics", "inference", "phi4", "--interval", "0", "-o", "json").out)
+    figures = metrics["figures"]
+    assert figures["requests"]["stop"] == 2 and figures["requests"]["length"] == 1
+    assert figures["prompt_tokens"] == len("what is kaito hello one more question".split())
+    assert figures["generation_tokens"] >= 3 and figures["running"] == 0 and figures["window"] is None
+    assert figures["latency"]["end-to-end latency"]["observations"] == 3
+    table = kcli("metrics", "phi4", "--interval", "0", "--show-latency", "--per-pod")
+    assert table.code == 0 and "time to first token" in table.out and "PHI4-0" in table.out
+    assert "model download" not in table.out  # the weights are in: no download row
+    assert "one scrape: totals and gauges" in table.out
+
+    snapshot = json.loads(kcli("monitor", "resources", "--workspace", "phi4", "--show-gpu-utilization",
+                               "--show-memory-usage", "--interval", "0", "-o", "json").out)
+    item = snapshot["items"][0]
+    assert item["object"] == "workspace/phi4" and item["figures"]["requests"]["stop"] == 2
+    assert item["gpus"] and item["gpuSource"].startswith("DCGM exporter gpu-operator/")
+    assert item["usage"]["phi4-0"]["memory_bytes"] > 0 and item["usageSource"].startswith("metrics.k8s.io")
+    plain = json.loads(kcli("monitor", "phi4", "--interval", "0", "-o", "json").out)  # `monitor W`: the same
+    assert [i["object"] for i in plain["items"]] == ["workspace/phi4"]
+
+
+def test_an_alert_is_configured_listed_tested_and_deleted(kcli, phi4):
+    rendered = kcli("alerts", "configure", "--workspace", "phi4", "--queue-threshold", "5", "--dry-run")
+    assert rendered.code == 0 and "kind: PrometheusRule" in rendered.out and "kind: PodMonitor" in rendered.out
+    made = kcli("alerts", "configure", "--workspace", "phi4", "--queue-threshold", "5", "--kv-cache-threshold", "90",
+                "--for", "10m", "--yes")
+    assert made.code == 0 and "prometheusrule/kaito-phi4-alerts created" in made.out, made.err
+    listed = json.loads(kcli("alerts", "list", "-o", "json").out)
+    assert {(i["alert"], i["threshold"], i["for"]) for i in listed["items"]} == {
+        ("KaitoQueueLong", "5 requests", "10m"), ("KaitoKvCacheHigh", "90%", "10m")}
+    tested = json.loads(kcli("alerts", "test", "--workspace", "phi4", "--interval", "0", "-o", "json").out)
+    verdicts = {i["alert"]: (i["verdict"], i["now"]) for i in tested["items"]}
+    assert verdicts["KaitoQueueLong"] == ("ok", "0 requests") and verdicts["KaitoKvCacheHigh"][0] == "ok"
+    gone = kcli("alerts", "delete", "--workspace", "phi4", "--yes")
+    assert gone.code == 0 and "prometheusrule/kaito-phi4-alerts deleted" in gone.out
+    assert "no alert rules by kaito-shell" in kcli("alerts", "list").out
+
+
+def test_an_alert_that_would_fire_says_by_how_much(kcli, phi4):
+    kcli("chat", "phi4", "-m", "warm the gpu up")
+    assert kcli("alerts", "configure", "--workspace", "phi4", "--kv-cache-threshold", "0", "--yes").code == 0
+    tested = kcli("alerts", "test", "--workspace", "phi4", "--interval", "0")
+    assert tested.code == 0 and "KaitoKvCacheHigh" in tested.out and "rule(s) would fire now" in tested.out
+
+
+@pytest.mark.parametrize("scenario,finding", [("crash-loop", "cuda-oom"),
+                                              ("kv-cache-too-small", "kv-cache-too-small"),
+                                              ("gated-model", "gated-model"),
+                                              ("image-pull-failure", "image-pull")])
+def test_logs_analyze_explains_each_failure_scenario_with_its_fix(kcli, sandbox, scenario, finding):
+    from conftest import wait_until
+
+    sandbox.controller.scenario = scenario
+    assert kcli(*DEPLOY[:-1]).code == 0  # no --wait: it will not become ready
+    report = wait_until(lambda: (r := kcli("logs", "analyze", "--workspace", "phi4", "-o", "json")).code == 1 and r)
+    found = json.loads(report.out)["findings"]
+    assert finding in [f["id"] for f in found], found
+    mine = next(f for f in found if f["id"] == finding)
+    assert mine["fix"] and "{name}" not in mine["fix"] and mine["count"] >= 1
+
+
+def test_each_missing_source_is_named_with_how_to_get_it(kcli, sandbox):
+    sandbox.controller.scenario = "no-gpu-metrics,no-metrics-server,no-prometheus-operator"
+    assert kcli(*DEPLOY).code == 0
+    shown = kcli("monitor", "resources", "--workspace", "phi4", "--show-gpu-utilization", "--show-memory-usage",
+                 "--interval", "0", "-o", "table")
+    assert shown.out.count("workspace/phi4 ") == 1
+    assert "no DCGM exporter" in shown.out and "gpu-operator" in shown.out
+    assert "metrics.k8s.io is not served" in shown.out and "metrics-server" in shown.out
+    refused = kcli("alerts", "configure", "--workspace", "phi4", "--queue-threshold", "5", "--yes")
+    assert refused.code == 1 and "no Prometheus Operator" in refused.err and "kube-prometheus-stack" in refused.err
+    assert kcli("alerts", "configure", "--workspace", "phi4", "--queue-threshold", "5", "--dry-run").code == 0
+
+
+def test_bad_inputs_are_refused_clearly(kcli, phi4, tmp_path):
+    assert kcli("metrics", "inference", "phi4", "--watch", "-o", "json").code == 2
+    assert "at least one threshold" in kcli("alerts", "configure", "--workspace", "phi4", "--dry-run").err
+    assert "a percentage is 0 to 100" in kcli("alerts", "configure", "--workspace", "phi4", "--kv-cache-threshold",
+                                              "150", "--dry-run").err
+    assert "nothing to send" in kcli("chat", "phi4", stdin="").err
+    assert "not a regular expression" in kcli("logs", "search", "--workspace", "phi4", "--query", "(", "--regex").err
+    assert "cannot read" in kcli("logs", "analyze", "--file", str(tmp_path / "missing.log")).err
+    unknown = kcli("chat", "nope", "-m", "hi")
+    assert unknown.code == 1 and "no workspace or inferenceset named nope" in unknown.err
