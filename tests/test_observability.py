@@ -111,3 +111,33 @@ def test_bad_inputs_are_refused_clearly(kcli, phi4, tmp_path):
     assert "cannot read" in kcli("logs", "analyze", "--file", str(tmp_path / "missing.log")).err
     unknown = kcli("chat", "nope", "-m", "hi")
     assert unknown.code == 1 and "no workspace or inferenceset named nope" in unknown.err
+
+
+def test_logs_search_finds_lines_across_pods_with_context(kcli, phi4):
+    found = kcli("logs", "search", "--workspace", "phi4", "--query", "uvicorn running", "-C", "1")
+    assert found.code == 0 and "[phi4-0/phi4] " in found.out and "Uvicorn running" in found.out
+    assert len(found.out.splitlines()) >= 2  # the match and the line around it
+    regex = kcli("logs", "search", "--workspace", "phi4", "--query", r"Uvicorn\s+running", "--regex",
+                 "--case-sensitive")
+    assert regex.code == 0 and "Uvicorn running" in regex.out
+    none = kcli("logs", "search", "--workspace", "phi4", "--query", "no such words anywhere")
+    assert none.code == 1 and "matches 'no such words anywhere'" in none.err
+
+
+def test_a_busy_model_is_retried_with_backoff_and_said(kcli, sandbox, monkeypatch):
+    from kaito_shell.flows import chat
+
+    monkeypatch.setattr(chat, "RETRY_SECONDS", (0.01, 0.02))  # the tool's own pacing, not a client's internals
+    sandbox.controller.scenario = "rate-limited"
+    assert kcli(*DEPLOY).code == 0
+    busy = kcli("chat", "phi4", "-m", "hello")
+    assert busy.code == 1 and "still busy after 2 retries (HTTP 429" in busy.err
+    assert busy.err.count("retrying in") == 2
+
+
+def test_health_check_detailed_reads_the_load_and_times_each_check(kcli, phi4):
+    report = json.loads(kcli("health", "check", "phi4", "--detailed", "-o", "json").out)
+    checks = {row["check"]: row for row in report["checks"]}
+    assert checks["KV cache"]["result"] == "pass" and checks["queue not growing"]["result"] == "pass"
+    assert all(isinstance(row["ms"], int) for row in report["checks"])
+    assert kcli("health", "check", "--ragengine", "nope").code == 1
