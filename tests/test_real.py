@@ -279,8 +279,30 @@ def test_deploy_waits_for_kaitos_real_conditions_then_everything_reads_them(real
     endpoint = json.loads(kaito(realstack, tmp_path, "endpoint", "live1", "-o", "json")[1])
     assert endpoint["servedModelName"] == "phi-4-mini-instruct"
     assert "KAITO_BENCHMARK_RESULT" in kaito(realstack, tmp_path, "logs", "live1", "--tail", "1")[1]
+    _chat_and_metrics_through_the_real_proxies(realstack, tmp_path)
     code, out, err = kaito(realstack, tmp_path, "delete", "workspace/live1", "--yes", "--wait-timeout", "2m")
     assert code == 0 and "workspace/live1 deleted" in out, err  # after KAITO removed its finalizer
+
+
+def _chat_and_metrics_through_the_real_proxies(realstack, tmp_path) -> None:
+    """chat (whole and streamed) through the real API server's service proxy, then the same requests counted in
+    the pod's vLLM metrics read through its real pod proxy (the model server is the harness's stand-in)."""
+    from kaito_shell.flows.chat import ChatClient
+
+    code, out, err = kaito(realstack, tmp_path, "chat", "live1", "-m", "what is kaito")
+    assert code == 0 and "sandbox" in out.lower(), err
+    client = ChatClient(Gateway(str(realstack.kubeconfig), None), "default", "live1", "workspace/live1", 30.0, print)
+    pieces = [c["choices"][0]["delta"].get("content") or "" for c in client.stream(
+        {"messages": [{"role": "user", "content": "and streamed"}], "max_tokens": 5}) if c.get("choices")]
+    assert len([p for p in pieces if p]) == 5  # five tokens, each its own event, through the real proxy
+    code, out, err = kaito(realstack, tmp_path, "metrics", "inference", "live1", "--interval", "0", "-o", "json")
+    assert code == 0, err
+    figures = json.loads(out)["figures"]
+    assert figures["requests"] == {"stop": 1, "length": 1, **{k: v for k, v in figures["requests"].items()
+                                                               if k not in ("stop", "length")}}
+    assert figures["prompt_tokens"] == len("what is kaito and streamed".split())
+    code, out, err = kaito(realstack, tmp_path, "monitor", "live1", "--interval", "0", "-o", "json")
+    assert code == 0 and json.loads(out)["items"][0]["pods"] == ["live1-0"], err
 
 
 def test_bring_your_own_nodes_end_to_end(realstack_byo, tmp_path):

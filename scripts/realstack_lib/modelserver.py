@@ -2,9 +2,10 @@
 
 The API server sends its cluster traffic (service and pod proxy, kubelet logs, webhooks) through this HTTP CONNECT
 proxy (an EgressSelectorConfiguration written by `scripts/realstack up`):
-- to port 5000 of a KAITO pod's address, it answers itself what KAITO's inference server answers: GET /health,
-  GET /v1/models (the served model name KAITO gives vLLM), POST /v1/chat/completions (a fixed text that says it
-  is a stand-in); for a RAG engine's pod, KAITO's RAG API as kaito_shell/sandbox/ragservice.py answers it
+- to port 5000 of a KAITO pod's address, it answers itself what KAITO's inference server answers, as the
+  sandbox's model of vLLM's OpenAI server does (kaito_shell/sandbox/vllm.py: /health, /v1/models with the served
+  name KAITO gives vLLM, chat whole or streamed, vLLM's /metrics; answers say they are the sandbox's); for a RAG
+  engine's pod, KAITO's RAG API as kaito_shell/sandbox/ragservice.py answers it
   (BM25 instead of embeddings; answers say they are a stand-in's);
 - to 127.0.0.1 (kwok's kubelet endpoint, KAITO's webhook), it relays the connection;
 - anything else is refused.
@@ -15,7 +16,6 @@ python modelserver.py KUBECONFIG SOCKET
 
 from __future__ import annotations
 
-import json
 import socket
 import sys
 import threading
@@ -25,7 +25,6 @@ from typing import Any
 from kaito_shell.sandbox.tls import read_head
 
 MODEL_PORT = 5000
-REPLY = "(realstack stand-in: no model runs here)"
 RELAYED = ("127.0.0.1", "localhost")
 
 
@@ -40,37 +39,70 @@ def served_name(pod: dict[str, Any], workspace: dict[str, Any] | None) -> str:
 
 
 class ModelServer(BaseHTTPRequestHandler):
-    """KAITO's inference server's answers, for one pod (run on a connection the proxy accepted)."""
+    """KAITO's inference server's answers for one pod (run on a connection the proxy accepted): the sandbox's model
+    of vLLM's OpenAI server (kaito_shell/sandbox/vllm.py: /health, /version, /v1/models, /v1/chat/completions whole
+    or streamed as server-sent events, vLLM's /metrics moved by the requests it gets), one per pod, so the real API
+    server's service and pod proxies are exercised with real traffic and streams."""
 
     served = "unknown"
+    key: tuple[str, str] = ("", "")  # (namespace, pod)
+    view: Any = None
 
     def log_message(self, format: str, *args: Any) -> None:
         print(f"model-server ({self.served}): {format % args}", flush=True)
 
-    def _json(self, code: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
+    def _reply(self, reply: Any) -> None:
+        """A stand-in's Reply: whole, or (a stream) written as it is made, the connection's end closing it."""
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        if reply.stream is None:
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+            return
+        self.send_header("Cache-Control", "no-cache")
         self.end_headers()
-        self.wfile.write(data)
+        self.close_connection = True
+        try:
+            for data in reply.stream:
+                self.wfile.write(data)
+                self.wfile.flush()
+        except OSError:  # the client (the API server's proxy) went away: the generation stops
+            pass
+        finally:
+            getattr(reply.stream, "close", lambda: None)()
+
+    def _answer(self) -> None:
+        from kaito_shell.sandbox.vllm import PodServer
+
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with POD_LOCK:
+            server = POD_SERVERS.setdefault(self.key, PodServer())
+        self._reply(server.handle(self.command, self.path.split("?", 1)[0], body, self.view))
 
     def do_GET(self) -> None:
-        if self.path == "/health":
-            self._json(200, {})
-        elif self.path == "/v1/models":
-            self._json(200, {"object": "list", "data": [{"id": self.served, "object": "model",
-                                                         "owned_by": "realstack-stand-in"}]})
-        else:
-            self._json(404, {"detail": "Not Found"})
+        self._answer()
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path == "/v1/chat/completions":
-            self._json(200, {"object": "chat.completion", "model": self.served, "choices": [
-                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": REPLY}}]})
-        else:
-            self._json(404, {"detail": "Not Found"})
+        self._answer()
+
+
+POD_SERVERS: dict[tuple[str, str], Any] = {}  # (namespace, pod) → its model server (sandbox/vllm.PodServer)
+POD_LOCK = threading.Lock()
+
+
+def pod_view(pod: dict[str, Any], workspace: dict[str, Any] | None) -> Any:
+    """What the pod's model server needs to know: ready (the harness only relays to running pods), the served name,
+    the preset and its context length from KAITO's catalog."""
+    from kaito_shell.catalog.store import load_catalog
+    from kaito_shell.sandbox.vllm import DEFAULT_MAX_NUM_SEQS, PodView
+
+    preset = str((((workspace or {}).get("inference") or {}).get("preset") or {}).get("name") or "unknown")
+    model = load_catalog().model(preset)
+    context = model.context_limit if model is not None else 2048
+    return PodView(ready=True, started=None, download_seconds=0.0, weights_bytes=None,
+                   served=served_name(pod, workspace), root=preset, max_model_len=context,
+                   max_num_seqs=DEFAULT_MAX_NUM_SEQS, kv_capacity=context * 8, rate_limited=False)
 
 
 RAG_SERVICES: dict[tuple[str, str], Any] = {}  # (namespace, RAGEngine) → its stand-in RAG service
@@ -102,12 +134,7 @@ class RagServer(ModelServer):
                 service = RAG_SERVICES[(self.namespace, self.served)] = RagService(folder, self.has_llm)
             service.has_llm = self.has_llm
         url = urlsplit(self.path)
-        reply = service.handle(Request(self.command, url.path, url.query, body, self.namespace, {}))
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
+        self._reply(service.handle(Request(self.command, url.path, url.query, body, self.namespace, {})))
 
     def do_GET(self) -> None:
         self._answer()
@@ -186,7 +213,9 @@ class Proxy:
                     "kaito.sh", "v1beta1", pod["metadata"]["namespace"], "workspaces", labels["kaito.sh/workspace"])
             except Exception:
                 workspace = None
-            return type("PodModelServer", (ModelServer,), {"served": served_name(pod, workspace)})
+            return type("PodModelServer", (ModelServer,), {
+                "served": served_name(pod, workspace), "view": pod_view(pod, workspace),
+                "key": (pod["metadata"]["namespace"], pod["metadata"]["name"])})
         return None
 
     @staticmethod
