@@ -59,25 +59,34 @@ class Monitor:
         self.pages: dict[tuple[str, str], Page] = {}  # (namespace, pod) → its page at the last tick
 
     def read(self) -> list[Reading]:
+        """One tick: the pods of every target, then their figures; the GPU exporters are read once for all."""
+        found: list[tuple[str, KaitoObject, list[dict[str, Any]] | KubeError]] = []
+        for ref, obj in self.targets:
+            try:
+                found.append((ref, obj, evidence.pods_of(self.gateway, obj)))
+            except KubeError as exc:
+                found.append((ref, obj, exc))
+        every = [p for _, _, pods in found if not isinstance(pods, KubeError) for p in pods]
+        gpus = gpu.read_many(self.gateway, every) if self.want_gpus and every else {}
         usage: dict[str, tuple[dict[str, Usage], str]] = {}
         readings = []
-        for ref, obj in self.targets:
-            problems: list[str] = []
-            try:
-                pods = evidence.pods_of(self.gateway, obj)
-            except KubeError as exc:
-                readings.append(Reading(ref, [], None, [], "", {}, "", [exc.message]))
+        for ref, obj, pods in found:
+            if isinstance(pods, KubeError):
+                readings.append(Reading(ref, [], None, [], "", {}, "", [pods.message]))
                 continue
+            problems: list[str] = []
             names = sorted(p["metadata"]["name"] for p in pods)
             figures = self._figures(obj.namespace, names, problems) if names else None
             if not names:
                 problems.append(f"{ref} has no pods yet")
-            gpus, gpu_source = self._gpus(pods) if self.want_gpus and pods else ([], "")
+            mine = [gpus[n] for n in names if n in gpus]
             if self.want_usage and obj.namespace not in usage:
                 usage[obj.namespace] = pod_usage(self.gateway, obj.namespace)
             in_ns, usage_source = usage.get(obj.namespace, ({}, ""))
-            readings.append(Reading(ref, names, figures, gpus, gpu_source,
-                                    {p: u for p, u in in_ns.items() if p in names}, usage_source, problems))
+            readings.append(Reading(ref, names, figures, [g for r in mine for g in r.gpus],
+                                    "; ".join(sorted({r.source for r in mine})), {p: u for p, u in in_ns.items()
+                                                                                  if p in names},
+                                    usage_source, problems))
         return readings
 
     def _figures(self, namespace: str, pods: list[str], problems: list[str]) -> im.Figures | None:
@@ -94,13 +103,6 @@ class Monitor:
         if not now:
             return None
         return im.figures(merged(now), merged(before) if len(before) == len(now) else None, (im.E2E,))
-
-    def _gpus(self, pods: list[dict[str, Any]]) -> tuple[list[gpumetrics.GpuUse], str]:
-        readings = gpu.read_many(self.gateway, pods)
-        found = [g for r in readings.values() for g in r.gpus]
-        sources = sorted({r.source for r in readings.values()})
-        return found, "; ".join(sources)
-
 
 def pod_usage(gateway: Gateway, namespace: str) -> tuple[dict[str, Usage], str]:
     """Every pod's CPU (cores) and memory (bytes) in `namespace` from metrics.k8s.io, and the source (or why
