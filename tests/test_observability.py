@@ -141,3 +141,30 @@ def test_health_check_detailed_reads_the_load_and_times_each_check(kcli, phi4):
     assert checks["KV cache"]["result"] == "pass" and checks["queue not growing"]["result"] == "pass"
     assert all(isinstance(row["ms"], int) for row in report["checks"])
     assert kcli("health", "check", "--ragengine", "nope").code == 1
+
+
+def test_watch_prints_a_line_per_interval_until_ctrl_c(tmp_path, sandbox, kcli, phi4):
+    import os
+    import signal
+    import threading
+
+    from conftest import make_env
+
+    from kaito_shell.app.cli import run
+
+    env = make_env(tmp_path, extra_env={"KUBECONFIG": sandbox.kubeconfig})
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        code = run(["metrics", "inference", "phi4", "--watch", "--interval", "0.2"], env)
+    finally:
+        timer.cancel()
+    lines = env.stdout.getvalue().splitlines()
+    assert code == 0 and lines[0].startswith("workspace/phi4: every 0.2s") and "gen tok/s" in lines[1]
+    assert len(lines) >= 4 and "stopped watching" in lines[-1]  # a line per interval, then Ctrl-C
+
+
+def test_monitor_all_covers_every_kaito_object_here(kcli, phi4):
+    snapshot = json.loads(kcli("monitor", "resources", "--all", "--interval", "0", "-o", "json").out)
+    assert [item["object"] for item in snapshot["items"]] == ["workspace/phi4"]
+    assert kcli("monitor", "resources", "--all", "--workspace", "phi4").code == 2

@@ -314,3 +314,12 @@ def test_metrics_rag_reads_the_services_own_series(kcli, kb, engine):
     ops = {op["name"]: op for op in shown["operations"]}
     assert ops["index"]["ok"] == 1 and ops["index"]["failed"] == 0 and ops["index"]["p50"] is not None
     assert kcli("metrics", "rag", engine, "--show-query-latency").code == 0
+
+
+def test_chat_through_a_rag_engine_answers_from_its_index(kcli, kb, engine):
+    assert kcli("rag", "index", "--name", engine, "--add-documents-dir", str(kb), "--glob", "*.md").code == 0
+    answer = json.loads(kcli("chat", "--ragengine", engine, "--index", "default", "-m", "what holds one model",
+                             "-o", "json").out)
+    assert answer["choices"][0]["message"]["content"] and answer["source_nodes"][0]["metadata"]["path"].endswith(
+        "handbook.md")
+    assert "--index is for --ragengine" in kcli("chat", "phi4", "--index", "default", "-m", "hi").err
