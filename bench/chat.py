@@ -8,7 +8,6 @@ so both wait for the same first token. Run:
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -47,9 +46,7 @@ def tool_first_token(client: object) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=21)
-    args = parser.parse_args()
+    args = sandboxed.options(__doc__ or "", runs=21)
     box = sandboxed.start()
     try:
         code, _, err = sandboxed.kaito(["deploy", "--name", "phi4", "--model", "phi-4-mini-instruct", "--instance-type",

@@ -10,7 +10,6 @@ process's (time.process_time), so the sandbox's own work, in a process of its ow
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -32,10 +31,7 @@ def paced(seconds: float, tick: object) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--workspaces", type=int, default=10)
-    args = parser.parse_args()
+    args = sandboxed.options(__doc__ or "", seconds=60.0, workspaces=10)
     box = sandboxed.start()
     try:
         names = [f"ws{i}" for i in range(args.workspaces)]

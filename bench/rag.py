@@ -13,7 +13,6 @@ of its own (as a cluster's service would). Run:
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -47,10 +46,7 @@ def write_corpus(folder: Path, files: int, size: int = 5000) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=21)
-    args = parser.parse_args()
+    args = sandboxed.options(__doc__ or "", files=1000, runs=21)
 
     box = sandboxed.start()
     kubeconfig, pool, headers = box.kubeconfig, box.pool, box.headers

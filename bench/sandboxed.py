@@ -3,6 +3,7 @@ client on the admin credentials for the anchors, and `kaito` run in this process
 
 from __future__ import annotations
 
+import argparse
 import base64
 import io
 import os
@@ -55,3 +56,11 @@ def kaito(argv: list[str], kubeconfig: str) -> tuple[int, str, str]:
     env = Environment(stdin=io.StringIO(""), stdout=out, stderr=err,
                       environ={**os.environ, "KUBECONFIG": kubeconfig, "NO_COLOR": "1", "KAITO_SERVER": "off"})
     return run(argv, env), out.getvalue(), err.getvalue()
+
+
+def options(doc: str, **defaults: float) -> argparse.Namespace:
+    """A bench's command line: its docstring as help, one `--name N` option per default (its type from it)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, default in defaults.items():
+        parser.add_argument(f"--{name}", type=type(default), default=default)
+    return parser.parse_args()
