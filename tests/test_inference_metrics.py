@@ -102,3 +102,17 @@ def test_rag_operations_by_status_with_latency_when_kept():
     ops = {op.name: op for op in ragmetrics.operations(parse(text, 0.0))}
     assert (ops["index"].ok, ops["index"].failed, ops["index"].p50) == (3, 1, None)
     assert ops["chat"].p50 == 0.5
+
+
+def test_a_downloading_pod_shows_its_progress_and_a_served_one_does_not():
+    from kaito_shell.commands.metrics import _rows
+
+    def rows(speed: float, left: float) -> dict[str, str]:
+        text = (f"# TYPE kaito_model_download_speed_bytes_per_second gauge\n"
+                f"kaito_model_download_speed_bytes_per_second {speed}\n"
+                f"# TYPE kaito_model_download_remaining_seconds gauge\nkaito_model_download_remaining_seconds {left}\n")
+        return {r["figure"]: r["value"] for r in _rows(im.figures(parse(text, 0.0)), False, False)}
+
+    assert rows(5e6, 12)["model download"] == "5.0 MB/s, 12s left"
+    assert rows(5e6, -1)["model download"] == "5.0 MB/s, unknown left"  # KAITO's -1: the size is not known
+    assert "model download" not in rows(0, 0)  # the weights are in

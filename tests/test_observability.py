@@ -168,3 +168,43 @@ def test_monitor_all_covers_every_kaito_object_here(kcli, phi4):
     snapshot = json.loads(kcli("monitor", "resources", "--all", "--interval", "0", "-o", "json").out)
     assert [item["object"] for item in snapshot["items"]] == ["workspace/phi4"]
     assert kcli("monitor", "resources", "--all", "--workspace", "phi4").code == 2
+
+
+def test_ctrl_c_stops_a_generation_and_the_conversation_goes_on(tmp_path):
+    """The conversation loop with a model that is interrupted mid-answer (Ctrl-C arrives as KeyboardInterrupt while
+    the stream is read): the part shown is kept, the next question is answered with it in the history."""
+    from conftest import make_env
+
+    from kaito_shell.commands import chat
+
+    class Model:
+        what, asked, closed = "workspace/phi4", [], 0
+
+        def stream(self, request):
+            self.asked.append(request["messages"])
+
+            def chunks():
+                try:
+                    yield {"choices": [{"delta": {"content": "partial "}}]}
+                    if len(self.asked) == 1:
+                        raise KeyboardInterrupt  # Ctrl-C while the first answer streams
+                    yield {"choices": [{"delta": {"content": "whole answer"}}], "usage": {"completion_tokens": 2}}
+                finally:
+                    Model.closed += 1
+            return chunks()
+
+    env = make_env(tmp_path, stdin="first question\nsecond question\n/exit\n", tty=True)
+    inv = type("Inv", (), {"env": env})()
+    model = Model()
+    result = chat._converse(inv, model, chat.Conversation("m", {}))
+    assert "stopped; first token" in env.stderr.getvalue() and Model.closed == 2
+    assert model.asked[1][-2:] == [{"role": "assistant", "content": "partial "},
+                                   {"role": "user", "content": "second question"}]
+    assert result.data["messages"][-1] == {"role": "assistant", "content": "partial whole answer"}
+
+
+def test_a_viewer_is_refused_the_proxies_as_kubernetes_view_role_refuses_them(kcli, phi4):
+    metrics = kcli("metrics", "inference", "phi4", "--interval", "0", "--context", "sandbox-viewer")
+    assert metrics.code == 1 and 'cannot get resource "pods/proxy"' in metrics.err
+    chatted = kcli("chat", "phi4", "-m", "hi", "--context", "sandbox-viewer")
+    assert chatted.code == 1 and "services/proxy" in chatted.err

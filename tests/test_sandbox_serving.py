@@ -240,9 +240,13 @@ def test_pods_proxy_rbac_is_get_for_get_and_create_for_post(sandbox, phi4):
     viewer = config.new_client_from_config(config_file=sandbox.kubeconfig, context="sandbox-viewer",
                                            persist_config=False)
     try:
-        assert raw(viewer, "GET", "/api/v1/namespaces/default/pods/phi4-0:5000/proxy/metrics").status == 200
+        read = raw(viewer, "GET", "/api/v1/namespaces/default/pods/phi4-0:5000/proxy/metrics")
+        assert read.status == 403  # Kubernetes' view role grants no proxy: get is the verb checked for GET …
+        assert json.loads(read.data)["message"] == ('pods "phi4-0" is forbidden: User "sandbox-viewer" cannot '
+                                                    'get resource "pods/proxy" in API group "" in the namespace '
+                                                    '"default"')
         denied = raw(viewer, "POST", CHAT.format(pod="phi4-0"), {"messages": []})
-        assert denied.status == 403
+        assert denied.status == 403  # … and create for POST
         assert json.loads(denied.data)["message"] == ('pods "phi4-0" is forbidden: User "sandbox-viewer" cannot '
                                                       'create resource "pods/proxy" in API group "" in the namespace '
                                                       '"default"')

@@ -11,7 +11,6 @@ from typing import Any
 
 from kaito_shell.errors import RuntimeFailure
 from kaito_shell.flows import evidence
-from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.services.objects import SERVICE_PORT
 
@@ -71,13 +70,15 @@ class ChatClient:
         self.notice = notice
 
     def model(self) -> str | None:
-        """The served model's id (vLLM's /v1/models), None when the service does not say."""
-        try:
-            status, body = self.gateway.proxy(self.namespace, self.service, SERVICE_PORT, "/v1/models",
-                                              timeout=self.timeout)
-        except KubeError:
+        """The served model's id (vLLM's /v1/models); None when the server has no such endpoint. A refusal (RBAC,
+        no endpoints) is said as it is."""
+        status, body = self.gateway.proxy(self.namespace, self.service, SERVICE_PORT, "/v1/models",
+                                          timeout=self.timeout)
+        if status == 200:
+            return evidence.served_model(body)
+        if status == 404 and b'"kind":"Status"' not in body.replace(b" ", b""):
             return None
-        return evidence.served_model(body) if status == 200 else None
+        raise self._failure(status, body)
 
     def complete(self, request: dict[str, Any]) -> dict[str, Any]:
         """The whole answer of one request."""

@@ -39,8 +39,10 @@ class User(NamedTuple):
 
 ADMIN_NAME, VIEWER_NAME = "sandbox-admin", "sandbox-viewer"
 ADMIN_RULES = (Rule(("*",)),)
-# Like Kubernetes' "view" ClusterRole: read everything except Secrets.
-VIEWER_RULES = (Rule(("get", "list", "watch"), exclude_resources=("secrets",)),
+# Like Kubernetes' "view" ClusterRole: read everything except Secrets, and none of the subresources that reach
+# into a workload (the proxies, exec, attach, port-forward); pods/log is readable.
+VIEWER_RULES = (Rule(("get", "list", "watch"), exclude_resources=(
+                    "secrets", "pods/proxy", "services/proxy", "pods/exec", "pods/attach", "pods/portforward")),
                 Rule(("create",), ("authorization.k8s.io",), ("selfsubjectaccessreviews",)),
                 Rule(("create",), ("authentication.k8s.io",), ("selfsubjectreviews",)))
 
