@@ -116,3 +116,29 @@ def test_a_downloading_pod_shows_its_progress_and_a_served_one_does_not():
     assert rows(5e6, 12)["model download"] == "5.0 MB/s, 12s left"
     assert rows(5e6, -1)["model download"] == "5.0 MB/s, unknown left"  # KAITO's -1: the size is not known
     assert "model download" not in rows(0, 0)  # the weights are in
+
+
+def test_a_pod_that_restarted_does_not_inflate_the_rate_of_the_others():
+    a_before, a_now = page(0.0, prompt=1_000_000), page(5.0, prompt=1_000_050)
+    b_before, b_now = page(0.0, prompt=1_000_000), page(5.0, prompt=25)  # b restarted: 25 new tokens
+    together = im.combined([(a_now, a_before), (b_now, b_before)])
+    assert together.prompt_tokens_per_s == pytest.approx((50 + 25) / 5)
+    alone = im.combined([(a_now, a_before), (b_now, None)])  # b's first scrape failed: no rate for it
+    assert alone.prompt_tokens_per_s == pytest.approx(50 / 5) and alone.prompt_tokens == 1_000_075
+
+
+def test_download_time_left_is_the_longest_or_unknown():
+    def left(*values: float) -> float | None:
+        text = "# TYPE kaito_model_download_remaining_seconds gauge\n" + "".join(
+            f'kaito_model_download_remaining_seconds{{pod="p{i}"}} {v}\n' for i, v in enumerate(values))
+        return im.figures(parse(text, 0.0)).download_seconds_left
+
+    assert left(300, 20) == 300 and left(300, -1) == -1
+
+
+def test_the_error_rate_test_counts_rejections_as_the_rule_does():
+    from kaito_shell.commands.alerts import _error_rate
+
+    rejected = im.figures(parse("# TYPE kaito_ratelimit_rejected counter\nkaito_ratelimit_rejected_total 10\n", 5.0),
+                          parse("# TYPE kaito_ratelimit_rejected counter\nkaito_ratelimit_rejected_total 0\n", 0.0))
+    assert _error_rate(rejected)[0] == 100.0  # every request rejected: the rule is at 100 %, so is the test

@@ -208,3 +208,5 @@ def test_a_viewer_is_refused_the_proxies_as_kubernetes_view_role_refuses_them(kc
     assert metrics.code == 1 and 'cannot get resource "pods/proxy"' in metrics.err
     chatted = kcli("chat", "phi4", "-m", "hi", "--context", "sandbox-viewer")
     assert chatted.code == 1 and "services/proxy" in chatted.err
+    watched = kcli("monitor", "phi4", "--interval", "0", "-o", "table", "--context", "sandbox-viewer")
+    assert watched.code == 1 and "pods/proxy" in watched.out  # nothing read: said, and exit 1 as `metrics`

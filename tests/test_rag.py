@@ -323,3 +323,6 @@ def test_chat_through_a_rag_engine_answers_from_its_index(kcli, kb, engine):
     assert answer["choices"][0]["message"]["content"] and answer["source_nodes"][0]["metadata"]["path"].endswith(
         "handbook.md")
     assert "--index is for --ragengine" in kcli("chat", "phi4", "--index", "default", "-m", "hi").err
+    in_a_session = kcli("-c", f"use workspace phi4; chat --ragengine {engine} --index default -m 'what holds a "
+                        "model' -o json")
+    assert in_a_session.code == 0, in_a_session.err  # the session's workspace is no conflict with --ragengine

@@ -21,7 +21,6 @@ from kaito_shell.output.result import Column, Result
 from kaito_shell.services import alerts
 from kaito_shell.services import inferencemetrics as im
 from kaito_shell.services.objects import view
-from kaito_shell.services.promtext import merged
 
 FLAGS = {"gpu-utilization": "gpu_utilization_threshold", "kv-cache": "kv_cache_threshold",
          "queue": "queue_threshold", "error-rate": "error_rate_threshold", "p95-latency": "p95_latency_threshold"}
@@ -147,7 +146,7 @@ def _values(inv: Invocation, gateway: Gateway, pods: list[dict[str, Any]], wante
             ) -> dict[str, tuple[float | None, str]]:
     """The value of each alert kind now, and where it came from (or why there is none)."""
     from kaito_shell.flows import gpu
-    from kaito_shell.flows.scrape import inference_pages
+    from kaito_shell.flows.scrape import inference_pages, paired
 
     names = sorted(p["metadata"]["name"] for p in pods)
     found: dict[str, tuple[float | None, str]] = {}
@@ -159,12 +158,10 @@ def _values(inv: Invocation, gateway: Gateway, pods: list[dict[str, Any]], wante
         if needs_rates and interval > 0:
             time.sleep(interval)
             second = inference_pages(gateway, inv.namespace, names, (im.E2E,))
-        now_pages = [p.page for p in (second or first) if p.page is not None]
-        before = [p.page for p in first if p.page is not None] if second else None
-        problems = "; ".join(p.problem for p in (second or first) if p.problem)
-        if not now_pages:
-            return {key: (None, f"no metrics: {problems}") for key in wanted - {"gpu-utilization"}}
-        figures = im.figures(merged(now_pages), merged(before) if before else None, (im.E2E,))
+        pairs, problems = paired(first, second)
+        if not pairs:
+            return {key: (None, f"no metrics: {'; '.join(problems)}") for key in wanted - {"gpu-utilization"}}
+        figures = im.combined([(now, earlier) for _, now, earlier in pairs], (im.E2E,))
         source = "the pods' /metrics" + (f" over {figures.window:.1f}s" if figures.window else "")
         found["kv-cache"] = (None if figures.kv_cache is None else figures.kv_cache * 100, source)
         found["queue"] = (figures.waiting, source)
@@ -182,11 +179,13 @@ def _values(inv: Invocation, gateway: Gateway, pods: list[dict[str, Any]], wante
 
 
 def _error_rate(f: im.Figures) -> tuple[float | None, str]:
-    failed = f.requests_per_s.get("abort", 0.0)
-    total = sum(f.requests_per_s.values())
+    """As the rule computes it: aborted and rejected (429) requests over all finished and rejected."""
+    rejected = f.rate_limited_per_s or 0.0
+    failed = f.requests_per_s.get("abort", 0.0) + rejected
+    total = sum(f.requests_per_s.values()) + rejected
     if total == 0:
-        return None, "no request finished in the interval"
-    return 100 * failed / total, f"aborted of finished requests over {f.window:.1f}s"
+        return None, "no request finished or was rejected in the interval"
+    return 100 * failed / total, f"aborted or rejected (429) of all requests over {f.window:.1f}s"
 
 
 def delete(inv: Invocation) -> Result:

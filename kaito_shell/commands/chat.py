@@ -61,6 +61,9 @@ def chat(inv: Invocation) -> Result:
         if inv.output in ("json", "yaml"):
             raise ValidationError(f"-o {inv.output} prints one answer: give --message TEXT", flag="message")
         return _converse(inv, client, conversation)
+    if message is None and inv.env.stdin_isatty:  # stdout is piped: one message from the terminal
+        inv.env.stderr.write("type the message, then Ctrl-D on a line of its own\n")
+        inv.env.stderr.flush()
     text = message if message is not None else inv.env.stdin.read()
     if not text.strip():
         raise ValidationError("nothing to send: give --message TEXT, or pipe the text in", flag="message",
@@ -68,8 +71,11 @@ def chat(inv: Invocation) -> Result:
     if inv.output in ("json", "yaml") or not inv.env.stdout_isatty:
         answer = client.complete(conversation.request(text))
         return Result.message(_content(answer), data=answer)
-    _stream(inv, client, conversation, text)
-    return Result.nothing()
+    _, figures = _stream(inv, client, conversation, text)
+    result = Result.nothing()
+    if figures.startswith("stopped"):
+        result.notes, result.exit_code = ["stopped by Ctrl-C; what is shown is what came"], 130
+    return result
 
 
 def _connect(inv: Invocation) -> tuple[ChatClient, Conversation]:
@@ -83,7 +89,7 @@ def _connect(inv: Invocation) -> tuple[ChatClient, Conversation]:
 
     extra: dict[str, Any] = {}
     if v["ragengine"]:
-        if inv.args.get("workspace") is not None:
+        if inv.node.arg_span("workspace") is not None:  # typed (the session's workspace alone is no conflict)
             raise ValidationError("chat with a workspace or with --ragengine, not both", flag="ragengine")
         engine = v["ragengine"]
         extra = {"index_name": v["index"]} if v["index"] else {}

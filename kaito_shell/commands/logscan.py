@@ -14,6 +14,7 @@ from kaito_shell.flows.podlogs import lines_of
 from kaito_shell.flows.resolve import find_object
 from kaito_shell.lang.values import ResourceRef
 from kaito_shell.output.result import Column, Result
+from kaito_shell.redact import redact
 from kaito_shell.services import loganalysis
 from kaito_shell.services.loganalysis import LogLine
 from kaito_shell.services.objects import view
@@ -58,7 +59,7 @@ def analyze(inv: Invocation) -> Result:
     findings = loganalysis.analyze(lines, severities=severities)
     rows = [{"severity": f.signature.severity, "finding": f.signature.title, "count": f.count,
              "first": f.first_seen or "-", "last": f.last_seen or "-", "pods": ", ".join(f.pods) or "-",
-             "sample": f.sample.text.strip()[:SAMPLE]} for f in findings]
+             "sample": redact(f.sample.text.strip()[:SAMPLE])} for f in findings]  # a log line may carry a token
     footer = [f"read {len(lines)} line(s) from {source}"] + [f"could not read {p}" for p in problems]
     for f in findings:
         footer += [f"{f.signature.title}: {f.signature.cause}",
@@ -122,7 +123,7 @@ def search(inv: Invocation) -> Result:
                 if j in hit and color:
                     text = pattern.sub(lambda m: f"\x1b[1;31m{m.group(0)}\x1b[0m", text)
                 stamp = group[j].timestamp
-                out.write(f"{label}{stamp + ' ' if stamp else ''}{text}\n")
+                out.write(f"{label}{stamp + ' ' if stamp else ''}{redact(text)}\n")
                 shown_until = j
     out.flush()
     result = Result.nothing()

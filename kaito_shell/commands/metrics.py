@@ -11,11 +11,11 @@ from kaito_shell.errors import RuntimeFailure, ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.flows import evidence
 from kaito_shell.flows.resolve import find_object
-from kaito_shell.flows.scrape import PodPage, inference_pages, scrape
+from kaito_shell.flows.scrape import PodPage, inference_pages, paired, scrape
 from kaito_shell.output.result import Column, Result
 from kaito_shell.services import inferencemetrics as im
 from kaito_shell.services import ragmetrics
-from kaito_shell.services.objects import view
+from kaito_shell.services.objects import KaitoObject, view
 from kaito_shell.services.promtext import merged
 
 
@@ -35,7 +35,7 @@ def inference(inv: Invocation) -> Result:
                                   flag="watch", hint="drop one of them")
         if interval <= 0:
             raise ValidationError("--watch needs an --interval above 0", flag="interval", hint="e.g. --interval 5")
-        return _watch(inv, str(ref), pods, interval)
+        return _watch(inv, str(ref), view(obj), interval)
     latencies = im.ALL_LATENCIES if inv.values["show_latency"] or inv.output in ("json", "yaml") else (im.E2E,)
     first = inference_pages(gateway, inv.namespace, pods, latencies)
     second = None
@@ -57,27 +57,13 @@ def _pause(inv: Invocation, seconds: float) -> None:
 
 def _pair(first: list[PodPage], second: list[PodPage] | None, latencies: tuple[str, ...]
           ) -> tuple[im.Figures | None, dict[str, im.Figures], list[str]]:
-    """The figures of all pods together, of each pod, and why some pod could not be read."""
-    now = second if second is not None else first
-    before = {p.pod: p.page for p in first} if second is not None else {}
-    problems = [p.problem for p in now if p.problem]
-    per_pod: dict[str, im.Figures] = {}
-    pairs = []
-    for pod in now:
-        if pod.page is None:
-            continue
-        earlier = before.get(pod.pod)
-        if second is not None and earlier is None:
-            problems.append(f"pod {pod.pod}: its first scrape failed, so it has no rates")
-        per_pod[pod.pod] = im.figures(pod.page, earlier, latencies)
-        pairs.append((pod.page, earlier))
-    if not pairs:
+    """The figures of all pods together (each pod's rates summed), of each pod, and why some pod could not be
+    read."""
+    pods, problems = paired(first, second)
+    per_pod = {pod: im.figures(now, earlier, latencies) for pod, now, earlier in pods}
+    if not pods:
         return None, per_pod, problems
-    earlier_pages = [b for _, b in pairs if b is not None]
-    together = im.figures(merged(p for p, _ in pairs),
-                          merged(earlier_pages) if second is not None and len(earlier_pages) == len(pairs) else None,
-                          latencies)
-    return together, per_pod, problems
+    return im.combined([(now, earlier) for _, now, earlier in pods], latencies), per_pod, problems
 
 
 def _result(inv: Invocation, ref: str, first: list[PodPage], second: list[PodPage] | None,
@@ -92,11 +78,12 @@ def _result(inv: Invocation, ref: str, first: list[PodPage], second: list[PodPag
         raise RuntimeFailure(f"no metrics from {ref}: " + "; ".join(problems),
                              hint=f"`status {ref}` says whether its pods run; `logs {ref}` what they print")
     show_pods = bool(inv.values["per_pod"]) and len(per_pod) > 0
-    rows = _rows(together, bool(inv.values["show_throughput"]), bool(inv.values["show_latency"]))
+    detail = bool(inv.values["show_throughput"]), bool(inv.values["show_latency"])
+    download = any(_downloading(f) for f in [together, *per_pod.values()])  # the same rows for every column
+    rows = _rows(together, *detail, download)
     if show_pods:
         for pod, figures in per_pod.items():
-            for row, values in zip(rows, _rows(figures, bool(inv.values["show_throughput"]),
-                                                bool(inv.values["show_latency"])), strict=True):
+            for row, values in zip(rows, _rows(figures, *detail, download), strict=True):
                 row[pod] = values["value"]
     columns = [Column("figure", "figure"), Column("value", f"all {len(per_pod)} pods" if show_pods else "value")]
     columns += [Column(pod, pod) for pod in per_pod] if show_pods else []
@@ -112,7 +99,12 @@ def _result(inv: Invocation, ref: str, first: list[PodPage], second: list[PodPag
     return result
 
 
-def _rows(f: im.Figures, throughput: bool, latency: bool) -> list[dict[str, Any]]:
+def _downloading(f: im.Figures) -> bool:
+    """KAITO's download gauges say weights are still coming (0 and 0 once they are in)."""
+    return (f.download_bytes_per_s or 0) > 0 or (f.download_seconds_left or 0) != 0
+
+
+def _rows(f: im.Figures, throughput: bool, latency: bool, download: bool | None = None) -> list[dict[str, Any]]:
     """The table's figures (each row: figure, value); --show-throughput and --show-latency add detail."""
     rows = [("running requests", _count(f.running)), ("waiting requests", _count(f.waiting)),
             ("KV cache use", "-" if f.kv_cache is None else f"{f.kv_cache * 100:.1f}%"),
@@ -123,7 +115,7 @@ def _rows(f: im.Figures, throughput: bool, latency: bool) -> list[dict[str, Any]
         rows += [("preemptions", _count(f.preemptions)), ("rate-limit rejections (429)", _count(f.rate_limited))]
     names = list(im.LATENCIES) if latency else [im.E2E]
     rows += [(name, _latency(f.latency.get(name))) for name in names]
-    if (f.download_bytes_per_s or 0) > 0 or (f.download_seconds_left or 0) != 0:  # while weights download
+    if _downloading(f) if download is None else download:  # while weights download
         left = f.download_seconds_left
         rows.append(("model download", f"{(f.download_bytes_per_s or 0) / 1e6:.1f} MB/s, "
                                        f"{'unknown' if left is None or left < 0 else f'{left:.0f}s'} left"))
@@ -162,30 +154,42 @@ def _seconds(value: float | None) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
-def _watch(inv: Invocation, ref: str, pods: list[str], interval: float) -> Result:
-    """A line per interval (like vmstat) until Ctrl-C."""
+def _watch(inv: Invocation, ref: str, obj: KaitoObject, interval: float) -> Result:
+    """A line per interval (like vmstat) until Ctrl-C; the pods are listed again each time (a rollout replaces
+    them), and a pod that could not be read is said on its line, never counted as zero."""
     gateway = inv.gateway()
     out = inv.env.stdout
+    ignored = [f"--{name.replace('_', '-')}" for name in ("per_pod", "show_throughput", "show_latency")
+               if inv.values[name]]
+    if ignored:
+        inv.env.stderr.write(f"warning: --watch prints one line per interval; {', '.join(ignored)} ignored\n")
     out.write(f"{ref}: every {interval:g}s, Ctrl-C stops\n")
     out.write(f"{'time':8}  {'run':>4} {'wait':>4} {'kv%':>6} {'gen tok/s':>10} {'req/s':>7} {'e2e p95':>9}\n")
     out.flush()
-    before = inference_pages(gateway, inv.namespace, pods, (im.E2E,))
+
+    def read() -> list[PodPage]:
+        pods = sorted(p["metadata"]["name"] for p in evidence.pods_of(gateway, obj))
+        return inference_pages(gateway, inv.namespace, pods, (im.E2E,))
+
+    before = read()
     try:
         while True:
             time.sleep(interval)
-            now = inference_pages(gateway, inv.namespace, pods, (im.E2E,))
+            now = read()
             together, _, problems = _pair(before, now, (im.E2E,))
             before = now
+            stamp = time.strftime("%H:%M:%S")
             if together is None:
-                out.write(f"{time.strftime('%H:%M:%S')}  no metrics: {'; '.join(problems)}\n")
+                out.write(f"{stamp}  no metrics: {'; '.join(problems) or 'no pods'}\n")
             else:
                 f = together
-                out.write(f"{time.strftime('%H:%M:%S')}  {_count(f.running):>4} {_count(f.waiting):>4} "
+                rates = f.window is not None
+                p95 = (f.latency.get(im.E2E) or im.Latency(None, None, None, 0)).p95 if rates else None
+                out.write(f"{stamp}  {_count(f.running):>4} {_count(f.waiting):>4} "
                           f"{'-' if f.kv_cache is None else f'{f.kv_cache * 100:.1f}':>6} "
                           f"{'-' if f.generation_tokens_per_s is None else f'{f.generation_tokens_per_s:.1f}':>10} "
-                          f"{sum(f.requests_per_s.values()):>7.2f} "
-                          f"{_seconds((f.latency.get(im.E2E) or im.Latency(None, None, None, 0)).p95):>9}"
-                          "\n")
+                          f"{f'{sum(f.requests_per_s.values()):.2f}' if rates else '-':>7} {_seconds(p95):>9}"
+                          + (f"  ({'; '.join(problems)})" if problems else "") + "\n")
             out.flush()
     except KeyboardInterrupt:
         return Result.message("stopped watching")

@@ -93,7 +93,10 @@ def _snapshot(readings: list[Reading], interval: float, monitor: Monitor) -> Res
         columns.append(Column("memory", "memory", justify="right"))
     data = {"apiVersion": "kaito-shell/v1", "kind": "MonitorSnapshot", "interval": interval,
             "items": [r.as_dict() for r in readings]}
-    return Result.table(columns, rows, data, footer=footer)
+    result = Result.table(columns, rows, data, footer=footer)
+    if readings and all(r.figures is None for r in readings):
+        result.exit_code = 1  # nothing could be read: as `metrics` says it
+    return result
 
 
 def _n(value: float | None) -> str:
@@ -122,8 +125,8 @@ def _dashboard(inv: Invocation, monitor: Monitor, interval: float) -> Result:
 
 @contextmanager
 def _keys(inv: Invocation) -> Iterator[threading.Event]:
-    """An event set when q, Esc or Ctrl-C is pressed; the terminal is in raw mode meanwhile (prompt_toolkit's
-    raw_mode) and restored after, also when the body raises."""
+    """An event set when q or Ctrl-C is pressed (not Esc: arrow keys and the mouse wheel send it); the terminal is
+    in raw mode meanwhile (prompt_toolkit's raw_mode) and restored after, also when the body raises."""
     import os
     import select
     import sys
@@ -142,7 +145,7 @@ def _keys(inv: Invocation) -> Iterator[threading.Event]:
 
     def read() -> None:
         while not done.is_set():
-            if select.select([fd], [], [], 0.1)[0] and set(os.read(fd, 64)) & {ord("q"), ord("Q"), 3, 27}:
+            if select.select([fd], [], [], 0.1)[0] and set(os.read(fd, 64)) & {ord("q"), ord("Q"), 3}:
                 pressed.set()
 
     reader = threading.Thread(target=read, name="kaito-keys", daemon=True)

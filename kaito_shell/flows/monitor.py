@@ -13,7 +13,7 @@ from kaito_shell.kube.gateway import Gateway
 from kaito_shell.services import gpumetrics
 from kaito_shell.services import inferencemetrics as im
 from kaito_shell.services.objects import KaitoObject
-from kaito_shell.services.promtext import Page, merged
+from kaito_shell.services.promtext import Page
 
 METRICS_SERVER_HINT = ("install metrics-server (kubectl apply -f https://github.com/kubernetes-sigs/metrics-server/"
                        "releases/latest/download/components.yaml)")
@@ -90,19 +90,15 @@ class Monitor:
         return readings
 
     def _figures(self, namespace: str, pods: list[str], problems: list[str]) -> im.Figures | None:
-        now, before = [], []
+        """The pods' figures, each pod's rates against its own page of the last tick it was read."""
+        pairs: list[tuple[Page, Page | None]] = []
         for pod in inference_pages(self.gateway, namespace, pods, (im.E2E,)):
             if pod.page is None:
                 problems.append(pod.problem or f"pod {pod.pod}: no page")
                 continue
-            earlier = self.pages.get((namespace, pod.pod))
+            pairs.append((pod.page, self.pages.get((namespace, pod.pod))))
             self.pages[(namespace, pod.pod)] = pod.page
-            now.append(pod.page)
-            if earlier is not None:
-                before.append(earlier)
-        if not now:
-            return None
-        return im.figures(merged(now), merged(before) if len(before) == len(now) else None, (im.E2E,))
+        return im.combined(pairs, (im.E2E,)) if pairs else None
 
 def pod_usage(gateway: Gateway, namespace: str) -> tuple[dict[str, Usage], str]:
     """Every pod's CPU (cores) and memory (bytes) in `namespace` from metrics.k8s.io, and the source (or why

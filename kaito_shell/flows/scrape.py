@@ -53,3 +53,21 @@ def inference_pages(gateway: Gateway, namespace: str, pods: list[str], latencies
     from kaito_shell.services.inferencemetrics import samples
 
     return scrape(gateway, namespace, pods, wanted=samples(latencies))
+
+
+def paired(first: list[PodPage], second: list[PodPage] | None) -> tuple[list[tuple[str, Page, Page | None]],
+                                                                        list[str]]:
+    """(pod, its page now, its earlier page) for every pod read now — the second scrape when there is one — and
+    why a pod could not be read or has no rates."""
+    now = second if second is not None else first
+    before = {p.pod: p.page for p in first} if second is not None else {}
+    problems = [p.problem for p in now if p.problem]
+    found = []
+    for pod in now:
+        if pod.page is None:
+            continue
+        earlier = before.get(pod.pod)
+        if second is not None and earlier is None:
+            problems.append(f"pod {pod.pod}: its first scrape failed, so it has no rates")
+        found.append((pod.pod, pod.page, earlier))
+    return found, problems

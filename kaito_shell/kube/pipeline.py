@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from kaito_shell.kube.deadline import StepWatch
 
+_END = object()  # the end of `bodies` (a JSON null is a body like any other)
+
 
 class Answer(NamedTuple):
     """A whole response: its status and body."""
@@ -46,8 +48,8 @@ def post_each(client: Any, resource: str, bodies: Iterable[Any], limit: float,
     `bodies` after one is sent and before its answer is read. Raises Broken (cause chained) when the connection
     fails, DeadlineExceeded when a step takes longer than `limit`."""
     pending = iter(bodies)
-    body = next(pending, None)
-    if body is None:
+    body = next(pending, _END)
+    if body is _END:
         return
     pool = client.rest_client.pool_manager.connection_from_url(client.configuration.host)
     conn = pool._get_conn()
@@ -55,13 +57,13 @@ def post_each(client: Any, resource: str, bodies: Iterable[Any], limit: float,
     idle = True  # no exchange half done: the connection can serve another request
     try:
         with StepWatch(lambda: _shut(conn)) as watch:
-            while body is not None:
+            while body is not _END:
                 _, url, request_headers, _, _ = client.param_serialize(  # per request: a refreshed token
                     method="POST", resource_path=resource, header_params=dict(headers), auth_settings=["BearerToken"])
                 idle = False
                 with watch.step(limit):
                     _send(conn, url, json.dumps(body).encode(), request_headers)
-                body = next(pending, None)  # made while the server works on the one sent
+                body = next(pending, _END)  # made while the server works on the one sent
                 with watch.step(limit):
                     answer = _receive(conn)
                 idle = True

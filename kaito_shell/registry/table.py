@@ -599,7 +599,7 @@ COMMANDS = [
                        FlagSpec("file", "analyse a saved log instead (`-`: stdin), offline", PATH, completer="file"),
                        FlagSpec("show-errors", "only errors", BOOL), FlagSpec("show-warnings", "only warnings", BOOL),
                        FlagSpec("since", "only lines newer than this (e.g. 1h)", DURATION)),
-                outputs=TABLE_OUT, default_output="table",
+                outputs=TABLE_OUT, default_output="table", needs_cluster=True,
                 description="Every started container of every pod (previous runs too) and the events are matched "
                             "against known failure signatures, worded as current and older vLLM, Hugging Face, "
                             "PyTorch, NCCL, Ray and the kubelet print them (CUDA out of memory, KV cache too small, "
@@ -637,7 +637,7 @@ COMMANDS = [
                        *MONITOR_FLAGS),
                 outputs=MONITOR_OUT, needs_cluster=True,
                 description="On a terminal: a full-screen dashboard, a panel per object with sparklines of the last "
-                            "readings, redrawn every --interval; q, Esc or Ctrl-C quits and the terminal is restored. "
+                            "readings, redrawn every --interval; q or Ctrl-C quits and the terminal is restored. "
                             "Without a terminal (or -o table|json|yaml): one snapshot, two readings --interval apart "
                             "so that rates are real. GPU figures come from the cluster's DCGM exporter, CPU and "
                             "memory from metrics.k8s.io; a missing source is named with how to install it.",

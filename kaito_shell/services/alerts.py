@@ -35,8 +35,9 @@ _FAILED = f"({_rate('vllm:request_success_total', ',finished_reason=' + chr(34) 
 _ALL = f"({_rate('vllm:request_success_total')} + {_rate('kaito_ratelimit_rejected_total')})"
 
 KINDS = (
-    AlertKind("gpu-utilization", "KaitoGpuUtilizationHigh", "%", "avg(DCGM_FI_DEV_GPU_UTIL{{{sel}}}) > {t}",
-              "GPU utilisation of {ws} above {t}%"),
+    AlertKind("gpu-utilization", "KaitoGpuUtilizationHigh", "%",
+              "avg(DCGM_FI_DEV_GPU_UTIL{{{sel}}} or DCGM_FI_DEV_GPU_UTIL{{{exported}}}) > {t}",
+              "GPU utilisation of {ws} above {t}%"),  # exported_*: the exporter scraped without honorLabels
     AlertKind("kv-cache", "KaitoKvCacheHigh", "%",
               "100 * max(vllm:kv_cache_usage_perc{{{sel}}} or vllm:gpu_cache_usage_perc{{{sel}}}) > {t}",
               "KV cache of {ws} more than {t}% full (requests will queue or be preempted)"),
@@ -56,9 +57,10 @@ class Threshold(NamedTuple):
     value: float
 
 
-def selector(namespace: str, workspace: str) -> str:
-    """The label matcher of a workspace's pods as Prometheus sees them (namespace and pod labels)."""
-    return f'namespace="{namespace}",pod=~"{workspace}-[0-9]+"'
+def selector(namespace: str, workspace: str, prefix: str = "") -> str:
+    """The label matcher of a workspace's pods as Prometheus sees them: its namespace and the pods of its
+    StatefulSet (`<ws>-0…`); `prefix` exported_ for series whose own pod labels Prometheus renamed."""
+    return f'{prefix}namespace="{namespace}",{prefix}pod=~"{workspace}-[0-9]+"'
 
 
 def rule_name(workspace: str) -> str:
@@ -72,7 +74,9 @@ def manifests(namespace: str, workspace: str, thresholds: list[Threshold], hold:
     rules = []
     for threshold in thresholds:
         kind, value = threshold.kind, f"{threshold.value:g}"
-        rules.append({"alert": kind.alert, "expr": kind.expr.format(sel=selector(namespace, workspace), t=value),
+        expr = kind.expr.format(sel=selector(namespace, workspace), t=value,
+                                exported=selector(namespace, workspace, "exported_"))
+        rules.append({"alert": kind.alert, "expr": expr,
                       "for": hold, "labels": {"severity": "warning", "kaito_workspace": workspace},
                       "annotations": {"summary": kind.summary.format(ws=f"workspace {namespace}/{workspace}",
                                                                      t=value),

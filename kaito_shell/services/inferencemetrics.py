@@ -65,6 +65,7 @@ class Figures(NamedTuple):
     prompt_tokens_per_s: float | None
     generation_tokens_per_s: float | None
     requests_per_s: dict[str, float]
+    rate_limited_per_s: float | None
     latency: dict[str, Latency]
     download_bytes_per_s: float | None
     download_seconds_left: float | None
@@ -123,16 +124,67 @@ def figures(now: Page, before: Page | None = None, latencies: tuple[str, ...] = 
         if found is None:
             missing.append(f"{label} ({' / '.join(names)})")
             continue
-        buckets = bucket_delta(before.buckets(found) if before is not None else None, now.buckets(found))
-        p50, p95, p99 = (quantile(q, buckets) for q in QUANTILES)
-        latency[label] = Latency(p50, p95, p99, buckets[-1][1] if buckets else 0.0)
+        latency[label] = _latency(bucket_delta(before.buckets(found) if before is not None else None,
+                                               now.buckets(found)))
+    rejected = now.total(RATE_LIMITED[0]) if now.has(RATE_LIMITED[0]) else None
     return Figures(
         running=gauge("running requests", RUNNING), waiting=gauge("waiting requests", WAITING),
         kv_cache=gauge("KV cache use", KV_CACHE, fullest=True), prompt_tokens=prompt, generation_tokens=generated,
         requests=requests, preemptions=gauge("preemptions", PREEMPTIONS),
-        rate_limited=now.total(RATE_LIMITED[0]) if now.has(RATE_LIMITED[0]) else None,
+        rate_limited=rejected,
         prompt_tokens_per_s=prompt_rate, generation_tokens_per_s=generated_rate, requests_per_s=per_s,
+        rate_limited_per_s=rate(before.total(RATE_LIMITED[0]) or 0.0, rejected, window)
+        if before is not None and window else None,
         latency=latency,
         download_bytes_per_s=now.total(DOWNLOAD_SPEED[0]) if now.has(DOWNLOAD_SPEED[0]) else None,
-        download_seconds_left=now.total(DOWNLOAD_LEFT[0]) if now.has(DOWNLOAD_LEFT[0]) else None,
-        window=window, missing=missing)
+        download_seconds_left=_left(now), window=window, missing=missing)
+
+
+def _latency(buckets: list[tuple[float, float]] | None) -> Latency:
+    p50, p95, p99 = (quantile(q, buckets) for q in QUANTILES)
+    return Latency(p50, p95, p99, buckets[-1][1] if buckets else 0.0)
+
+
+def _left(page: Page) -> float | None:
+    """The download's seconds left over pods: the longest, or KAITO's -1 (unknown) when any pod does not know."""
+    rows = page.samples.get(DOWNLOAD_LEFT[0])
+    if not rows:
+        return None
+    values = [value for _, value in rows]
+    return -1.0 if any(v < 0 for v in values) else max(values)
+
+
+def combined(pairs: list[tuple[Page, Page | None]], latencies: tuple[str, ...] = ALL_LATENCIES) -> Figures:
+    """The figures of several pods: each pod's (now, earlier) pages. Gauges and totals come from every pod; rates
+    and interval percentiles are each pod's own (its window, its counter resets) summed over the pods that have an
+    earlier page, so a restarted or late pod never inflates them."""
+    from kaito_shell.services.promtext import merged
+
+    base = figures(merged(now for now, _ in pairs), None, latencies)
+    paired = [(now, before) for now, before in pairs if before is not None]
+    if not paired:
+        return base
+    own = [figures(now, before, latencies) for now, before in paired]
+
+    def total(values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return sum(known) if known else None
+
+    per_s: dict[str, float] = {}
+    for f in own:
+        for reason, value in f.requests_per_s.items():
+            per_s[reason] = per_s.get(reason, 0.0) + value
+    latency = {}
+    for label in base.latency:
+        found = [_histogram(now, LATENCIES[label]) for now, _ in paired]
+        summed: dict[float, float] = {}
+        for (now, before), name in zip(paired, found, strict=True):
+            for bound, count in (bucket_delta(before.buckets(name), now.buckets(name)) or []) if name else []:
+                summed[bound] = summed.get(bound, 0.0) + count
+        latency[label] = _latency(sorted(summed.items()) or None)
+    windows = [f.window for f in own if f.window]
+    return base._replace(
+        prompt_tokens_per_s=total([f.prompt_tokens_per_s for f in own]),
+        generation_tokens_per_s=total([f.generation_tokens_per_s for f in own]), requests_per_s=per_s,
+        rate_limited_per_s=total([f.rate_limited_per_s for f in own]), latency=latency,
+        window=sum(windows) / len(windows) if windows else None)
