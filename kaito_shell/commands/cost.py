@@ -8,13 +8,28 @@ from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.lang.values import format_duration
 from kaito_shell.output.result import Result, Section
-from kaito_shell.services import estimator, fit, rules
+from kaito_shell.catalog.store import Catalog
+from kaito_shell.services import estimator, fit, prices, rules
 from kaito_shell.services.cost import NodeCost, money, price_source
 from kaito_shell.services.facts import gpu_shape
 
 
+def priced(inv: Invocation) -> Catalog:
+    """The catalog with the prices in use: the user's table (--prices FILE, else KAITO_PRICES) over the bundled."""
+    given = inv.values.get("prices") or inv.env.environ.get(prices.ENV)
+    catalog = inv.catalog()
+    if not given:
+        return catalog
+    table = prices.load(str(inv.env.resolve(given)), given)
+    catalog, override = prices.applied(catalog, table, given)
+    if override.unknown:
+        inv.warn(f"{given}: {len(override.unknown)} size(s) that KAITO does not know are not used: "
+                 f"{', '.join(override.unknown[:5])}{' …' if len(override.unknown) > 5 else ''}")
+    return catalog
+
+
 def estimate(inv: Invocation) -> Result:
-    catalog, v = inv.catalog(), inv.values
+    catalog, v = priced(inv), inv.values
     choice = rules.resolve_model(catalog, v["model"], inv.warnings)
     model = choice.model
     if model is None:
@@ -74,7 +89,7 @@ def report(inv: Invocation) -> Result:
     from kaito_shell.output.result import Column
     from kaito_shell.services.objects import view
 
-    catalog = inv.catalog()
+    catalog = priced(inv)
     namespace = None if inv.values["all_namespaces"] else inv.namespace
     gateway = inv.gateway()
     objects = gateway.list(kinds.WORKSPACE, namespace) + gateway.list(kinds.RAGENGINE, namespace)
@@ -102,3 +117,121 @@ def report(inv: Invocation) -> Result:
                          Column("instance", "instance type"), Column("nodes", "nodes", justify="right"),
                          Column("hourly", "$/h", justify="right"), Column("source", "price source", wide=True)],
                         rows, data, footer=footer)
+
+
+def price_list(inv: Invocation) -> Result:
+    """`cost prices`: every KAITO size with its price, where the price comes from and how old it is."""
+    from kaito_shell.output.result import Column
+
+    v = inv.values
+    catalog = priced(inv)
+    rows, unpriced = [], 0
+    for sku in sorted(catalog.skus, key=lambda s: (s.cloud, s.instance_type.lower())):
+        p = sku.price
+        if v["cloud"] and sku.cloud != v["cloud"] or v["region"] and (p is None or p.region != v["region"]):
+            continue
+        unpriced += p is None
+        spot = "-" if p is None or p.spot_usd_per_hour_max is None else (
+            money(p.spot_usd_per_hour_max) if p.spot_usd_per_hour_min == p.spot_usd_per_hour_max
+            else f"{money(p.spot_usd_per_hour_min)}–{money(p.spot_usd_per_hour_max)}")
+        rows.append({"cloud": sku.cloud, "region": p.region if p else "-", "instance": sku.instance_type,
+                     "gpus": gpu_shape(sku), "onDemand": money(p.on_demand_usd_per_hour) if p else "no price",
+                     "spot": spot, "asOf": p.as_of if p else "-", "source": p.source if p else "-"})
+    data = {"apiVersion": "kaito-shell/v1", "kind": "PriceList", "prices": v["prices"] or inv.env.environ.get(
+        prices.ENV) or "bundled", "items": rows, "unpriced": unpriced}
+    footer = [f"{len(rows)} size(s); {unpriced} without a known price (shown as 'no price', never in a total)"
+              if unpriced else f"{len(rows)} size(s)",
+              "list prices, not your bill; --prices FILE (or KAITO_PRICES) uses your own (a CSV: instance_type, "
+              "price_ondemand_usd_per_hr, …)"]
+    return Result.table([Column("cloud", "cloud"), Column("region", "region"), Column("instance", "instance type"),
+                         Column("gpus", "GPUs", wide=True), Column("onDemand", "$/h", justify="right"),
+                         Column("spot", "spot $/h", justify="right"), Column("asOf", "as of"),
+                         Column("source", "source", wide=True)], rows, data, footer=footer)
+
+
+def _model_and_length(inv: Invocation, catalog: Catalog) -> tuple[Any, int, str]:
+    """The model to price (--model, or a live workspace's preset), its max-model-len and what was priced."""
+    v = inv.values
+    if bool(v.get("model")) == bool(v.get("workspace")):
+        raise ValidationError("give --model MODEL or --workspace NAME (one of them)", flag="model")
+    if v.get("workspace"):
+        from kaito_shell.kube import kinds
+        from kaito_shell.services.objects import Workspace
+
+        ws = Workspace(inv.gateway().get(kinds.WORKSPACE, inv.namespace, v["workspace"]))
+        preset = "" if ws.model in ("-", "template") else ws.model
+        what = f"workspace/{ws.name} ({preset or 'no preset'})"
+    else:
+        preset, what = v["model"], v["model"]
+    model = rules.resolve_model(catalog, preset, inv.warnings).model
+    if model is None:
+        raise ValidationError(f"{preset or what} is not in the curated catalog, so its size (and cost) is unknown",
+                              flag="workspace" if v.get("workspace") else "model",
+                              hint="`models list` shows the curated models")
+    max_len = v["max_model_len"] or estimator.DEFAULT_MAX_MODEL_LEN
+    rules.check_max_model_len(model, max_len)
+    return model, max_len, what
+
+
+def compare(inv: Invocation) -> Result:
+    """`cost compare`: every NVIDIA size that fits, on each cloud, cheapest first, with the price's date."""
+    from kaito_shell.output.result import Column
+
+    v = inv.values
+    catalog = priced(inv)
+    model, max_len, what = _model_and_length(inv, catalog)
+    clouds = [c.strip() for c in (v["clouds"] or "").split(",") if c.strip()]
+    unknown = sorted(set(clouds) - {sku.cloud for sku in catalog.skus})
+    if unknown:
+        raise ValidationError(f"--clouds: no sizes on {', '.join(unknown)}", flag="clouds",
+                              hint=f"the catalog has {', '.join(sorted({s.cloud for s in catalog.skus}))}")
+    seconds = v["duration"]
+    fitting = [f for f in fit.ranked(catalog, model, max_len) if f.fits and (not clouds or f.sku.cloud in clouds)]
+    fitting.sort(key=lambda f: (f.hourly is None, f.hourly or 0.0, f.sku.cloud, f.sku.instance_type))
+    cheapest: dict[str, str] = {}
+    rows = []
+    for f in fitting:
+        assert f.nodes is not None
+        cost = NodeCost(f.sku, f.nodes, 1, spot=False)
+        p = f.sku.price
+        spot = None if p is None or p.spot_usd_per_hour_max is None else (
+            (p.spot_usd_per_hour_min or p.spot_usd_per_hour_max) * f.nodes, p.spot_usd_per_hour_max * f.nodes)
+        if f.hourly is not None and f.sku.cloud not in cheapest:
+            cheapest[f.sku.cloud] = f.sku.instance_type
+        rows.append({"cloud": f.sku.cloud, "instance": f.sku.instance_type, "shape": gpu_shape(f.sku),
+                     "nodes": f.nodes, "gpus": f.nodes * f.sku.gpu_count,
+                     "hourly": money(f.hourly) if f.hourly is not None else "no price",
+                     "total": money(cost.total(seconds)) if f.hourly is not None else "-",
+                     "spot": "-" if spot is None else (money(spot[0]) if spot[0] == spot[1]
+                                                        else f"{money(spot[0])}–{money(spot[1])}"),
+                     "asOf": p.as_of if p else "-",
+                     "mark": "◀ cheapest on " + f.sku.cloud if cheapest.get(f.sku.cloud) == f.sku.instance_type
+                     and f.hourly is not None else "",
+                     "hourlyUSD": f.hourly, "totalUSD": cost.total(seconds)})
+    unpriced = sum(1 for f in fitting if f.hourly is None)
+    footer = [f"{what} at max-model-len {max_len}: {len(fitting)} size(s) fit"
+              + (f" ({unpriced} without a known price, not ranked)" if unpriced else "")
+              + f"; totals for {format_duration(seconds)}",
+              "sizing: KAITO's node estimator (as `deploy` uses it); NVIDIA sizes only (KAITO's images need CUDA); "
+              "prices: " + (v["prices"] or inv.env.environ.get(prices.ENV) or "the bundled list prices") +
+              " — `cost prices` shows each row's source and date"]
+    footer += sorted({f"{f.sku.cloud} prices: {f.sku.price.region}, {f.sku.price.as_of}"
+                      for f in fitting if f.sku.price is not None})
+    if not fitting:
+        footer[0] = f"no size fits {what} at max-model-len {max_len}" + (f" on {', '.join(clouds)}" if clouds else "")
+    data = {"apiVersion": "kaito-shell/v1", "kind": "CostComparison", "model": model.name, "maxModelLen": max_len,
+            "durationSeconds": seconds, "items": [{k: r[k] for k in ("cloud", "instance", "nodes", "gpus",
+                                                                     "hourlyUSD", "totalUSD", "asOf")}
+                                                  | {"cheapest": bool(r["mark"])} for r in rows]}
+    columns = [Column("cloud", "cloud"), Column("instance", "instance type")]
+    if v["show_instance_types"]:
+        columns.append(Column("shape", "GPUs per node"))
+    columns += [Column("nodes", "nodes", justify="right"), Column("gpus", "GPUs", justify="right"),
+                Column("hourly", "$/h", justify="right"), Column("total", f"$ {format_duration(seconds)}",
+                                                                 justify="right"),
+                Column("spot", "spot $/h", justify="right"), Column("asOf", "price as of", wide=True),
+                Column("mark", "")]
+    result = Result.table(columns, rows, data, footer=footer)
+    if not fitting:
+        result.exit_code = 1
+    return result

@@ -77,6 +77,8 @@ TUNING_REF = ArgSpec("workspace", "NAME or workspace/NAME of a tuning workspace 
                      REF, completer="workspace", ref_kinds=("workspace",), default_from_session="workspace")
 TUNING_NAME = FlagSpec("name", "the tuning workspace (same as the positional NAME)", DNS_LABEL, completer="workspace",
                        metavar="NAME", into="workspace")
+PRICES = FlagSpec("prices", "your price table (CSV: instance_type, price_ondemand_usd_per_hr, …) over the bundled "
+                  "one; KAITO_PRICES sets it for the session", PATH, completer="file", metavar="FILE")
 LOGS_WORKSPACE = FlagSpec("workspace", "the workspace whose pods to read", DNS_LABEL, completer="workspace",
                           metavar="NAME")
 LOGS_RAGENGINE = FlagSpec("ragengine", "the RAG engine whose pods to read", DNS_LABEL, completer="ragengine",
@@ -548,13 +550,31 @@ COMMANDS = [
                                  completer="sku", metavar="SKU"),
                  FlagSpec("replicas", "replicas", INT, minimum=1, default=1),
                  FlagSpec("duration", "how long it runs (e.g. 8h, 30d)", DURATION, default=3600),
-                 FlagSpec("spot", "use spot prices where known", BOOL), MAX_MODEL_LEN),
+                 FlagSpec("spot", "use spot prices where known", BOOL), MAX_MODEL_LEN, PRICES),
                 outputs=TABLE_OUT, default_output="table",
                 examples=("cost estimate --model phi-4-mini-instruct", "cost estimate --model llama-3.3-70b-instruct "
                           "--instance-type Standard_NC96ads_A100_v4 --duration 30d --spot")),
     CommandSpec(("cost", "report"), "what the workspaces in the cluster cost now (nodes × list price)",
                 "kaito_shell.commands.cost:report", outputs=TABLE_OUT, default_output="table",
-                flags=(ALL_NAMESPACES,), needs_cluster=True, examples=("cost report -A",)),
+                flags=(ALL_NAMESPACES, PRICES), needs_cluster=True, examples=("cost report -A",)),
+    CommandSpec(("cost", "compare"), "every size that fits a model, on each cloud, cheapest first",
+                "kaito_shell.commands.cost:compare",
+                (MODEL_OPT, FlagSpec("workspace", "price a live workspace's model instead", DNS_LABEL,
+                                     completer="workspace", metavar="NAME"),
+                 FlagSpec("duration", "how long it runs (e.g. 8h, 30d)", DURATION, default=3600),
+                 FlagSpec("clouds", "only these clouds (e.g. azure,aws)", metavar="CLOUD,CLOUD"),
+                 FlagSpec("show-instance-types", "also each size's GPUs per node", BOOL), MAX_MODEL_LEN, PRICES),
+                outputs=TABLE_OUT, default_output="table",
+                description="Sizing is KAITO's node estimator (the one `deploy` uses), NVIDIA sizes only; each row "
+                            "says how old its price is; the cheapest priced size per cloud is marked.",
+                examples=("cost compare --model llama-3.3-70b-instruct --duration 8h",
+                          "cost compare --model phi-4-mini-instruct --clouds azure --show-instance-types")),
+    CommandSpec(("cost", "prices"), "the price table in use: each size's on-demand and spot $/h, source and date",
+                "kaito_shell.commands.cost:price_list",
+                (FlagSpec("cloud", "only this cloud", choices=("aws", "azure")),
+                 FlagSpec("region", "only this region (e.g. eastus)"), PRICES),
+                outputs=TABLE_OUT, default_output="table",
+                examples=("cost prices --cloud azure", "cost prices --prices negotiated.csv -o wide")),
 
     # ---- live operations (cluster) ----
     CommandSpec(("status",), "what KAITO runs (workspaces, inference sets, RAG engines) and why it is (not) ready",

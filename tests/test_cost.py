@@ -1,0 +1,89 @@
+"""Cost commands: every figure recomputed here from the price table and KAITO's estimator, every output naming where
+its prices come from and how old they are; the user's own price table (--prices / KAITO_PRICES) replaces the
+bundled rows it lists, and a bad one is refused at FILE:LINE:COL."""
+
+import json
+
+import pytest
+
+from kaito_shell.catalog.store import load_catalog
+from kaito_shell.services import estimator
+
+MODEL = "llama-3.3-70b-instruct"
+
+
+def expected(model_name: str, max_len: int, hours: float) -> dict[str, tuple[int, float, float]]:
+    """instance type → (nodes, $/h, $ for the duration), straight from the catalog's prices and the estimator."""
+    catalog = load_catalog()
+    model = catalog.model(model_name)
+    found = {}
+    for sku in catalog.skus:
+        if not sku.gpu_model.startswith("NVIDIA") or sku.price is None:
+            continue
+        nodes = estimator.estimate(model, sku, max_len).nodes
+        if nodes is not None:
+            hourly = nodes * sku.price.on_demand_usd_per_hour
+            found[sku.instance_type] = (nodes, hourly, hourly * hours)
+    return found
+
+
+def test_compare_is_every_fitting_size_priced_as_the_table_and_the_estimator_say(cli):
+    shown = json.loads(cli("cost", "compare", "--model", MODEL, "--duration", "8h", "-o", "json").out)
+    priced = {i["instance"]: (i["nodes"], i["hourlyUSD"], i["totalUSD"]) for i in shown["items"] if i["hourlyUSD"]}
+    want = expected(MODEL, estimator.DEFAULT_MAX_MODEL_LEN, 8)
+    assert priced.keys() == want.keys()
+    for name, (nodes, hourly, total) in want.items():
+        assert priced[name][0] == nodes and priced[name][1] == pytest.approx(hourly)
+        assert priced[name][2] == pytest.approx(total)
+    totals = [i["totalUSD"] for i in shown["items"] if i["hourlyUSD"]]
+    assert totals == sorted(totals)
+    cheapest = {i["cloud"]: i["instance"] for i in shown["items"] if i["cheapest"]}
+    for cloud, name in cheapest.items():
+        assert want[name][1] == min(h for n, (_, h, _) in want.items() if load_catalog().sku(n).cloud == cloud)
+
+
+def test_compare_names_its_prices_and_their_age(cli):
+    table = cli("cost", "compare", "--model", "phi-4-mini-instruct", "--clouds", "azure", "--show-instance-types")
+    assert table.code == 0 and "◀ cheapest on azure" in table.out and "aws" not in table.out.split("\n", 1)[1]
+    assert "azure prices: eastus, Azure eastus list price from 2024" in table.out
+    assert "KAITO's node estimator" in table.out and "GPUS PER NODE" in table.out
+    assert cli("cost", "compare", "--model", "phi-4-mini-instruct", "--clouds", "gcp").code == 2
+    assert cli("cost", "compare").code == 2  # --model or --workspace
+
+
+def test_your_price_table_replaces_the_rows_it_lists(cli, tmp_path):
+    table = tmp_path / "negotiated.csv"
+    table.write_text("instance_type,price_ondemand_usd_per_hr,as_of,source\n"
+                     "Standard_NC24ads_A100_v4,2.00,2026-11-01,our EA contract\nno-such-size,1,,\n")
+    estimate = json.loads(cli("cost", "estimate", "--model", "phi-4-mini-instruct", "--instance-type",
+                              "Standard_NC24ads_A100_v4", "--duration", "10h", "--prices", str(table), "-o",
+                              "json").out)
+    assert estimate["ratePerNodeHourUSD"] == 2.0 and estimate["totalUSD"] == pytest.approx(20.0)
+    assert estimate["priceSource"].startswith("azure your prices: 2026-11-01")
+    listed = cli("cost", "prices", "--cloud", "azure", "-o", "json", extra_env={"KAITO_PRICES": str(table)})
+    rows = {r["instance"]: r for r in json.loads(listed.out)["items"]}
+    assert rows["Standard_NC24ads_A100_v4"]["source"] == "our EA contract"
+    assert rows["Standard_NC48ads_A100_v4"]["source"].startswith("catalogs/")  # not listed: the bundled price
+    assert "no-such-size" in listed.err  # said, not silently used
+
+
+@pytest.mark.parametrize("text,where,what", [
+    ("instance,price\nx,1\n", ":1:1", "no column instance_type or price_ondemand_usd_per_hr"),
+    ("instance_type,price_ondemand_usd_per_hr\nStandard_NC24ads_A100_v4,$3\n", ":2:26", "is not a number"),
+    ("instance_type,price_ondemand_usd_per_hr,price_spot_usd_per_hr_min,price_spot_usd_per_hr_max\n"
+     "g5.xlarge,1,0.9,0.5\n", ":2:13", "spot min 0.9 is above spot max 0.5"),
+])
+def test_a_bad_price_table_is_refused_where_it_is_wrong(cli, tmp_path, text, where, what):
+    table = tmp_path / "bad.csv"
+    table.write_text(text)
+    refused = cli("cost", "prices", "--prices", str(table))
+    assert refused.code == 2 and f"bad.csv{where}" in refused.err and what in refused.err, refused.err
+
+
+def test_prices_lists_every_size_with_its_source_and_date(cli):
+    shown = json.loads(cli("cost", "prices", "-o", "json").out)
+    catalog = load_catalog()
+    assert len(shown["items"]) == len(catalog.skus)
+    assert shown["unpriced"] == sum(1 for s in catalog.skus if s.price is None)
+    priced = [r for r in shown["items"] if r["onDemand"] != "no price"]
+    assert all(r["asOf"] != "-" and r["source"] != "-" for r in priced)
