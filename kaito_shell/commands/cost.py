@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from kaito_shell.catalog.store import Catalog
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.lang.values import format_duration
 from kaito_shell.output.result import Result, Section
-from kaito_shell.catalog.store import Catalog
 from kaito_shell.services import estimator, fit, prices, rules
 from kaito_shell.services.cost import NodeCost, money, price_source
 from kaito_shell.services.facts import gpu_shape

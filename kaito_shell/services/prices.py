@@ -51,43 +51,55 @@ def parse(text: str, origin: str, as_of: str) -> dict[str, Price]:
     for number, row in enumerate(rows[1:], start=1):
         if not any(cell.strip() for cell in row):
             continue
-        cells = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)}
-        line = lines[number] if number < len(lines) else ""
-
-        def problem(column: str, message: str, hint: str) -> ValidationError:
-            cell = cells.get(column, "")
-            at = line.find(cell) if cell else 0
-            start = starts[number] + max(at, 0)
-            return ValidationError(f"{origin}: {message}", hint=hint).at(source, Span(start, start + max(len(cell), 1)))
-
-        def number_in(column: str, required: bool) -> float | None:
-            value = cells.get(column, "")
-            if not value:
-                if required:
-                    raise problem(column, f"{column} is empty", "give the price in USD per hour, e.g. 3.67")
-                return None
-            try:
-                amount = float(value)
-            except ValueError:
-                raise problem(column, f"{column} '{value}' is not a number",
-                              "USD per hour as a plain number, e.g. 3.67 (no $ sign)") from None
-            if amount < 0:
-                raise problem(column, f"{column} {value} is negative", "a price is 0 or more")
-            return amount
-
-        if not cells["instance_type"]:
-            raise problem("instance_type", "instance_type is empty", "the VM size, e.g. Standard_NC24ads_A100_v4")
-        on_demand = number_in("price_ondemand_usd_per_hr", True)
-        low, high = number_in("price_spot_usd_per_hr_min", False), number_in("price_spot_usd_per_hr_max", False)
+        cells = _Row({name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)}, source,
+                     starts[number], lines[number] if number < len(lines) else "", origin)
+        if not cells.text("instance_type"):
+            raise cells.problem("instance_type", "instance_type is empty",
+                                "the VM size, e.g. Standard_NC24ads_A100_v4")
+        on_demand = cells.number("price_ondemand_usd_per_hr", True)
+        low, high = cells.number("price_spot_usd_per_hr_min", False), cells.number("price_spot_usd_per_hr_max", False)
         if low is not None and high is not None and low > high:
-            raise problem("price_spot_usd_per_hr_min", f"spot min {low:g} is above spot max {high:g}",
-                          "swap them, or give one value in both")
+            raise cells.problem("price_spot_usd_per_hr_min", f"spot min {low:g} is above spot max {high:g}",
+                                "swap them, or give one value in both")
         assert on_demand is not None
-        found[cells["instance_type"].lower()] = Price(
-            cells.get("cloud", ""), cells.get("region") or "your prices", on_demand,
+        found[cells.text("instance_type").lower()] = Price(
+            cells.text("cloud"), cells.text("region") or "your prices", on_demand,
             low if low is not None else high, high if high is not None else low,
-            cells.get("as_of") or as_of, cells.get("source") or origin)
+            cells.text("as_of") or as_of, cells.text("source") or origin)
     return found
+
+
+class _Row(NamedTuple):
+    """One data row of a price CSV, able to point at its own cells."""
+
+    cells: dict[str, str]
+    source: Source
+    start: int  # where its line starts in the file
+    line: str
+    origin: str
+
+    def text(self, column: str) -> str:
+        return self.cells.get(column, "")
+
+    def problem(self, column: str, message: str, hint: str) -> ValidationError:
+        cell = self.text(column)
+        at = self.start + max(self.line.find(cell) if cell else 0, 0)
+        return ValidationError(f"{self.origin}: {message}", hint=hint).at(self.source, Span(at, at + max(len(cell), 1)))
+
+    def number(self, column: str, required: bool) -> float | None:
+        value = self.text(column)
+        if not value:
+            if required:
+                raise self.problem(column, f"{column} is empty", "give the price in USD per hour, e.g. 3.67")
+            return None
+        try:
+            amount = float(value)
+        except ValueError:
+            raise self.problem(column, f"{column} '{value}' is not a number",
+                               "USD per hour as a plain number, e.g. 3.67 (no $ sign)") from None
+        if amount < 0:
+            raise self.problem(column, f"{column} {value} is negative", "a price is 0 or more")
+        return amount
 
 
 def load(path: str, shown: str) -> dict[str, Price]:
