@@ -87,3 +87,38 @@ def test_prices_lists_every_size_with_its_source_and_date(cli):
     assert shown["unpriced"] == sum(1 for s in catalog.skus if s.price is None)
     priced = [r for r in shown["items"] if r["onDemand"] != "no price"]
     assert all(r["asOf"] != "-" and r["source"] != "-" for r in priced)
+
+
+def test_a_live_workspace_is_priced_from_its_nodes(kcli):
+    assert kcli("deploy", "--name", "phi4", "--model", "phi-4-mini-instruct", "--instance-type",
+                "Standard_NC24ads_A100_v4", "--yes", "--wait").code == 0
+    rate = load_catalog().sku("Standard_NC24ads_A100_v4").price.on_demand_usd_per_hour
+    shown = kcli("cost", "--workspace", "phi4", "--duration", "8h")
+    assert shown.code == 0 and f"Estimated cost: ${rate * 8:,.2f} for 1 × Standard_NC24ads_A100_v4 (8h)" in shown.out
+    assert "azure eastus: Azure eastus list price from 2024" in shown.out  # where the price is from, and how old
+    same = json.loads(kcli("cost", "estimate", "--workspace", "phi4", "--duration", "8h", "-o", "json").out)
+    assert same["nodes"] == 1 and same["totalUSD"] == pytest.approx(rate * 8)
+    assert kcli("cost", "--workspace", "nope").code == 1
+
+
+def test_tuning_runs_and_breakdowns_are_recomputed(cli):
+    from kaito_shell.services import tunefit
+
+    catalog = load_catalog()
+    model = catalog.model("phi-4-mini-instruct")
+    need = tunefit.requirement(model)
+    fitting = [s for s in catalog.skus if s.gpu_model.startswith("NVIDIA") and s.price is not None
+               and s.gpu_mem_gib_total >= need]
+    cheapest = min(fitting, key=lambda s: s.price.on_demand_usd_per_hour)
+    tuned = json.loads(cli("cost", "estimate", "--model", "phi-4-mini-instruct", "--method", "qlora", "--duration",
+                           "3h", "-o", "json").out)
+    assert tuned["instanceType"] == cheapest.instance_type and tuned["method"] == "qlora"
+    assert tuned["totalUSD"] == pytest.approx(cheapest.price.on_demand_usd_per_hour * 3)
+    sku = catalog.sku("Standard_NC96ads_A100_v4")
+    shown = cli("cost", "estimate", "--model", "llama-3.3-70b-instruct", "--instance-type", sku.instance_type,
+                "--show-breakdown")
+    rate = sku.price.on_demand_usd_per_hour
+    assert f"${rate / sku.gpu_count:,.2f}/h ({sku.gpu_count} GPU(s) per node)" in shown.out
+    assert f"${rate * 730:,.2f}/month" in shown.out
+    assert cli("cost", "estimate").code == 2 and cli("cost", "estimate", "--model", "phi-4", "--workspace",
+                                                     "x").code == 2

@@ -30,6 +30,15 @@ def priced(inv: Invocation) -> Catalog:
 
 def estimate(inv: Invocation) -> Result:
     catalog, v = priced(inv), inv.values
+    if v.get("workspace"):
+        if v["model"]:
+            raise ValidationError("give --model MODEL or --workspace NAME (one of them)", flag="workspace")
+        return live(inv)
+    if not v["model"]:
+        raise ValidationError("which model? give --model MODEL (or --workspace NAME for a live one)", flag="model",
+                              hint="`models list` shows the curated models")
+    if v["method"]:
+        return _tuning(inv, catalog)
     choice = rules.resolve_model(catalog, v["model"], inv.warnings)
     model = choice.model
     if model is None:
@@ -73,6 +82,7 @@ def estimate(inv: Invocation) -> Result:
         ("Rate", f"{money(cost.unit_rate)}/h per node, {rate_kind}"),
         ("Hourly", f"{money(cost.hourly)}/h"),
         (f"Total for {format_duration(seconds)}", money(cost.total(seconds))),
+        *(_breakdown(sku, cost) if v["show_breakdown"] else []),
         ("Price source", price_source(sku)),
     ]
     data = {"apiVersion": "kaito-shell/v1", "kind": "CostEstimate", "model": model.name, "instanceType": sku.instance_type,
@@ -80,6 +90,83 @@ def estimate(inv: Invocation) -> Result:
             "durationSeconds": seconds, "ratePerNodeHourUSD": cost.unit_rate, "hourlyUSD": cost.hourly,
             "totalUSD": cost.total(seconds), "priceSource": price_source(sku)}
     return Result.details([Section("", pairs)], data)
+
+
+def _breakdown(sku: Any, cost: NodeCost) -> list[tuple[str, str]]:
+    """Per GPU and per node, per hour, day and month (730 h, as the clouds bill a month)."""
+    rate, hourly = cost.unit_rate, cost.hourly
+    if rate is None or hourly is None:
+        return [("Breakdown", "no price known")]
+    return [("Per GPU", f"{money(rate / sku.gpu_count)}/h ({sku.gpu_count} GPU(s) per node)"),
+            ("Per node", f"{money(rate)}/h, {money(rate * 24)}/day, {money(rate * 730)}/month"),
+            ("All nodes", f"{money(hourly)}/h, {money(hourly * 24)}/day, {money(hourly * 730)}/month")]
+
+
+def _tuning(inv: Invocation, catalog: Catalog) -> Result:
+    """A tuning run: KAITO's one single-node requirement per model (the same for lora and qlora)."""
+    from kaito_shell.services import tunefit
+
+    v = inv.values
+    model = rules.resolve_model(catalog, v["model"], inv.warnings).model
+    if model is None or tunefit.requirement(model) is None:
+        raise ValidationError(f"{v['model']} cannot be tuned by KAITO v0.12 (no tuning parameters)", flag="model",
+                              hint="`models list --tunable` shows the ones that can")
+    need = tunefit.requirement(model)
+    if v["instance_type"]:
+        sku = rules.resolve_sku(catalog, v["instance_type"], rules.Gates({}), inv.warnings)
+        if sku is None or sku.gpu_mem_gib_total < (need or 0):
+            raise ValidationError(f"{v['instance_type']} cannot tune {model.name}: it needs {need:g} GiB of GPU "
+                                  "memory on one node", flag="instance-type",
+                                  hint=f"`models estimate --model {v['model']} --method {v['method']}` lists sizes")
+    else:
+        found = tunefit.cheapest(catalog, model)
+        if found is None:
+            raise ValidationError(f"no priced size has the {need:g} GiB of GPU memory {model.name} needs to tune",
+                                  flag="model")
+        sku = found.sku
+    cost = NodeCost(sku, 1, 1, spot=bool(v["spot"]))
+    seconds = v["duration"]
+    pairs = [("Model", f"{model.name}, {v['method']} tuning (KAITO: {need:g} GiB of GPU memory on one node, the "
+                       "same for lora and qlora)"),
+             ("Instance type", f"{sku.instance_type}: {gpu_shape(sku)}"), ("Nodes", "1 (KAITO tunes on one node)"),
+             ("Hourly", f"{money(cost.hourly)}/h"), (f"Total for {format_duration(seconds)}",
+                                                     money(cost.total(seconds))),
+             *(_breakdown(sku, cost) if v["show_breakdown"] else []), ("Price source", price_source(sku))]
+    data = {"apiVersion": "kaito-shell/v1", "kind": "CostEstimate", "model": model.name, "method": v["method"],
+            "instanceType": sku.instance_type, "nodesPerReplica": 1, "replicas": 1, "spot": bool(v["spot"]),
+            "durationSeconds": seconds, "ratePerNodeHourUSD": cost.unit_rate, "hourlyUSD": cost.hourly,
+            "totalUSD": cost.total(seconds), "priceSource": price_source(sku)}
+    return Result.details([Section("", pairs)], data)
+
+
+def live(inv: Invocation) -> Result:
+    """`cost --workspace W` (and `cost estimate --workspace W`): what a live workspace's nodes cost for
+    --duration: its instance type × status.targetNodeCount (the nodes KAITO sized it to) × the list price."""
+    from kaito_shell.kube import kinds
+    from kaito_shell.services.objects import Workspace
+
+    v = inv.values
+    catalog = priced(inv)
+    ws = Workspace(inv.gateway().get(kinds.WORKSPACE, inv.namespace, v["workspace"]))
+    if not ws.instance_type:
+        raise ValidationError(f"workspace/{ws.name} runs on your own nodes (no instance type): KAITO does not "
+                              "provision them, so they have no list price here", flag="workspace")
+    sku = catalog.sku(ws.instance_type)
+    nodes = ws.target_nodes if ws.target_nodes is not None else len(ws.worker_nodes)
+    seconds = v["duration"]
+    if sku is None or sku.price is None:
+        raise ValidationError(f"no price known for {ws.instance_type}", flag="workspace",
+                              hint="`cost prices` lists the priced sizes; --prices FILE adds your own")
+    cost = NodeCost(sku, nodes, 1, spot=False)
+    total = cost.total(seconds)
+    line = f"Estimated cost: {money(total)} for {nodes} × {sku.instance_type} ({format_duration(seconds)})"
+    data = {"apiVersion": "kaito-shell/v1", "kind": "CostEstimate", "workspace": ws.name, "namespace": ws.namespace,
+            "instanceType": sku.instance_type, "nodes": nodes, "durationSeconds": seconds,
+            "ratePerNodeHourUSD": cost.unit_rate, "hourlyUSD": cost.hourly, "totalUSD": total,
+            "priceSource": price_source(sku)}
+    result = Result.message(f"{line}\nnodes: status.targetNodeCount of workspace/{ws.name}; price: "
+                            f"{price_source(sku)}", data=data)
+    return result
 
 
 def report(inv: Invocation) -> Result:
