@@ -122,3 +122,38 @@ def test_tuning_runs_and_breakdowns_are_recomputed(cli):
     assert f"${rate * 730:,.2f}/month" in shown.out
     assert cli("cost", "estimate").code == 2 and cli("cost", "estimate", "--model", "phi-4", "--workspace",
                                                      "x").code == 2
+
+
+def test_optimize_finds_the_cheapest_fit_and_says_what_the_budget_buys(cli):
+    want = expected(MODEL, estimator.DEFAULT_MAX_MODEL_LEN, 24)
+    cheapest = min(want, key=lambda name: want[name][1])
+    shown = cli("cost", "optimize", "--model", MODEL, "--budget", "100", "--duration", "24h", "-o", "json")
+    data = json.loads(shown.out)
+    first = data["items"][0]
+    assert first["instance"] == cheapest and first["totalUSD"] == pytest.approx(want[cheapest][2])
+    assert shown.code == 1  # nothing fits $100 for a day: said, with how far off
+    text = cli("cost", "optimize", "--model", MODEL, "--budget", "100", "--duration", "24h").out
+    assert f"${want[cheapest][2] - 100:,.2f} more than $100.00" in text
+    enough = cli("cost", "optimize", "--model", "phi-4-mini-instruct", "--budget", "1000", "--duration", "24h")
+    assert enough.code == 0 and "replica(s) for 1d" in enough.out
+
+
+def test_the_longest_context_is_the_estimators_last_fit():
+    from kaito_shell.services import fit
+
+    catalog = load_catalog()
+    model, sku = catalog.model(MODEL), catalog.sku("Standard_NC96ads_A100_v4")
+    longest = fit.longest_context(model, sku, 1)
+    assert estimator.estimate(model, sku, longest).nodes == 1
+    assert longest == model.context_limit or estimator.estimate(model, sku, longest + 1).nodes != 1
+
+
+def test_optimize_a_live_workspace_shows_what_each_cheaper_size_saves(kcli):
+    assert kcli("deploy", "--name", "big", "--model", "phi-4-mini-instruct", "--instance-type",
+                "Standard_NC96ads_A100_v4", "--yes", "--wait").code == 0
+    shown = json.loads(kcli("cost", "optimize", "--workspace", "big", "-o", "json").out)
+    now = load_catalog().sku("Standard_NC96ads_A100_v4").price.on_demand_usd_per_hour
+    assert shown["current"]["hourlyUSD"] == pytest.approx(now)
+    assert all(0 < i["savesUSDPerHour"] == pytest.approx(now - i["hourlyUSD"]) for i in shown["items"])
+    text = kcli("cost", "optimize", "--workspace", "big").out
+    assert "instanceType cannot change on a workspace" in text and "deploy --name big-2" in text

@@ -322,3 +322,84 @@ def compare(inv: Invocation) -> Result:
     if not fitting:
         result.exit_code = 1
     return result
+
+
+OPTIMIZE_ROWS = 10
+
+
+def optimize(inv: Invocation) -> Result:
+    """`cost optimize`: the cheapest size that fits, what --budget buys for --duration, the longest context each
+    candidate serves; for a live workspace, what each alternative saves against what it runs on now."""
+    from kaito_shell.output.result import Column
+
+    v = inv.values
+    catalog = priced(inv)
+    model, max_len, what = _model_and_length(inv, catalog)
+    seconds = v["duration"]
+    hours = seconds / 3600
+    candidates = sorted((f for f in fit.ranked(catalog, model, max_len) if f.fits and f.hourly is not None),
+                        key=lambda f: (f.hourly, f.nodes))  # cheapest first, however many nodes
+    current = _current(inv, catalog) if v.get("workspace") else None
+    rows = []
+    for f in candidates[:OPTIMIZE_ROWS] if not v["show_alternatives"] or current is None else candidates:
+        assert f.nodes is not None and f.hourly is not None
+        total = f.hourly * hours
+        row: dict[str, Any] = {"cloud": f.sku.cloud, "instance": f.sku.instance_type, "nodes": f.nodes,
+                               "hourly": money(f.hourly), "total": money(total),
+                               "context": fit.longest_context(model, f.sku, f.nodes), "hourlyUSD": f.hourly,
+                               "totalUSD": total}
+        if v["budget"] is not None:
+            row["buys"] = f"{v['budget'] / f.hourly:,.1f} h, or {int(v['budget'] // total)} replica(s) for " \
+                          f"{format_duration(seconds)}"
+        if current is not None and current[1] is not None:
+            saving = current[1] - f.hourly
+            row["saves"] = f"{money(saving)}/h, {money(saving * 730)}/month" if saving > 0 else "-"
+            row["savesUSDPerHour"] = round(saving, 4)
+        rows.append(row)
+    if current is not None and not v["show_alternatives"]:
+        rows = [r for r in rows if r.get("savesUSDPerHour", 0) > 0] or rows[:1]
+    footer = [f"{what} at max-model-len {max_len}; sizing: KAITO's node estimator; prices: "
+              + (v["prices"] or inv.env.environ.get(prices.ENV) or "bundled list prices (`cost prices`: dates)")]
+    best = candidates[0] if candidates else None
+    if best is None:
+        footer.insert(0, f"no priced size fits {what} at max-model-len {max_len}")
+    else:
+        assert best.hourly is not None
+        footer.insert(0, f"cheapest that fits: {best.nodes} × {best.sku.instance_type} at {money(best.hourly)}/h, "
+                         f"{money(best.hourly * hours)} for {format_duration(seconds)} ({price_source(best.sku)})")
+        if v["budget"] is not None and best.hourly * hours > v["budget"]:
+            footer.insert(1, f"no candidate fits the budget: the cheapest needs {money(best.hourly * hours)} for "
+                             f"{format_duration(seconds)}, {money(best.hourly * hours - v['budget'])} more than "
+                             f"{money(v['budget'])} (it buys {v['budget'] / best.hourly:,.1f} h)")
+    if current is not None:
+        footer.append(f"now: {current[0]} at {money(current[1])}/h; instanceType cannot change on a workspace: "
+                      f"switching means a new one, e.g. `deploy --name {v['workspace']}-2 --model {model.name} "
+                      f"--instance-type {rows[0]['instance'] if rows else 'SIZE'}`, then delete the old one")
+    columns = [Column("cloud", "cloud"), Column("instance", "instance type"), Column("nodes", "nodes", justify="right"),
+               Column("hourly", "$/h", justify="right"), Column("total", f"$ {format_duration(seconds)}",
+                                                                justify="right"),
+               Column("context", "longest context", justify="right")]
+    if v["budget"] is not None:
+        columns.append(Column("buys", f"{money(v['budget'])} buys"))
+    if current is not None:
+        columns.append(Column("saves", "saves"))
+    data = {"apiVersion": "kaito-shell/v1", "kind": "CostOptimization", "model": model.name, "maxModelLen": max_len,
+            "durationSeconds": seconds, "budgetUSD": v["budget"],
+            "current": {"instance": current[0], "hourlyUSD": current[1]} if current else None,
+            "items": [{k: r[k] for k in r if k not in ("hourly", "total", "saves")} for r in rows]}
+    result = Result.table(columns, rows, data, footer=footer)
+    if best is None or (v["budget"] is not None and best.hourly is not None and best.hourly * hours > v["budget"]):
+        result.exit_code = 1
+    return result
+
+
+def _current(inv: Invocation, catalog: Catalog) -> tuple[str, float | None]:
+    """What a live workspace runs on now and its $/h (None: no price)."""
+    from kaito_shell.kube import kinds
+    from kaito_shell.services.objects import Workspace
+
+    ws = Workspace(inv.gateway().get(kinds.WORKSPACE, inv.namespace, inv.values["workspace"]))
+    sku = catalog.sku(ws.instance_type or "")
+    nodes = ws.target_nodes if ws.target_nodes is not None else len(ws.worker_nodes)
+    hourly = NodeCost(sku, nodes, 1, spot=False).hourly if sku is not None else None
+    return f"{nodes} × {ws.instance_type or 'your own nodes'}", hourly

@@ -72,3 +72,21 @@ def cheapest(catalog: Catalog, model: Model, max_model_len: int, *, single_node:
         if fit.fits and fit.hourly is not None and (fit.nodes == 1 or not single_node):
             return fit
     return None
+
+
+def longest_context(model: Model, sku: Sku, nodes: int) -> int | None:
+    """The largest max-model-len (up to the model's own context) the estimator still fits on `nodes` nodes of this
+    size (None: not even the default)."""
+    limit = model.context_limit or estimator.DEFAULT_MAX_MODEL_LEN
+
+    def fits(length: int) -> bool:
+        need = estimator.estimate(model, sku, length).nodes
+        return need is not None and need <= nodes
+
+    if not fits(min(estimator.DEFAULT_MAX_MODEL_LEN, limit)):
+        return None
+    low, high = min(estimator.DEFAULT_MAX_MODEL_LEN, limit), limit
+    while low < high:  # the estimator's need grows with the length: the last length that fits
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle - 1)
+    return low
