@@ -157,3 +157,49 @@ def test_optimize_a_live_workspace_shows_what_each_cheaper_size_saves(kcli):
     assert all(0 < i["savesUSDPerHour"] == pytest.approx(now - i["hourlyUSD"]) for i in shown["items"])
     text = kcli("cost", "optimize", "--workspace", "big").out
     assert "instanceType cannot change on a workspace" in text and "deploy --name big-2" in text
+
+
+def hist_expected(days: int, owners: tuple[str, ...]) -> float:
+    """The seeded nodes' cost over the last `days` UTC days, from their creation times and the catalog's prices."""
+    import datetime
+
+    from kaito_shell.sandbox.history import SEEDED
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    first = datetime.datetime.combine((now - datetime.timedelta(days=days - 1)).date(), datetime.time(),
+                                      tzinfo=datetime.timezone.utc)
+    total = 0.0
+    for _, owner, instance, ago in SEEDED:
+        if owner not in owners:
+            continue
+        created = now - datetime.timedelta(days=ago)
+        hours = (now - max(first, created)).total_seconds() / 3600
+        total += hours * load_catalog().sku(instance).price.on_demand_usd_per_hour
+    return total
+
+
+def test_history_without_opencost_is_an_estimate_that_says_what_it_cannot_see(kcli, sandbox):
+    from kaito_shell.sandbox import history
+
+    history.seed(sandbox)
+    shown = json.loads(kcli("cost", "history", "--workspace", "llama", "--days", "30", "-o", "json").out)
+    assert shown["source"].startswith("an estimate: 1 GPU node(s)") and shown["limits"]
+    assert len(shown["items"]) == 30 and shown["totalUSD"] == pytest.approx(hist_expected(30, ("default/llama",)),
+                                                                             rel=1e-3)
+    namespace = json.loads(kcli("cost", "history", "--days", "7", "-o", "json").out)
+    assert namespace["totalUSD"] == pytest.approx(hist_expected(7, ("default/chatbot", "default/llama")), rel=1e-3)
+    text = kcli("cost", "history", "-n", "team-a", "--days", "5", "--show-trends")
+    assert text.code == 0 and "cost per day (USD)" in text.out and "cannot see" in text.out
+
+
+def test_history_reads_opencost_when_the_cluster_runs_it(kcli, sandbox):
+    from kaito_shell.sandbox import history
+
+    history.seed(sandbox)
+    history.install_opencost(sandbox)
+    shown = json.loads(kcli("cost", "history", "--days", "10", "-o", "json").out)
+    assert shown["source"].startswith("OpenCost's allocation API (service opencost/opencost:9003)")
+    assert shown["limits"] == [] and len(shown["items"]) == 10
+    assert shown["totalUSD"] == pytest.approx(hist_expected(10, ("default/chatbot", "default/llama")), rel=1e-3)
+    one = json.loads(kcli("cost", "history", "--workspace", "chatbot", "--days", "3", "-o", "json").out)
+    assert one["totalUSD"] == pytest.approx(hist_expected(3, ("default/chatbot",)), rel=1e-3)

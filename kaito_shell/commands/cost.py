@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kaito_shell.catalog.store import Catalog
-from kaito_shell.errors import ValidationError
+from kaito_shell.errors import RuntimeFailure, ValidationError
 from kaito_shell.exec.executor import Invocation
 from kaito_shell.lang.values import format_duration
 from kaito_shell.output.result import Result, Section
@@ -403,3 +403,102 @@ def _current(inv: Invocation, catalog: Catalog) -> tuple[str, float | None]:
     nodes = ws.target_nodes if ws.target_nodes is not None else len(ws.worker_nodes)
     hourly = NodeCost(sku, nodes, 1, spot=False).hourly if sku is not None else None
     return f"{nodes} × {ws.instance_type or 'your own nodes'}", hourly
+
+
+def history(inv: Invocation) -> Result:
+    """`cost history [--workspace W] [--namespace N] --days D`: per day, from OpenCost when the cluster runs it, else
+    estimated from the GPU nodes the cluster shows; the source and what an estimate cannot see are said."""
+    import datetime
+
+    from kaito_shell.kube import kinds
+    from kaito_shell.output.result import Column
+    from kaito_shell.services import costhistory
+
+    v = inv.values
+    namespace = inv.namespace  # --namespace N (-n): the namespace whose costs, or the workspace's
+    days = v["days"]
+    gateway = inv.gateway()
+    opencost = _opencost(inv)
+    limits: list[str] = []
+    if opencost is not None:
+        where, answer = opencost
+        try:
+            found = costhistory.from_opencost(answer)
+        except ValueError as exc:
+            raise RuntimeFailure(f"OpenCost at {where} answered something else: {exc}") from None
+        mine = (lambda key: _pod_of(key, v["workspace"])) if v["workspace"] else (lambda key: key == namespace)
+        found = [d._replace(by_owner={k: c for k, c in d.by_owner.items() if mine(k)}) for d in found]
+        found = [d._replace(usd=sum(d.by_owner.values())) for d in found]
+        source = f"OpenCost's allocation API ({where}): real usage"
+    else:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        nodes = costhistory.spans(gateway.list(kinds.NODE, None))
+        owner = f"{namespace}/{v['workspace']}" if v["workspace"] else None
+        nodes = [n for n in nodes if (n.owner == owner if owner else n.owner.startswith(f"{namespace}/"))]
+        found, unpriced = costhistory.estimate(nodes, priced(inv), days, now)
+        source = (f"an estimate: {len(nodes)} GPU node(s) KAITO made, from their creation time, × list prices "
+                  "(no OpenCost in this cluster: its allocation API would give real usage)")
+        limits = [f"it cannot see: {item}" for item in costhistory.ESTIMATE_LIMITS]
+        limits += [f"not priced (no known price): {', '.join(unpriced)}"] if unpriced else []
+    total = sum(d.usd for d in found)
+    top = max((d.usd for d in found), default=0.0)
+    rows = [{"date": d.date, "usd": money(d.usd), "bar": "█" * round(24 * d.usd / top) if top else "",
+             "owners": ", ".join(f"{k} {money(c)}" for k, c in sorted(d.by_owner.items()) if c)} for d in found]
+    what = f"workspace/{v['workspace']} in {namespace}" if v["workspace"] else f"namespace {namespace}"
+    footer = [f"{what}: {money(total)} over {len(found)} day(s)", f"source: {source}", *limits]
+    if v["show_trends"] and found:
+        footer.insert(0, _trend([d.date[5:] for d in found], [d.usd for d in found]))
+    data = {"apiVersion": "kaito-shell/v1", "kind": "CostHistory", "object": what, "days": days, "source": source,
+            "totalUSD": round(total, 4), "limits": limits,
+            "items": [{"date": d.date, "usd": round(d.usd, 4), "byOwner": d.by_owner} for d in found]}
+    return Result.table([Column("date", "date"), Column("usd", "cost", justify="right"), Column("bar", ""),
+                         Column("owners", "by workspace", wide=True)], rows, data, footer=footer)
+
+
+def _pod_of(name: str, workspace: str) -> bool:
+    import re
+
+    return re.fullmatch(rf"{re.escape(workspace)}-[0-9]+", name) is not None
+
+
+def _trend(labels: list[str], values: list[float]) -> str:
+    """A bar chart of the days (plotext), as text."""
+    import plotext
+
+    plotext.clear_figure()
+    plotext.bar(labels, values)
+    plotext.title("cost per day (USD)")
+    plotext.plotsize(100, 15)
+    plotext.theme("clear")
+    return str(plotext.build())
+
+
+def _opencost(inv: Invocation) -> tuple[str, Any] | None:
+    """OpenCost's allocation per day when the cluster runs it (its Service found by its chart's labels), else None."""
+    import json
+
+    from kaito_shell.kube import kinds
+    from kaito_shell.kube.errors import KubeError
+
+    v = inv.values
+    gateway = inv.gateway()
+    try:
+        services = gateway.list(kinds.SERVICE, None, label_selector="app.kubernetes.io/name=opencost")
+    except KubeError:
+        return None
+    if not services:
+        return None
+    service = services[0]
+    meta = service["metadata"]
+    port = ((service.get("spec") or {}).get("ports") or [{"port": 9003}])[0]["port"]
+    namespace = inv.namespace
+    query = {"window": f"{v['days']}d", "aggregate": "pod" if v["workspace"] else "namespace", "step": "1d",
+             "accumulate": "false", "filter": f'namespace:"{namespace}"'}
+    where = f"service {meta['namespace']}/{meta['name']}:{port}"
+    status, body = gateway.proxy(meta["namespace"], meta["name"], port, "/allocation/compute", query=query)
+    if status != 200:
+        raise RuntimeFailure(f"OpenCost at {where} answered HTTP {status}: {body[:200].decode(errors='replace')}")
+    try:
+        return where, json.loads(body)
+    except ValueError:
+        raise RuntimeFailure(f"OpenCost at {where} answered something that is not JSON") from None

@@ -123,7 +123,7 @@ ALL_NAMESPACES = FlagSpec("all-namespaces", "every namespace", BOOL, short="A")
 NODE_PROVISIONERS = ("azure-gpu-provisioner", "karpenter", "byo")
 SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "kv-cache-too-small", "gated-model",
              "rate-limited", "stuck-delete", "tuning-oom", "dataset-unreachable", "push-denied", "no-gpu-metrics",
-             "no-metrics-server", "no-prometheus-operator")
+             "no-metrics-server", "no-prometheus-operator", "cost-history", "opencost")
 HEALTH_OUT = ("table", "wide", "json", "yaml", "report")
 
 DEPLOY_FLAGS = (
@@ -591,6 +591,18 @@ COMMANDS = [
                 outputs=TABLE_OUT, default_output="table",
                 examples=("cost optimize --model llama-3.3-70b-instruct --budget 100 --duration 24h",
                           "cost optimize --workspace phi4 --show-alternatives")),
+    CommandSpec(("cost", "history"), "what a workspace (or, without one, the namespace) cost per day: OpenCost, else "
+                "an estimate",
+                "kaito_shell.commands.cost:history",
+                (FlagSpec("workspace", "one workspace", DNS_LABEL, completer="workspace", metavar="NAME"),
+                 FlagSpec("days", "how many days back (today so far included)", INT, minimum=1, maximum=90,
+                          default=30),
+                 FlagSpec("show-trends", "a bar chart of the days", BOOL), PRICES),
+                outputs=TABLE_OUT, default_output="table", needs_cluster=True,
+                description="With OpenCost in the cluster (its Service found by its chart's labels) its allocation "
+                            "API is the source; otherwise the GPU nodes KAITO made are priced from their creation "
+                            "time, and what that cannot see is said. The source is named in the output and -o json.",
+                examples=("cost history --workspace phi4 --days 30", "cost history --namespace team-a --show-trends")),
     CommandSpec(("cost", "prices"), "the price table in use: each size's on-demand and spot $/h, source and date",
                 "kaito_shell.commands.cost:price_list",
                 (FlagSpec("cloud", "only this cloud", choices=("aws", "azure")),

@@ -29,7 +29,8 @@ from kaito_shell.sandbox.store import Store, WatchEvent, now_rfc3339
 from kaito_shell.sandbox.workloads import Workloads, apply_defaults
 
 SCENARIOS = ("none", "no-gpu-quota", "image-pull-failure", "crash-loop", "kv-cache-too-small", "gated-model",
-             "rate-limited", "stuck-delete", "no-gpu-metrics", "no-metrics-server", "no-prometheus-operator")
+             "rate-limited", "stuck-delete", "no-gpu-metrics", "no-metrics-server", "no-prometheus-operator",
+             "cost-history", "opencost")
 SCENARIO_ANNOTATION = "sandbox.kaito.sh/scenario"
 WORKSPACE_FINALIZER = "workspace.finalizer.kaito.sh"
 INFERENCESET_FINALIZER = "inferenceset.finalizer.kaito.sh"

@@ -906,6 +906,12 @@ class Sandbox:
         pod_type = by_kind("Pod")
         assert pod_type is not None
         self.store.create(pod_type, controller_pod("sandbox-system-0"))
+        from kaito_shell.sandbox import history
+
+        if self.controller.sandbox_has(history.HISTORY):
+            history.seed(self)
+        if self.controller.sandbox_has(history.OPENCOST):
+            history.install_opencost(self)
         self.gpu_exporter.sync()
         self.controller.workloads.sync()
 

@@ -118,7 +118,9 @@ class Store:
             hook(change)
         return copy.deepcopy(snapshot)
 
-    def create(self, rtype: ResourceType, obj: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+    def create(self, rtype: ResourceType, obj: dict[str, Any], *, dry_run: bool = False,
+               created: str | None = None) -> dict[str, Any]:
+        """Store a new object (`created`: its creationTimestamp, for history the sandbox seeds; else now)."""
         obj = copy.deepcopy(obj)
         meta = obj.setdefault("metadata", {})
         with self.cond:
@@ -127,7 +129,7 @@ class Store:
             if self.key(rtype, meta.get("namespace"), meta["name"]) in self._objects:
                 raise already_exists(rtype.group_resource, meta["name"], rtype.plural)
             meta["uid"] = str(uuid.uuid4())
-            meta["creationTimestamp"] = now_rfc3339()
+            meta["creationTimestamp"] = created or now_rfc3339()
             if has_generation(rtype):
                 meta["generation"] = 1
             else:
