@@ -203,3 +203,14 @@ def test_history_reads_opencost_when_the_cluster_runs_it(kcli, sandbox):
     assert shown["totalUSD"] == pytest.approx(hist_expected(10, ("default/chatbot", "default/llama")), rel=1e-3)
     one = json.loads(kcli("cost", "history", "--workspace", "chatbot", "--days", "3", "-o", "json").out)
     assert one["totalUSD"] == pytest.approx(hist_expected(3, ("default/chatbot",)), rel=1e-3)
+
+
+def test_report_marks_inferenceset_replicas_and_fans_out_over_clusters(kcli):
+    assert kcli("deploy", "--name", "qwen", "--model", "qwen2.5-coder-7b-instruct", "--instance-type",
+                "Standard_NC24ads_A100_v4", "--replicas", "1", "--yes", "--wait").code == 0
+    rate = load_catalog().sku("Standard_NC24ads_A100_v4").price.on_demand_usd_per_hour
+    report = json.loads(kcli("cost", "report", "-A", "--cluster", "sandbox", "-o", "json").out)
+    replica = next(i for i in report["items"] if i["kind"] == "inferenceset/qwen replica")
+    assert replica["cluster"] == "sandbox" and replica["nodes"] == 1
+    assert report["totalHourlyUSD"] == pytest.approx(rate) and report["perNamespaceHourlyUSD"] == {
+        "sandbox/default": pytest.approx(rate)}

@@ -79,7 +79,7 @@ def estimate(inv: Invocation) -> Result:
                                                                        f" — cheapest priced SKU that fits "
                                                                        f"({'spot' if spot else 'on demand'})")),
         ("Nodes", f"{chosen.nodes} per replica × {v['replicas']} replica(s) = {cost.node_count}"),
-        ("Rate", f"{money(cost.unit_rate)}/h per node, {rate_kind}"),
+        ("Rate", f"{money(cost.unit_rate)}/h per node, {rate_kind}" + _spot_range(sku, spot)),
         ("Hourly", f"{money(cost.hourly)}/h"),
         (f"Total for {format_duration(seconds)}", money(cost.total(seconds))),
         *(_breakdown(sku, cost) if v["show_breakdown"] else []),
@@ -90,6 +90,15 @@ def estimate(inv: Invocation) -> Result:
             "durationSeconds": seconds, "ratePerNodeHourUSD": cost.unit_rate, "hourlyUSD": cost.hourly,
             "totalUSD": cost.total(seconds), "priceSource": price_source(sku)}
     return Result.details([Section("", pairs)], data)
+
+
+def _spot_range(sku: Any, spot: bool) -> str:
+    """The spot prices the data gives for the size (a range across zones where it has one)."""
+    price = sku.price
+    if not spot or price is None or price.spot_usd_per_hour_min is None or \
+            price.spot_usd_per_hour_min == price.spot_usd_per_hour_max:
+        return ""
+    return f" (spot ranges {money(price.spot_usd_per_hour_min)}–{money(price.spot_usd_per_hour_max)}/h by zone)"
 
 
 def _breakdown(sku: Any, cost: NodeCost) -> list[tuple[str, str]]:
@@ -170,40 +179,58 @@ def live(inv: Invocation) -> Result:
 
 
 def report(inv: Invocation) -> Result:
-    """What KAITO's GPU nodes cost per hour now: every workspace's (InferenceSet replicas included) and RAG engine's
-    provisioned nodes (status.workerNodes) × the bundled list price of their instance type."""
+    """What KAITO's GPU nodes cost per hour now: every workspace's (InferenceSet replicas marked as such) and RAG
+    engine's provisioned nodes (status.workerNodes) × the list price of their instance type; per namespace, and per
+    cluster with --cluster/--all-clusters."""
+    from kaito_shell.flows.fanout import gather
     from kaito_shell.kube import kinds
+    from kaito_shell.kube.gateway import Gateway
     from kaito_shell.output.result import Column
     from kaito_shell.services.objects import view
 
     catalog = priced(inv)
     namespace = None if inv.values["all_namespaces"] else inv.namespace
-    gateway = inv.gateway()
-    objects = gateway.list(kinds.WORKSPACE, namespace) + gateway.list(kinds.RAGENGINE, namespace)
-    rows: list[dict[str, Any]] = []
-    total, unknown = 0.0, 0
-    for obj in objects:
-        v = view(obj)
-        sku = catalog.sku(v.instance_type or "")
-        nodes = len(v.worker_nodes)
-        hourly = NodeCost(sku, nodes, 1, spot=False).hourly if sku is not None else None
-        if hourly is None:
-            unknown += 1 if nodes else 0
-        else:
-            total += hourly
-        rows.append({"namespace": v.namespace, "kind": v.ref_kind, "name": v.name,
-                     "instance": v.instance_type or ("your own nodes" if v.ref_kind == "workspace" else "no GPU node"),
-                     "nodes": nodes, "hourly": money(hourly) if nodes else "$0",
-                     "source": price_source(sku) if sku else ("not priced: nodes you run yourself" if nodes else "-")})
+
+    def rows_of(gateway: Gateway) -> list[dict[str, Any]]:
+        rows = []
+        for obj in gateway.list(kinds.WORKSPACE, namespace) + gateway.list(kinds.RAGENGINE, namespace):
+            v = view(obj)
+            sku = catalog.sku(v.instance_type or "")
+            nodes = len(v.worker_nodes)
+            hourly = NodeCost(sku, nodes, 1, spot=False).hourly if sku is not None else None
+            parent = getattr(v, "parent_set", None)
+            rows.append({"namespace": v.namespace, "kind": f"inferenceset/{parent} replica" if parent else v.ref_kind,
+                         "name": v.name, "nodes": nodes, "hourlyUSD": hourly if nodes else 0.0,
+                         "instance": v.instance_type or ("your own nodes" if v.ref_kind == "workspace" else "-"),
+                         "hourly": (money(hourly) if hourly is not None else "no price") if nodes else "$0",
+                         "source": price_source(sku) if sku else ("not priced: nodes you run yourself" if nodes
+                                                                  else "-")})
+        return rows
+
+    gathered = gather(inv.across_clusters(rows_of), lambda o: o.value,
+                      lambda o: {"namespace": "-", "kind": "-", "name": "-", "instance": "-", "nodes": 0,
+                                 "hourly": "-", "hourlyUSD": 0.0, "source": str(o.error)})
+    rows = gathered.rows
+    unknown = [r for r in rows if r["nodes"] and r["hourlyUSD"] is None]
+    total = sum(r["hourlyUSD"] or 0.0 for r in rows)
+    per_namespace: dict[str, float] = {}
+    for r in rows:
+        key = f"{r['cluster']}/{r['namespace']}" if r.get("cluster") else r["namespace"]
+        per_namespace[key] = per_namespace.get(key, 0.0) + (r["hourlyUSD"] or 0.0)
     footer = [f"total: {money(total)}/h for {sum(r['nodes'] for r in rows)} running GPU node(s)"
-              + (f"; {unknown} object(s) without a known price are not in the total" if unknown else ""),
-              "nodes = status.workerNodes (provisioned); list prices, not your bill"]
+              + (f"; {len(unknown)} object(s) without a known price (\"no price\") are not in the total"
+                 if unknown else ""),
+              *(f"  {key}: {money(value)}/h" for key, value in sorted(per_namespace.items()) if len(per_namespace) > 1),
+              "nodes = status.workerNodes (provisioned); list prices, not your bill", *gathered.footer]
     data = {"apiVersion": "kaito-shell/v1", "kind": "CostReport", "totalHourlyUSD": round(total, 4),
-            "unpricedObjects": unknown, "items": rows}
-    return Result.table([Column("namespace", "namespace"), Column("kind", "kind"), Column("name", "name"),
-                         Column("instance", "instance type"), Column("nodes", "nodes", justify="right"),
-                         Column("hourly", "$/h", justify="right"), Column("source", "price source", wide=True)],
-                        rows, data, footer=footer)
+            "unpricedObjects": len(unknown), "perNamespaceHourlyUSD": per_namespace, "items": rows}
+    columns = ([Column("cluster", "cluster")] if inv.clusters() is not None else []) + [
+        Column("namespace", "namespace"), Column("kind", "kind"), Column("name", "name"),
+        Column("instance", "instance type"), Column("nodes", "nodes", justify="right"),
+        Column("hourly", "$/h", justify="right"), Column("source", "price source", wide=True)]
+    result = Result.table(columns, rows, data, footer=footer)
+    result.exit_code = gathered.exit_code
+    return result
 
 
 def price_list(inv: Invocation) -> Result:
