@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from kaito_shell.catalog.store import Catalog
@@ -221,7 +222,8 @@ def report(inv: Invocation) -> Result:
               + (f"; {len(unknown)} object(s) without a known price (\"no price\") are not in the total"
                  if unknown else ""),
               *(f"  {key}: {money(value)}/h" for key, value in sorted(per_namespace.items()) if len(per_namespace) > 1),
-              "nodes = status.workerNodes (provisioned); list prices, not your bill", *gathered.footer]
+              "nodes = status.workerNodes (provisioned); list prices, not your bill",
+              *price_dates(catalog.sku(r["instance"]) for r in rows if r["nodes"]), *gathered.footer]
     data = {"apiVersion": "kaito-shell/v1", "kind": "CostReport", "totalHourlyUSD": round(total, 4),
             "unpricedObjects": len(unknown), "perNamespaceHourlyUSD": per_namespace, "items": rows}
     columns = ([Column("cluster", "cluster")] if inv.clusters() is not None else []) + [
@@ -261,6 +263,13 @@ def price_list(inv: Invocation) -> Result:
                          Column("gpus", "GPUs", wide=True), Column("onDemand", "$/h", justify="right"),
                          Column("spot", "spot $/h", justify="right"), Column("asOf", "as of"),
                          Column("source", "source", wide=True)], rows, data, footer=footer)
+
+
+def price_dates(skus: Iterable[Any]) -> list[str]:
+    """A line per price table the sizes' prices come from: where and how old."""
+    return sorted({f"{sku.price.cloud or sku.cloud} prices: {sku.price.region}, {sku.price.as_of}"
+                   + ("" if sku.price.source.startswith("catalogs/") else f" ({sku.price.source})")
+                   for sku in skus if sku is not None and sku.price is not None})
 
 
 def _model_and_length(inv: Invocation, catalog: Catalog) -> tuple[Any, int, str]:
@@ -329,8 +338,7 @@ def compare(inv: Invocation) -> Result:
               "sizing: KAITO's node estimator (as `deploy` uses it); NVIDIA sizes only (KAITO's images need CUDA); "
               "prices: " + (v["prices"] or inv.env.environ.get(prices.ENV) or "the bundled list prices") +
               " — `cost prices` shows each row's source and date"]
-    footer += sorted({f"{f.sku.cloud} prices: {f.sku.price.region}, {f.sku.price.as_of}"
-                      for f in fitting if f.sku.price is not None})
+    footer += price_dates(f.sku for f in fitting)
     if not fitting:
         footer[0] = f"no size fits {what} at max-model-len {max_len}" + (f" on {', '.join(clouds)}" if clouds else "")
     data = {"apiVersion": "kaito-shell/v1", "kind": "CostComparison", "model": model.name, "maxModelLen": max_len,
@@ -398,6 +406,7 @@ def optimize(inv: Invocation) -> Result:
             footer.insert(1, f"no candidate fits the budget: the cheapest needs {money(best.hourly * hours)} for "
                              f"{format_duration(seconds)}, {money(best.hourly * hours - v['budget'])} more than "
                              f"{money(v['budget'])} (it buys {v['budget'] / best.hourly:,.1f} h)")
+    footer += price_dates(f.sku for f in candidates[:OPTIMIZE_ROWS])
     if current is not None:
         footer.append(f"now: {current[0]} at {money(current[1])}/h; instanceType cannot change on a workspace: "
                       f"switching means a new one, e.g. `deploy --name {v['workspace']}-2 --model {model.name} "
@@ -466,6 +475,7 @@ def history(inv: Invocation) -> Result:
         source = (f"an estimate: {len(nodes)} GPU node(s) KAITO made, from their creation time, × list prices "
                   "(no OpenCost in this cluster: its allocation API would give real usage)")
         limits = [f"it cannot see: {item}" for item in costhistory.ESTIMATE_LIMITS]
+        limits += price_dates(priced(inv).sku(n.instance_type) for n in nodes)
         limits += [f"not priced (no known price): {', '.join(unpriced)}"] if unpriced else []
     total = sum(d.usd for d in found)
     top = max((d.usd for d in found), default=0.0)
