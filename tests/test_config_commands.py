@@ -6,14 +6,10 @@ from __future__ import annotations
 import json
 
 from conftest import make_env
-from prompt_toolkit.data_structures import Size
-from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output.vt100 import Vt100_Output
-from test_shell import ENTER, Screen
+from test_shell import ENTER, typed
 
 from kaito_shell.sandbox.resources import by_kind
 from kaito_shell.services import configedit
-from kaito_shell.shell.repl import Shell
 
 QLORA = ("config", "create-tuning", "--name", "my-qlora", "--method", "qlora", "--model", "phi-4-mini-instruct",
          "--set", "epochs=2", "--yes")
@@ -131,13 +127,7 @@ def test_the_whole_story_in_one_shell_session(tmp_path, sandbox):
         "exit",
     ]
     env = make_env(tmp_path, extra_env={"KUBECONFIG": sandbox.kubeconfig})
-    output = Vt100_Output(Screen(), lambda: Size(rows=40, columns=160), term="xterm")
-    with create_pipe_input() as pipe:
-        shell = Shell(env, None, input=pipe, output=output)
-        assert shell.ready.wait(10)
-        for line in lines:
-            pipe.send_text(line + ENTER)
-        shell.run()
+    typed(env, [line + ENTER for line in lines])
     out, err = env.stdout.getvalue(), env.stderr.getvalue()
     assert "configmap/my-qlora created" in out
     assert f"{tmp_path / 'bad.yaml'}:3:5" in out and "method qlora needs load_in_4bit" in out

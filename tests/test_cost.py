@@ -219,13 +219,9 @@ def test_report_marks_inferenceset_replicas_and_fans_out_over_clusters(kcli):
 def test_the_cost_commands_in_one_shell_session(tmp_path, sandbox):
     """The proposal's examples typed in the kaito shell: the same figures, each with its prices' source."""
     from conftest import make_env
-    from prompt_toolkit.data_structures import Size
-    from prompt_toolkit.input import create_pipe_input
-    from prompt_toolkit.output.vt100 import Vt100_Output
-    from test_shell import ENTER, Screen
+    from test_shell import ENTER, typed
 
     from kaito_shell.sandbox import history
-    from kaito_shell.shell.repl import Shell
 
     history.seed(sandbox)
     lines = ["deploy --name phi4 --model phi-4-mini-instruct --instance-type Standard_NC24ads_A100_v4 --yes --wait",
@@ -233,13 +229,7 @@ def test_the_cost_commands_in_one_shell_session(tmp_path, sandbox):
              "cost optimize --workspace phi4", "cost history --workspace llama --days 30", "cost report -A",
              "exit"]
     env = make_env(tmp_path, extra_env={"KUBECONFIG": sandbox.kubeconfig})
-    output = Vt100_Output(Screen(), lambda: Size(rows=40, columns=200), term="xterm")
-    with create_pipe_input() as pipe:
-        shell = Shell(env, None, input=pipe, output=output)
-        assert shell.ready.wait(10)
-        for line in lines:
-            pipe.send_text(line + ENTER)
-        shell.run()
+    typed(env, [line + ENTER for line in lines], columns=200)
     out = env.stdout.getvalue()
     rate = load_catalog().sku("Standard_NC24ads_A100_v4").price.on_demand_usd_per_hour
     assert f"Estimated cost: ${rate * 8:,.2f} for 1 × Standard_NC24ads_A100_v4 (8h)" in out
@@ -247,3 +237,17 @@ def test_the_cost_commands_in_one_shell_session(tmp_path, sandbox):
     assert "instanceType cannot change on a workspace" in out
     assert "source: an estimate" in out and "it cannot see" in out
     assert out.count("Azure eastus list price from 2024") >= 4  # every output says how old its prices are
+
+
+def test_spot_picks_the_cheapest_spot_rate_for_every_model(cli):
+    from kaito_shell.services import fit
+
+    catalog = load_catalog()
+    for model in catalog.models:
+        chosen = fit.cheapest(catalog, model, estimator.DEFAULT_MAX_MODEL_LEN, spot=True)
+        if chosen is None:
+            continue
+        rates = [s.price.spot_usd_per_hour_max for s in catalog.skus if s.gpu_model.startswith("NVIDIA")
+                 and s.price is not None and s.price.spot_usd_per_hour_max is not None
+                 and estimator.estimate(model, s, estimator.DEFAULT_MAX_MODEL_LEN).nodes == 1]
+        assert chosen.hourly == pytest.approx(min(rates)), model.name

@@ -22,19 +22,25 @@ class Screen(io.StringIO):
         return True
 
 
+def typed(env, keys, session=None, columns: int = 160):
+    """Run the real shell on `env` with `keys` typed into it; (exit code, what it drew, the shell)."""
+    screen = Screen()
+    output = Vt100_Output(screen, lambda: Size(rows=40, columns=columns), term="xterm")
+    with create_pipe_input() as pipe:
+        shell = Shell(env, session, input=pipe, output=output)
+        assert shell.ready.wait(10)
+        for key in keys:
+            pipe.send_text(key)
+        code = shell.run()
+    return code, screen.getvalue(), shell
+
+
 @pytest.fixture
 def shell_run(tmp_path):
     def run(*keys: str, session=None):
         env = make_env(tmp_path)
-        screen = Screen()
-        output = Vt100_Output(screen, lambda: Size(rows=40, columns=160), term="xterm")
-        with create_pipe_input() as pipe:
-            shell = Shell(env, session, input=pipe, output=output)
-            assert shell.ready.wait(10)
-            for key in keys:
-                pipe.send_text(key)
-            code = shell.run()
-        return code, env, screen.getvalue(), shell
+        code, screen, shell = typed(env, keys, session)
+        return code, env, screen, shell
     return run
 
 
