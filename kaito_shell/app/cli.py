@@ -73,6 +73,10 @@ def _dispatch(argv: list[str], env: Environment) -> int:
 
         env.stdout.write(overview(REGISTRY, env.program))
         return EXIT_OK
+    if argv[:1] in (["__complete"], ["__complete-kubectl"]):  # the user's shell asks what may come next
+        from kaito_shell.app import complete
+
+        return complete.run(argv[1:], env, kubectl=argv[0] == "__complete-kubectl")
     if argv in (["--version"], ["-V"]):
         from kaito_shell import KAITO_TARGET, __version__
 

@@ -33,6 +33,11 @@ def plugin_main() -> int:
     return leave(launch(sys.argv[1:], "kubectl kaito"))
 
 
+def kubectl_complete_main() -> int:
+    """`kubectl_complete-kaito`: what kubectl runs for `kubectl kaito <Tab>` (its plugin completion protocol)."""
+    return leave(launch(["__complete-kubectl", *sys.argv[1:]], "kubectl kaito"))
+
+
 def leave(code: int) -> int:
     """Exit with `code`. When threads a deadline or Ctrl-C left behind (blocked on a silent server) still run, the
     process ends at once after its exit handlers and flushing its output: an interpreter shutting down under running daemon threads can

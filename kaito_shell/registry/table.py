@@ -888,6 +888,16 @@ COMMANDS = [
     CommandSpec(("history",), "show the shell history (secrets redacted)", "kaito_shell.commands.session:history",
                 (FlagSpec("limit", "last N entries", INT, minimum=1, default=20),), outputs=TABLE_OUT,
                 default_output="table"),
+    CommandSpec(("completion",), "a script that makes bash, zsh, fish or PowerShell complete kaito's commands",
+                "kaito_shell.commands.completion:completion",
+                args=(ArgSpec("shell", "the shell", choices=("bash", "zsh", "fish", "powershell")),),
+                description="The script asks kaito itself (`kaito __complete …`), so your shell completes what the "
+                            "kaito shell does: commands, flags, models, GPU sizes and, with a cluster, live names. "
+                            "`kubectl kaito <Tab>` works through kubectl's plugin completion (the "
+                            "`kubectl_complete-kaito` executable installed with the package; source kubectl's own "
+                            "completion too).",
+                examples=("completion bash > ~/.local/share/bash-completion/completions/kaito",
+                          "source <(kaito completion zsh)", "kaito completion fish | source")),
     CommandSpec(("version",), "versions of kaito-shell, its catalog and target KAITO",
                 "kaito_shell.commands.session:version", outputs=TABLE_OUT, default_output="table"),
     CommandSpec(("exit",), "leave the shell (Ctrl-D also works)", "kaito_shell.commands.session:exit_shell",

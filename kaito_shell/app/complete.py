@@ -1,0 +1,86 @@
+"""Completion in the user's own shell: `kaito completion bash|zsh|fish|powershell` prints a script that asks the
+tool itself (`kaito __complete WORD… PARTIAL`), so one-shot commands complete with the same completer as the
+kaito shell: commands, flags, models, GPU sizes and, with a cluster, live names. `kubectl kaito <Tab>` asks the
+executable `kubectl_complete-kaito` (kubectl's plugin completion protocol: candidates, then `:4`, "no files").
+
+Offline words never import the kubernetes client; live names are read once, with a short deadline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kaito_shell.env import Environment
+
+LIVE_TIMEOUT = 2.0  # seconds a Tab may wait for the cluster's names
+NO_FILE_COMPLETION = 4  # cobra's ShellCompDirectiveNoFileComp, what kubectl's plugin completion reads
+
+SCRIPTS = {
+    "bash": """# kaito completion for bash: source <(kaito completion bash)
+_kaito_complete() {
+    local IFS=$'\\n' words=("${COMP_WORDS[@]:1:COMP_CWORD}")
+    COMPREPLY=($(kaito __complete "${words[@]}" 2>/dev/null | cut -f1))
+}
+complete -o default -o nospace -F _kaito_complete kaito
+""",
+    "zsh": """#compdef kaito
+# kaito completion for zsh: source <(kaito completion zsh)
+_kaito() {
+    local -a lines items
+    lines=("${(@f)$(kaito __complete "${(@)words[2,CURRENT]}" 2>/dev/null)}")
+    local line
+    for line in $lines; do
+        [[ -n $line ]] && items+=("${${line%%$'\\t'*}//:/\\\\:}:${line#*$'\\t'}")
+    done
+    _describe 'kaito' items
+}
+compdef _kaito kaito
+""",
+    "fish": """# kaito completion for fish: kaito completion fish | source
+complete -c kaito -f -a '(kaito __complete (commandline -opc)[2..-1] (commandline -ct))'
+""",
+    "powershell": """# kaito completion for PowerShell: kaito completion powershell | Out-String | Invoke-Expression
+Register-ArgumentCompleter -Native -CommandName kaito -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+    $words = @($commandAst.CommandElements | Select-Object -Skip 1 | ForEach-Object { $_.ToString() })
+    if ($wordToComplete -eq '') { $words += '' }
+    kaito __complete @words | ForEach-Object {
+        $text, $help = $_ -split "`t", 2
+        [System.Management.Automation.CompletionResult]::new($text, $text, 'ParameterValue', $(if ($help) { $help } else { $text }))
+    }
+}
+""",
+}
+
+
+def candidates(words: list[str], env: Environment) -> list[Any]:
+    """What may come as the last of `words` (the word being typed, "" after a space)."""
+    from kaito_shell.catalog.store import load_catalog
+    from kaito_shell.exec.session import Session
+    from kaito_shell.registry.table import REGISTRY
+    from kaito_shell.shell.completer import KaitoCompleter, ValueSources
+
+    session = Session(environ=env.environ)
+    fetched: dict[str, Any] = {}
+
+    def live(kind: str) -> list[str]:
+        if "names" not in fetched:  # the first live word reads the cluster once, within LIVE_TIMEOUT
+            from kaito_shell.kube.cache import LiveNames
+
+            session.timeout = min(session.timeout, LIVE_TIMEOUT)
+            fetched["names"] = LiveNames(session)
+            fetched["names"].refresh()
+        return list(fetched["names"].names(kind))
+
+    completer = KaitoCompleter(REGISTRY, ValueSources(load_catalog, session, live))
+    *before, current = words or [""]
+    return completer.candidates(list(before), current)
+
+
+def run(words: list[str], env: Environment, kubectl: bool = False) -> int:
+    """Print the candidates, `text<TAB>description` a line (and kubectl's directive line)."""
+    for candidate in candidates(words, env):
+        meta = " ".join(str(candidate.meta or "").split())
+        env.stdout.write(f"{candidate.text}\t{meta}\n" if meta else f"{candidate.text}\n")
+    if kubectl:
+        env.stdout.write(f":{NO_FILE_COMPLETION}\n")
+    return 0
