@@ -88,26 +88,23 @@ def test_real_bash_completes_kubectl_kaito(tmp_path):
         child.close(force=True)
 
 
-@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed (.ci/run installs it from Debian)")
-def test_real_zsh_completes_a_one_shot_command(tmp_path):
-    child = spawn(tmp_path, "zsh", "-f", "-i")
-    try:
-        child.sendline("PS1='$ '; autoload -U compinit; compinit -u; source <(kaito completion zsh)")
-        child.expect_exact("$ ")
-        child.send("kaito deploy --model phi-4-mi\t")
-        child.expect_exact("phi-4-mini-instruct")
-        child.sendcontrol("c")
-    finally:
-        child.close(force=True)
+OTHER_SHELLS = [
+    ("zsh", ("-f", "-i"), "PS1='$ '; autoload -U compinit; compinit -u; source <(kaito completion zsh)",
+     "kaito deploy --model phi-4-mi\t", "phi-4-mini-instruct"),
+    ("fish", ("--no-config", "-i"), "function fish_prompt; echo '$ '; end; kaito completion fish | source",
+     "kaito deploy --instance-type Standard_NC24\t", "Standard_NC24ads_A100_v4"),
+]
 
 
-@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed (.ci/run installs it from Debian)")
-def test_real_fish_completes_with_descriptions(tmp_path):
-    child = spawn(tmp_path, "fish", "--no-config", "-i")
+@pytest.mark.parametrize("shell,args,setup,typed,expected", OTHER_SHELLS, ids=[s[0] for s in OTHER_SHELLS])
+def test_real_zsh_and_fish_complete_a_one_shot_command(tmp_path, shell, args, setup, typed, expected):
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed (.ci/run installs it from Debian)")
+    child = spawn(tmp_path, shell, *args)
     try:
-        child.sendline("function fish_prompt; echo '$ '; end; kaito completion fish | source")
-        child.send("kaito deploy --instance-type Standard_NC24\t")
-        child.expect_exact("Standard_NC24ads_A100_v4")
+        child.sendline(setup)
+        child.send(typed)
+        child.expect_exact(expected)
         child.sendcontrol("c")
     finally:
         child.close(force=True)
