@@ -184,6 +184,15 @@ def test_the_stack_runs_kaitos_own_controller_and_says_which(realstack):
     assert image.endswith(":" + version.removeprefix("v"))  # what `kaito features`/`version` read is what runs
 
 
+def test_version_reads_the_real_stacks_kaito_and_its_served_kinds(realstack, tmp_path):
+    needs_kaito(realstack)
+    code, out, err = kaito(realstack, tmp_path, "version", "-o", "json")
+    assert code == 0, err
+    cluster = json.loads(out)["cluster"]
+    assert cluster["controllers"]["kaito-workspace"] == realstack.state["kaito"]["version"]
+    assert "v1beta1" in cluster["crds"]["Workspace"] and "v1beta1" in cluster["crds"]["InferenceSet"]
+
+
 def needs_kaito(stack, controller: str = "workspace") -> None:
     why = kaito_in(stack)
     if why:

@@ -14,44 +14,6 @@ from kaito_shell.env import Environment
 LIVE_TIMEOUT = 2.0  # seconds a Tab may wait for the cluster's names
 NO_FILE_COMPLETION = 4  # cobra's ShellCompDirectiveNoFileComp, what kubectl's plugin completion reads
 
-SCRIPTS = {
-    "bash": """# kaito completion for bash: source <(kaito completion bash)
-_kaito_complete() {
-    local IFS=$'\\n' words=("${COMP_WORDS[@]:1:COMP_CWORD}")
-    COMPREPLY=($(kaito __complete "${words[@]}" 2>/dev/null | cut -f1))
-}
-complete -o default -o nospace -F _kaito_complete kaito
-""",
-    "zsh": """#compdef kaito
-# kaito completion for zsh: source <(kaito completion zsh)
-_kaito() {
-    local -a lines items
-    lines=("${(@f)$(kaito __complete "${(@)words[2,CURRENT]}" 2>/dev/null)}")
-    local line
-    for line in $lines; do
-        [[ -n $line ]] && items+=("${${line%%$'\\t'*}//:/\\\\:}:${line#*$'\\t'}")
-    done
-    _describe 'kaito' items
-}
-compdef _kaito kaito
-""",
-    "fish": """# kaito completion for fish: kaito completion fish | source
-complete -c kaito -f -a '(kaito __complete (commandline -opc)[2..-1] (commandline -ct))'
-""",
-    "powershell": """# kaito completion for PowerShell: kaito completion powershell | Out-String | Invoke-Expression
-Register-ArgumentCompleter -Native -CommandName kaito -ScriptBlock {
-    param($wordToComplete, $commandAst, $cursorPosition)
-    $words = @($commandAst.CommandElements | Select-Object -Skip 1 | ForEach-Object { $_.ToString() })
-    if ($wordToComplete -eq '') { $words += '' }
-    kaito __complete @words | ForEach-Object {
-        $text, $help = $_ -split "`t", 2
-        [System.Management.Automation.CompletionResult]::new($text, $text, 'ParameterValue', $(if ($help) { $help } else { $text }))
-    }
-}
-""",
-}
-
-
 def candidates(words: list[str], env: Environment) -> list[Any]:
     """What may come as the last of `words` (the word being typed, "" after a space)."""
     from kaito_shell.catalog.store import load_catalog

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kaito_shell import KAITO_TARGET, __version__
 from kaito_shell.errors import ValidationError
@@ -191,9 +191,63 @@ def version(inv: Invocation) -> Result:
     pairs = [("kaito-shell", __version__), ("Target KAITO", KAITO_TARGET),
              ("Catalog", f"KAITO {prov.kaito_version} (commit {prov.kaito_commit[:12]})"),
              ("Base image", f"{prov.base_image} (vLLM {prov.vllm_version}, transformers {prov.transformers_version})")]
-    data = {"apiVersion": "kaito-shell/v1", "kind": "Version", "kaitoShell": __version__, "kaitoTarget": KAITO_TARGET,
+    data: dict[str, Any] = {"apiVersion": "kaito-shell/v1", "kind": "Version", "kaitoShell": __version__,
+            "kaitoTarget": KAITO_TARGET,
             "catalogKaitoVersion": prov.kaito_version, "catalogCommit": prov.kaito_commit, "baseImage": prov.base_image}
-    return Result.details([Section("", pairs)], data)
+    notes: list[str] = []
+    if not inv.values.get("offline") and inv.session.kubeconfig_info.contexts:
+        found = cluster_kaito(inv)
+        data["cluster"] = found
+        if found.get("problem"):
+            pairs.append(("Cluster", f"{found['context']}: {found['problem']}"))
+        else:
+            for name, running in found["controllers"].items():
+                pairs.append((f"Cluster {name}", running or "not installed"))
+            pairs.append(("Cluster CRDs", ", ".join(f"{k} {'/'.join(v)}" for k, v in found["crds"].items())
+                          or "no kaito.sh CRDs served"))
+            running = found["controllers"].get("kaito-workspace")
+            if running and running.lstrip("v") != prov.kaito_version.lstrip("v"):
+                notes.append(f"the cluster runs KAITO {running}; this tool's catalog describes KAITO "
+                             f"{prov.kaito_version}: presets and fields added after {running} may be refused by its "
+                             "webhook")
+    result = Result.details([Section("", pairs)], data)
+    result.notes = notes
+    return result
+
+
+CONTROLLERS = (("kaito-workspace", "kaito-workspace"), ("kaito-ragengine", "kaito-ragengine"))  # (namespace, name)
+
+
+def cluster_kaito(inv: Invocation) -> dict[str, Any]:
+    """The KAITO a cluster runs: each controller's version (its Deployment's image tag, as KAITO's charts install
+    them) and the kaito.sh kinds and versions served."""
+    from kaito_shell.kube import kinds
+    from kaito_shell.kube.errors import KubeError
+
+    gateway = inv.gateway()
+    found: dict[str, Any] = {"context": gateway.context, "controllers": {}, "crds": {}}
+    try:
+        for namespace, name in CONTROLLERS:
+            deployment = gateway.find(kinds.DEPLOYMENT, namespace, name)
+            containers = ((((deployment or {}).get("spec") or {}).get("template") or {}).get("spec") or {}).get(
+                "containers") or []
+            image = str(containers[0].get("image", "")) if containers else ""
+            found["controllers"][name] = ("v" + image.rsplit(":", 1)[1].lstrip("v")) if ":" in image else (
+                "installed (image without a tag)" if deployment else None)
+        try:
+            group = gateway.request("GET", "/apis/kaito.sh")
+        except KubeError as err:
+            if err.code != 404:
+                raise
+            group = {}
+        for version in [v.get("version") for v in group.get("versions") or []]:
+            listing = gateway.request("GET", f"/apis/kaito.sh/{version}")
+            for resource in listing.get("resources") or []:
+                if "/" not in resource.get("name", ""):
+                    found["crds"].setdefault(resource["kind"], []).append(version)
+    except KubeError as err:
+        found["problem"] = err.message
+    return found
 
 
 def exit_shell(inv: Invocation) -> Result:

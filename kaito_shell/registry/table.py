@@ -898,8 +898,10 @@ COMMANDS = [
                             "completion too).",
                 examples=("completion bash > ~/.local/share/bash-completion/completions/kaito",
                           "source <(kaito completion zsh)", "kaito completion fish | source")),
-    CommandSpec(("version",), "versions of kaito-shell, its catalog and target KAITO",
-                "kaito_shell.commands.session:version", outputs=TABLE_OUT, default_output="table"),
+    CommandSpec(("version",), "versions of kaito-shell, its catalog and target KAITO, and the KAITO the cluster runs",
+                "kaito_shell.commands.session:version", outputs=TABLE_OUT, default_output="table",
+                flags=(FlagSpec("offline", "only this tool's versions (do not ask the cluster)", BOOL),),
+                examples=("version", "version -o json", "version --offline")),
     CommandSpec(("exit",), "leave the shell (Ctrl-D also works)", "kaito_shell.commands.session:exit_shell",
                 aliases=("quit",), shell_only=True),
 ]

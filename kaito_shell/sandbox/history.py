@@ -59,7 +59,6 @@ def install_opencost(sandbox: Any) -> None:
 def allocation(sandbox: Any, request: Request) -> Reply:
     """OpenCost's `GET /allocation/compute?window=Nd&aggregate=namespace|pod&step=1d&accumulate=false`."""
     from kaito_shell.catalog.store import load_catalog
-    from kaito_shell.services.costhistory import spans
 
     if request.path.rstrip("/") not in ("/allocation/compute", "/allocation"):
         return Reply(404, b"404 page not found\n", "text/plain")
@@ -73,7 +72,7 @@ def allocation(sandbox: Any, request: Request) -> Reply:
     only = wanted[len('namespace:"'):-1] if wanted.startswith('namespace:"') and wanted.endswith('"') else None
     node_type = by_kind("Node")
     assert node_type is not None
-    nodes = spans(sandbox.store.select(node_type, None)[0])
+    nodes = _kaito_nodes(sandbox.store.select(node_type, None)[0])
     catalog = load_catalog()
     now = datetime.datetime.now(datetime.timezone.utc)
     first = (now - datetime.timedelta(days=days - 1)).date()
@@ -83,12 +82,11 @@ def allocation(sandbox: Any, request: Request) -> Reply:
                                           tzinfo=datetime.timezone.utc)
         end = min(begin + datetime.timedelta(days=1), now)
         step: dict[str, Any] = {}
-        for node in nodes:
-            sku = catalog.sku(node.instance_type)
-            hours = max(0.0, (end - max(begin, node.created)).total_seconds() / 3600)
+        for namespace, workspace, instance, created in nodes:
+            sku = catalog.sku(instance)
+            hours = max(0.0, (end - max(begin, created)).total_seconds() / 3600)
             if sku is None or sku.price is None or hours <= 0:
                 continue
-            namespace, workspace = node.owner.split("/")
             if only is not None and namespace != only:
                 continue
             key = namespace if aggregate == "namespace" else f"{workspace}-0"
@@ -103,3 +101,16 @@ def allocation(sandbox: Any, request: Request) -> Reply:
             item["totalCost"] += cost
         steps.append(step)
     return Reply(200, json.dumps({"code": 200, "status": "success", "data": steps}).encode())
+
+
+def _kaito_nodes(nodes: list[dict[str, Any]]) -> list[tuple[str, str, str, datetime.datetime]]:
+    """(namespace, workspace, instance type, created) of the GPU nodes KAITO labelled, as OpenCost would see them."""
+    found = []
+    for node in nodes:
+        labels = node["metadata"].get("labels") or {}
+        workspace, namespace = labels.get("kaito.sh/workspace"), labels.get("kaito.sh/workspacenamespace")
+        instance = labels.get("node.kubernetes.io/instance-type")
+        if workspace and namespace and instance:
+            created = datetime.datetime.strptime(node["metadata"]["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ")
+            found.append((namespace, workspace, instance, created.replace(tzinfo=datetime.timezone.utc)))
+    return found
