@@ -432,3 +432,13 @@ def test_an_edit_never_overwrites_a_change_made_meanwhile_on_the_real_api_server
                            text=True, check=True).stdout
     assert code != 0 and "r: 24" not in json.loads(shown)["data"]["training_config.yaml"]
     subprocess.run(shlex.split(kubectl) + ["delete", "configmap", "raced"], capture_output=True, check=True)
+
+
+def test_doctor_against_the_real_stack_and_kaitos_real_webhook(realstack, tmp_path):
+    needs_kaito(realstack)
+    code, out, err = kaito(realstack, tmp_path, "doctor", "-o", "json")
+    found = {row["check"]: row for row in json.loads(out)["checks"]}
+    assert found["API server"]["result"] == "ok" and found["API server"]["detail"].startswith("Kubernetes v1.")
+    assert found["KAITO"]["detail"].startswith(f"KAITO {realstack.state['kaito']['version']}")
+    assert found["webhook"]["result"] == "ok", found["webhook"]  # KAITO's own webhook admitted the dry-run
+    assert found["CRDs"]["result"] in ("ok", "WARN") and "Workspace" in found["CRDs"]["detail"]

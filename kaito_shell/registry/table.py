@@ -898,6 +898,12 @@ COMMANDS = [
                             "completion too).",
                 examples=("completion bash > ~/.local/share/bash-completion/completions/kaito",
                           "source <(kaito completion zsh)", "kaito completion fish | source")),
+    CommandSpec(("doctor",), "check what kaito-shell needs: kubeconfig, API server, KAITO and its webhook, GPU nodes, "
+                "metrics sources, RBAC", "kaito_shell.commands.doctor:doctor", outputs=TABLE_OUT,
+                default_output="table", needs_cluster=True,
+                description="Each check says what it found and, when something is missing, the fix. Exit 1 when "
+                            "a check fails (warnings do not).",
+                examples=("doctor", "doctor --context prod -o json")),
     CommandSpec(("version",), "versions of kaito-shell, its catalog and target KAITO, and the KAITO the cluster runs",
                 "kaito_shell.commands.session:version", outputs=TABLE_OUT, default_output="table",
                 flags=(FlagSpec("offline", "only this tool's versions (do not ask the cluster)", BOOL),),
