@@ -1,5 +1,6 @@
 """The registry is the single source of truth: consistent, importable, and documented."""
 
+import re
 import subprocess
 import sys
 
@@ -85,3 +86,21 @@ def test_no_help_text_looks_like_a_secret():
     for spec in REGISTRY.commands:
         text = command_help(spec, "kaito")
         assert redact(text) == text, spec.name
+
+
+def test_the_man_page_renders_cleanly_and_has_every_command(tmp_path):
+    import shutil
+
+    import pytest
+
+    page = (ROOT / "docs" / "kaito.1").read_text()
+    for spec in REGISTRY.commands:
+        if not spec.hidden:
+            assert f'.SS "{spec.name}"' in page
+    if shutil.which("groff") is None:
+        pytest.skip("groff is not installed")
+    rendered = subprocess.run(["groff", "-man", "-Tutf8", "-ww", str(ROOT / "docs" / "kaito.1")], capture_output=True,
+                              text=True)
+    assert rendered.returncode == 0 and rendered.stderr == "", rendered.stderr[:500]
+    text = re.sub(".\x08", "", rendered.stdout)  # grotty's overstrike bold and underline
+    assert "kaito cost compare --model" in text and "EXIT STATUS" in text
