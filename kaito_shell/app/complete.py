@@ -19,7 +19,7 @@ def candidates(words: list[str], env: Environment) -> list[Any]:
     from kaito_shell.catalog.store import load_catalog
     from kaito_shell.exec.session import Session
     from kaito_shell.registry.table import REGISTRY
-    from kaito_shell.shell.completer import KaitoCompleter, ValueSources
+    from kaito_shell.shell.suggestions import Suggestions, ValueSources
 
     session = Session(environ=env.environ)
     fetched: dict[str, Any] = {}
@@ -33,7 +33,7 @@ def candidates(words: list[str], env: Environment) -> list[Any]:
             fetched["names"].refresh()
         return list(fetched["names"].names(kind))
 
-    completer = KaitoCompleter(REGISTRY, ValueSources(load_catalog, session, live))
+    completer = Suggestions(REGISTRY, ValueSources(load_catalog, session, live))
     *before, current = words or [""]
     return completer.candidates(list(before), current)
 
