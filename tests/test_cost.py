@@ -251,3 +251,26 @@ def test_spot_picks_the_cheapest_spot_rate_for_every_model(cli):
                  and s.price is not None and s.price.spot_usd_per_hour_max is not None
                  and estimator.estimate(model, s, estimator.DEFAULT_MAX_MODEL_LEN).nodes == 1]
         assert chosen.hourly == pytest.approx(min(rates)), model.name
+
+
+def test_review_fixes_zero_prices_short_durations_boms_and_live_flags(cli, kcli, tmp_path):
+    free = tmp_path / "free.csv"
+    free.write_text("\ufeffinstance_type,price_ondemand_usd_per_hr\ng6.xlarge,0\n")  # a spreadsheet's BOM
+    shown = cli("cost", "optimize", "--model", "phi-4-mini-instruct", "--budget", "10", "--prices", str(free))
+    assert shown.code == 0 and "unlimited (this size's price is $0)" in shown.out, shown.err
+    assert cli("cost", "estimate", "--model", "phi-4-mini-instruct", "--duration", "0.5s").code == 2
+    refused = kcli("cost", "estimate", "--workspace", "phi4", "--spot")
+    assert refused.code == 2 and "--spot price a model" in refused.err
+
+
+def test_history_falls_back_to_the_estimate_when_opencost_does_not_answer(kcli, sandbox):
+    from kaito_shell.sandbox import history
+    from kaito_shell.sandbox.backends import Reply
+
+    history.seed(sandbox)
+    history.install_opencost(sandbox)
+    sandbox.backends.register(lambda service: service["metadata"]["name"] == "opencost",
+                              lambda request: Reply(503, b'{"message": "no endpoints available"}'))
+    shown = json.loads(kcli("cost", "history", "--days", "3", "-o", "json").out)
+    assert shown["source"].startswith("an estimate") and "answered HTTP 503" in shown["limits"][0]
+    assert shown["totalUSD"] == pytest.approx(hist_expected(3, ("default/chatbot", "default/llama")), rel=1e-3)

@@ -29,12 +29,28 @@ def priced(inv: Invocation) -> Catalog:
     return catalog
 
 
+def duration(inv: Invocation) -> int:
+    """--duration in seconds, at least one (a total needs a time to run)."""
+    seconds = int(inv.values["duration"])
+    if seconds < 1:
+        raise ValidationError(f"--duration must be at least 1s (got {inv.values['duration']!r})", flag="duration",
+                              hint="e.g. --duration 8h or 30d")
+    return seconds
+
+
 def estimate(inv: Invocation) -> Result:
     catalog, v = priced(inv), inv.values
     if v.get("workspace"):
         if v["model"]:
             raise ValidationError("give --model MODEL or --workspace NAME (one of them)", flag="workspace")
-        return live(inv)
+        ignored = [f"--{name}" for name, given in (("spot", v["spot"]), ("replicas", v["replicas"] != 1),
+                                                     ("method", v["method"]), ("instance-type", v["instance_type"]))
+                   if given]
+        if ignored:
+            raise ValidationError(f"{', '.join(ignored)} price a model; a live workspace is priced as it runs "
+                                  "(its size, its nodes, on demand)", flag="workspace",
+                                  hint="drop them, or price the model: --model MODEL …")
+        return live(inv, catalog)
     if not v["model"]:
         raise ValidationError("which model? give --model MODEL (or --workspace NAME for a live one)", flag="model",
                               hint="`models list` shows the curated models")
@@ -70,7 +86,7 @@ def estimate(inv: Invocation) -> Result:
         chosen, sku = found, found.sku
     assert chosen.nodes is not None
     cost = NodeCost(sku, chosen.nodes, v["replicas"], spot=spot)
-    seconds = v["duration"]
+    seconds = duration(inv)
     rate_kind = "spot (upper bound)" if spot else "on demand"
     if spot and sku.price is not None and sku.price.spot_usd_per_hour_max is None:
         inv.warn(f"no real spot price is known for {sku.instance_type}")
@@ -135,7 +151,7 @@ def _tuning(inv: Invocation, catalog: Catalog) -> Result:
                                   flag="model")
         sku = found.sku
     cost = NodeCost(sku, 1, 1, spot=bool(v["spot"]))
-    seconds = v["duration"]
+    seconds = duration(inv)
     pairs = [("Model", f"{model.name}, {v['method']} tuning (KAITO: {need:g} GiB of GPU memory on one node, the "
                        "same for lora and qlora)"),
              ("Instance type", f"{sku.instance_type}: {gpu_shape(sku)}"), ("Nodes", "1 (KAITO tunes on one node)"),
@@ -149,21 +165,21 @@ def _tuning(inv: Invocation, catalog: Catalog) -> Result:
     return Result.details([Section("", pairs)], data)
 
 
-def live(inv: Invocation) -> Result:
+def live(inv: Invocation, catalog: Catalog | None = None) -> Result:
     """`cost --workspace W` (and `cost estimate --workspace W`): what a live workspace's nodes cost for
     --duration: its instance type × status.targetNodeCount (the nodes KAITO sized it to) × the list price."""
     from kaito_shell.kube import kinds
     from kaito_shell.services.objects import Workspace
 
     v = inv.values
-    catalog = priced(inv)
+    catalog = catalog or priced(inv)
     ws = Workspace(inv.gateway().get(kinds.WORKSPACE, inv.namespace, v["workspace"]))
     if not ws.instance_type:
         raise ValidationError(f"workspace/{ws.name} runs on your own nodes (no instance type): KAITO does not "
                               "provision them, so they have no list price here", flag="workspace")
     sku = catalog.sku(ws.instance_type)
     nodes = ws.target_nodes if ws.target_nodes is not None else len(ws.worker_nodes)
-    seconds = v["duration"]
+    seconds = duration(inv)
     if sku is None or sku.price is None:
         raise ValidationError(f"no price known for {ws.instance_type}", flag="workspace",
                               hint="`cost prices` lists the priced sizes; --prices FILE adds your own")
@@ -308,7 +324,7 @@ def compare(inv: Invocation) -> Result:
     if unknown:
         raise ValidationError(f"--clouds: no sizes on {', '.join(unknown)}", flag="clouds",
                               hint=f"the catalog has {', '.join(sorted({s.cloud for s in catalog.skus}))}")
-    seconds = v["duration"]
+    seconds = duration(inv)
     fitting = [f for f in fit.ranked(catalog, model, max_len) if f.fits and (not clouds or f.sku.cloud in clouds)]
     fitting.sort(key=lambda f: (f.hourly is None, f.hourly or 0.0, f.sku.cloud, f.sku.instance_type))
     cheapest: dict[str, str] = {}
@@ -370,7 +386,7 @@ def optimize(inv: Invocation) -> Result:
     v = inv.values
     catalog = priced(inv)
     model, max_len, what = _model_and_length(inv, catalog)
-    seconds = v["duration"]
+    seconds = duration(inv)
     hours = seconds / 3600
     candidates = sorted((f for f in fit.ranked(catalog, model, max_len) if f.fits and f.hourly is not None),
                         key=lambda f: (f.hourly, f.nodes))  # cheapest first, however many nodes
@@ -384,8 +400,7 @@ def optimize(inv: Invocation) -> Result:
                                "context": fit.longest_context(model, f.sku, f.nodes), "hourlyUSD": f.hourly,
                                "totalUSD": total}
         if v["budget"] is not None:
-            row["buys"] = f"{v['budget'] / f.hourly:,.1f} h, or {int(v['budget'] // total)} replica(s) for " \
-                          f"{format_duration(seconds)}"
+            row["buys"] = _buys(v["budget"], f.hourly, total, seconds)
         if current is not None and current[1] is not None:
             saving = current[1] - f.hourly
             row["saves"] = f"{money(saving)}/h, {money(saving * 730)}/month" if saving > 0 else "-"
@@ -405,7 +420,8 @@ def optimize(inv: Invocation) -> Result:
         if v["budget"] is not None and best.hourly * hours > v["budget"]:
             footer.insert(1, f"no candidate fits the budget: the cheapest needs {money(best.hourly * hours)} for "
                              f"{format_duration(seconds)}, {money(best.hourly * hours - v['budget'])} more than "
-                             f"{money(v['budget'])} (it buys {v['budget'] / best.hourly:,.1f} h)")
+                             f"{money(v['budget'])} (it buys {v['budget'] / best.hourly:,.1f} h)" if best.hourly else
+                             f"{money(v['budget'])}")
     footer += price_dates(f.sku for f in candidates[:OPTIMIZE_ROWS])
     if current is not None:
         footer.append(f"now: {current[0]} at {money(current[1])}/h; instanceType cannot change on a workspace: "
@@ -427,6 +443,13 @@ def optimize(inv: Invocation) -> Result:
     if best is None or (v["budget"] is not None and best.hourly is not None and best.hourly * hours > v["budget"]):
         result.exit_code = 1
     return result
+
+
+def _buys(budget: float, hourly: float, total: float, seconds: int) -> str:
+    """What a budget buys at a rate: hours, and whole replicas for the duration (a free size: any amount)."""
+    if hourly <= 0:
+        return "unlimited (this size's price is $0)"
+    return f"{budget / hourly:,.1f} h, or {int(budget // total)} replica(s) for {format_duration(seconds)}"
 
 
 def _current(inv: Invocation, catalog: Catalog) -> tuple[str, float | None]:
@@ -454,12 +477,17 @@ def history(inv: Invocation) -> Result:
     namespace = inv.namespace  # --namespace N (-n): the namespace whose costs, or the workspace's
     days = v["days"]
     gateway = inv.gateway()
-    opencost = _opencost(inv)
+    now = datetime.datetime.now(datetime.timezone.utc)
     limits: list[str] = []
+    try:
+        opencost = _opencost(inv)
+    except RuntimeFailure as failure:  # OpenCost is there but does not answer: the estimate, and why
+        opencost = None
+        limits.append(f"{failure.message}; this is the estimate instead")
     if opencost is not None:
         where, answer = opencost
         try:
-            found = costhistory.from_opencost(answer)
+            found = costhistory.from_opencost(answer, (now - datetime.timedelta(days=days - 1)).date())
         except ValueError as exc:
             raise RuntimeFailure(f"OpenCost at {where} answered something else: {exc}") from None
         mine = (lambda key: _pod_of(key, v["workspace"])) if v["workspace"] else (lambda key: key == namespace)
@@ -467,22 +495,22 @@ def history(inv: Invocation) -> Result:
         found = [d._replace(usd=sum(d.by_owner.values())) for d in found]
         source = f"OpenCost's allocation API ({where}): real usage"
     else:
-        now = datetime.datetime.now(datetime.timezone.utc)
         nodes = costhistory.spans(gateway.list(kinds.NODE, None))
         owner = f"{namespace}/{v['workspace']}" if v["workspace"] else None
         nodes = [n for n in nodes if (n.owner == owner if owner else n.owner.startswith(f"{namespace}/"))]
-        found, unpriced = costhistory.estimate(nodes, priced(inv), days, now)
+        catalog = priced(inv)
+        found, unpriced = costhistory.estimate(nodes, catalog, days, now)
         source = (f"an estimate: {len(nodes)} GPU node(s) KAITO made, from their creation time, × list prices "
                   "(no OpenCost in this cluster: its allocation API would give real usage)")
-        limits = [f"it cannot see: {item}" for item in costhistory.ESTIMATE_LIMITS]
-        limits += price_dates(priced(inv).sku(n.instance_type) for n in nodes)
+        limits += [f"it cannot see: {item}" for item in costhistory.ESTIMATE_LIMITS]
+        limits += price_dates(catalog.sku(n.instance_type) for n in nodes)
         limits += [f"not priced (no known price): {', '.join(unpriced)}"] if unpriced else []
     total = sum(d.usd for d in found)
     top = max((d.usd for d in found), default=0.0)
     rows = [{"date": d.date, "usd": money(d.usd), "bar": "█" * round(24 * d.usd / top) if top else "",
              "owners": ", ".join(f"{k} {money(c)}" for k, c in sorted(d.by_owner.items()) if c)} for d in found]
     what = f"workspace/{v['workspace']} in {namespace}" if v["workspace"] else f"namespace {namespace}"
-    footer = [f"{what}: {money(total)} over {len(found)} day(s)", f"source: {source}", *limits]
+    footer = [f"{what}: {money(total)} over {len(found)} day(s) (UTC days)", f"source: {source}", *limits]
     if v["show_trends"] and found:
         footer.insert(0, _trend([d.date[5:] for d in found], [d.usd for d in found]))
     data = {"apiVersion": "kaito-shell/v1", "kind": "CostHistory", "object": what, "days": days, "source": source,
@@ -493,9 +521,10 @@ def history(inv: Invocation) -> Result:
 
 
 def _pod_of(name: str, workspace: str) -> bool:
+    """Whether OpenCost's pod `name` is the workspace's: its StatefulSet's `<ws>-N` or its tuning Job's `<ws>-xxxxx`."""
     import re
 
-    return re.fullmatch(rf"{re.escape(workspace)}-[0-9]+", name) is not None
+    return re.fullmatch(rf"{re.escape(workspace)}-([0-9]+|[a-z0-9]{{5}})", name) is not None
 
 
 def _trend(labels: list[str], values: list[float]) -> str:

@@ -77,19 +77,20 @@ def _rate(catalog: Catalog, node: NodeSpan) -> float | None:
     return sku.price.on_demand_usd_per_hour if sku is not None and sku.price is not None else None
 
 
-def from_opencost(answer: Any) -> list[Day]:
-    """OpenCost's `/allocation/compute?…&step=1d&accumulate=false` answer: one set of allocations per day, each
-    with its window and totalCost."""
+def from_opencost(answer: Any, first_day: datetime.date) -> list[Day]:
+    """OpenCost's `/allocation/compute?…&step=1d&accumulate=false` answer: one set of allocations per day from
+    `first_day` on (a day with no allocation is an empty set: $0), each with its window and totalCost."""
     data = answer.get("data") if isinstance(answer, dict) else None
     if not isinstance(data, list):
         raise ValueError("no `data` list in the answer")
     found = []
-    for step in data:
-        if not isinstance(step, dict) or not step:
-            continue
-        first = next(iter(step.values()))
-        start = str(((first or {}).get("window") or {}).get("start") or (first or {}).get("start") or "")
+    for index, step in enumerate(data):
+        step = step if isinstance(step, dict) else {}
+        first = next(iter(step.values()), None)
+        start = str(((first or {}).get("window") or {}).get("start") or (first or {}).get("start") or "") \
+            if isinstance(first, dict) else ""
         by_owner = {name: float(item.get("totalCost") or 0.0) for name, item in step.items()
                     if isinstance(item, dict)}
-        found.append(Day(start[:10], sum(by_owner.values()), by_owner))
+        date = start[:10] or (first_day + datetime.timedelta(days=index)).isoformat()
+        found.append(Day(date, sum(by_owner.values()), by_owner))
     return found

@@ -108,7 +108,7 @@ def load(path: str, shown: str) -> dict[str, Price]:
     import os
 
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # a spreadsheet's CSV may start with a BOM
             text = handle.read()
         modified = datetime.datetime.fromtimestamp(os.stat(path).st_mtime, datetime.timezone.utc)
     except (OSError, UnicodeDecodeError) as exc:
