@@ -34,6 +34,14 @@ def test_live_names_come_from_the_cluster(kcli, sandbox):
     assert kcli("deploy", "--name", "phi4", "--model", "phi-4-mini-instruct", "--instance-type",
                 "Standard_NC24ads_A100_v4", "--yes").code == 0
     assert "workspace/phi4" in complete("logs", "", env={"KUBECONFIG": sandbox.kubeconfig})
+    elsewhere = complete("-n", "team-a", "logs", "", env={"KUBECONFIG": sandbox.kubeconfig})
+    assert "workspace/phi4" not in elsewhere  # the namespace typed on the line is the one read
+
+
+def test_a_whole_line_is_split_as_kaito_splits_it():
+    done = subprocess.run([KAITO, "__complete-line", "kaito deploy --model=phi-4-mi"], capture_output=True,
+                          text=True, timeout=30, env={**os.environ, "KAITO_SERVER": "off"})
+    assert "--model=phi-4-mini-instruct" in [line.split("\t")[0] for line in done.stdout.splitlines()]
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish", "powershell"])
@@ -66,6 +74,10 @@ def test_real_bash_completes_a_one_shot_command(tmp_path):
         child.expect_exact("$ ")
         child.send("kaito deploy --model phi-4-mi\t")
         child.expect_exact("phi-4-mini-instruct")
+        child.sendcontrol("c")
+        child.expect_exact("$ ")
+        child.send("kaito deploy --model=phi-4-mi\t")  # bash splits at '=': the script puts it back together
+        child.expect_exact("--model=phi-4-mini-instruct")
         child.sendcontrol("c")
         child.expect_exact("$ ")
     finally:

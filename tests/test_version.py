@@ -30,3 +30,12 @@ def test_offline_and_unreachable(kcli, cli):
     assert "cluster" not in json.loads(kcli("version", "--offline", "-o", "json").out)
     alone = json.loads(cli("version", "-o", "json").out)  # no kubeconfig: the tool's own versions only
     assert alone["kaitoShell"] and "cluster" not in alone
+
+
+def test_image_references_give_their_version():
+    from kaito_shell.commands.session import image_version
+
+    assert image_version("mcr.microsoft.com/aks/kaito/workspace:0.12.0") == "v0.12.0"
+    assert image_version("mcr.microsoft.com/aks/kaito/workspace:0.12.0@sha256:ab12") == "v0.12.0"
+    assert image_version("registry:5000/kaito/workspace") is None
+    assert image_version("registry:5000/kaito/workspace:v0.11.1") == "v0.11.1"

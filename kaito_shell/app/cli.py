@@ -73,9 +73,11 @@ def _dispatch(argv: list[str], env: Environment) -> int:
 
         env.stdout.write(overview(REGISTRY, env.program))
         return EXIT_OK
-    if argv[:1] in (["__complete"], ["__complete-kubectl"]):  # the user's shell asks what may come next
+    if argv[:1] in (["__complete"], ["__complete-kubectl"], ["__complete-line"]):  # the user's shell asks
         from kaito_shell.app import complete
 
+        if argv[0] == "__complete-line":
+            return complete.run_line(argv[1] if len(argv) > 1 else "", env)
         return complete.run(argv[1:], env, kubectl=argv[0] == "__complete-kubectl")
     if argv in (["--version"], ["-V"]):
         from kaito_shell import KAITO_TARGET, __version__

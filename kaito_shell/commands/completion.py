@@ -9,8 +9,15 @@ from kaito_shell.output.result import Result
 SCRIPTS = {
     "bash": """# kaito completion for bash: source <(kaito completion bash)
 _kaito_complete() {
-    local IFS=$'\\n' words=("${COMP_WORDS[@]:1:COMP_CWORD}")
-    COMPREPLY=($(kaito __complete "${words[@]}" 2>/dev/null | cut -f1))
+    local line="${COMP_LINE:0:COMP_POINT}" cur="${COMP_WORDS[COMP_CWORD]}"
+    local partial="${line##*[[:space:]]}"  # the word being typed as kaito splits it (bash also splits at = and :)
+    local strip="${partial%"$cur"}" IFS=$'\\n' text
+    COMPREPLY=()
+    for text in $(kaito __complete-line "$line" 2>/dev/null | cut -f1); do
+        text="${text#"$strip"}"
+        case "$text" in */|*=|*,) ;; *) text="$text " ;; esac  # no space after a prefix that goes on
+        COMPREPLY+=("$text")
+    done
 }
 complete -o default -o nospace -F _kaito_complete kaito
 """,
@@ -33,15 +40,16 @@ complete -c kaito -f -a '(kaito __complete (commandline -opc)[2..-1] (commandlin
     "powershell": """# kaito completion for PowerShell: kaito completion powershell | Out-String | Invoke-Expression
 Register-ArgumentCompleter -Native -CommandName kaito -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
-    $words = @($commandAst.CommandElements | Select-Object -Skip 1 | ForEach-Object { $_.ToString() })
-    if ($wordToComplete -eq '') { $words += '' }
-    kaito __complete @words | ForEach-Object {
+    $line = $commandAst.ToString()
+    $line = $line.Substring(0, [Math]::Min($line.Length, $cursorPosition - $commandAst.Extent.StartOffset))
+    if ($wordToComplete -eq '' -and -not $line.EndsWith(' ')) { $line += ' ' }
+    kaito __complete-line $line | ForEach-Object {
         $text, $help = $_ -split "`t", 2
-        [System.Management.Automation.CompletionResult]::new($text, $text, 'ParameterValue', $(if ($help) { $help } else { $text }))
+        $insert = $(if ($text -match '\\s') { "'" + $text + "'" } else { $text })
+        [System.Management.Automation.CompletionResult]::new($insert, $text, 'ParameterValue', $(if ($help) { $help } else { $text }))
     }
 }
-""",
-}
+""",}
 
 
 def completion(inv: Invocation) -> Result:

@@ -65,10 +65,14 @@ def _kaito(inv: Invocation, add: Any) -> None:
     from kaito_shell.commands.session import cluster_kaito
 
     found = cluster_kaito(inv)
+    if found.get("problem"):
+        add("KAITO", WARN, f"could not read KAITO's Deployments or kinds: {found['problem']}",
+            "ask for read access to deployments and kaito.sh, or check with another context")
+        return
     running = found["controllers"].get("kaito-workspace")
     catalog = inv.catalog().data.provenance.kaito_version
     if not running:
-        add("KAITO", FAIL, "no kaito-workspace Deployment in namespace kaito-workspace", INSTALL_KAITO)
+        add("KAITO", FAIL, "no kaito-workspace Deployment in any namespace", INSTALL_KAITO)
     elif running.lstrip("v") != catalog.lstrip("v"):
         add("KAITO", WARN, f"KAITO {running} runs; this tool's catalog describes {catalog}",
             f"upgrade KAITO to {catalog}, or expect its webhook to refuse what {running} does not know")
@@ -84,26 +88,31 @@ def _kaito(inv: Invocation, add: Any) -> None:
 
 
 def _webhook(inv: Invocation, add: Any) -> None:
-    """A server-side dry-run of a minimal workspace: KAITO's admission webhook must answer it."""
+    """A server-side dry-run of a workspace with a preset KAITO does not have: only KAITO's admission webhook
+    refuses it, so a refusal in its words proves the webhook runs and answers."""
     gateway = inv.gateway()
     probe = {"apiVersion": "kaito.sh/v1beta1", "kind": "Workspace",
              "metadata": {"name": "kaito-doctor-probe", "namespace": inv.namespace},
              "resource": {"instanceType": "Standard_NC24ads_A100_v4",
                           "labelSelector": {"matchLabels": {"apps": "kaito-doctor-probe"}}},
-             "inference": {"preset": {"name": "phi-4-mini-instruct"}}}
+             "inference": {"preset": {"name": "kaito-doctor-no-such-preset"}}}
     try:
         gateway.apply(probe, dry_run=True)
     except KubeError as err:
-        if "webhook" in err.message.lower() and ("failed calling" in err.message or "connection" in err.message):
+        low = err.message.lower()
+        if "admission webhook" in low and "denied" in low:
+            add("webhook", OK, "KAITO's admission webhook answered (it refused a dry-run with an unknown preset)")
+        elif "webhook" in low and ("failed calling" in low or "connection" in low):
             add("webhook", FAIL, err.message[:160], "KAITO's webhook Service does not answer: check the "
                 "kaito-workspace pods and their certificate")
         elif err.code == 403:
             add("webhook", WARN, "not allowed to create workspaces here (dry-run refused)", "ask for the RBAC to create "
                 "workspaces.kaito.sh, or check with another context")
         else:
-            add("webhook", WARN, f"a dry-run of a minimal workspace was refused: {err.message[:160]}", "")
+            add("webhook", WARN, f"a dry-run was refused by something else: {err.message[:160]}", "")
         return
-    add("webhook", OK, "a server-side dry-run of a minimal workspace passed KAITO's admission")
+    add("webhook", WARN, "a workspace with an unknown preset passed admission: KAITO's webhook did not check it",
+        "check that KAITO's ValidatingWebhookConfiguration is installed")
 
 
 def _gpu_nodes(inv: Invocation, add: Any) -> None:

@@ -215,7 +215,17 @@ def version(inv: Invocation) -> Result:
     return result
 
 
-CONTROLLERS = (("kaito-workspace", "kaito-workspace"), ("kaito-ragengine", "kaito-ragengine"))  # (namespace, name)
+CONTROLLERS = ("kaito-workspace", "kaito-ragengine")  # their Deployments' names (the charts' namespaces, or
+# kube-system for AKS's add-on: they are looked for in every namespace)
+
+
+def image_version(image: str) -> str | None:
+    """The tag of an image reference as a version (`…/workspace:0.12.0@sha256:…` → v0.12.0), None without one."""
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return None
+    return "v" + last.rsplit(":", 1)[1].lstrip("v")
 
 
 def cluster_kaito(inv: Invocation) -> dict[str, Any]:
@@ -227,12 +237,13 @@ def cluster_kaito(inv: Invocation) -> dict[str, Any]:
     gateway = inv.gateway()
     found: dict[str, Any] = {"context": gateway.context, "controllers": {}, "crds": {}}
     try:
-        for namespace, name in CONTROLLERS:
-            deployment = gateway.find(kinds.DEPLOYMENT, namespace, name)
+        for name in CONTROLLERS:
+            deployments = gateway.list(kinds.DEPLOYMENT, None, field_selector=f"metadata.name={name}")
+            deployment = deployments[0] if deployments else None
             containers = ((((deployment or {}).get("spec") or {}).get("template") or {}).get("spec") or {}).get(
                 "containers") or []
             image = str(containers[0].get("image", "")) if containers else ""
-            found["controllers"][name] = ("v" + image.rsplit(":", 1)[1].lstrip("v")) if ":" in image else (
+            found["controllers"][name] = image_version(image) or (
                 "installed (image without a tag)" if deployment else None)
         try:
             group = gateway.request("GET", "/apis/kaito.sh")
