@@ -312,6 +312,14 @@ def _chat_and_metrics_through_the_real_proxies(realstack, tmp_path) -> None:
     assert figures["prompt_tokens"] == len("what is kaito and streamed".split())
     code, out, err = kaito(realstack, tmp_path, "monitor", "live1", "--interval", "0", "-o", "json")
     assert code == 0 and json.loads(out)["items"][0]["pods"] == ["live1-0"], err
+    from kaito_shell.catalog.store import load_catalog
+
+    rate = load_catalog().sku("Standard_NC24ads_A100_v4").price.on_demand_usd_per_hour
+    code, out, err = kaito(realstack, tmp_path, "cost", "--workspace", "live1", "--duration", "8h", "-o", "json")
+    priced = json.loads(out)
+    assert code == 0 and priced["nodes"] == 1 and abs(priced["totalUSD"] - rate * 8) < 1e-6, err  # KAITO's count
+    code, out, err = kaito(realstack, tmp_path, "logs", "analyze", "--workspace", "live1", "-o", "json")
+    assert code == 0 and json.loads(out)["findings"] == [], err  # a healthy workspace's logs and events: nothing
 
 
 def test_bring_your_own_nodes_end_to_end(realstack_byo, tmp_path):

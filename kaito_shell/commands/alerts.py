@@ -16,7 +16,7 @@ from kaito_shell.flows.resolve import find_object
 from kaito_shell.kube import kinds
 from kaito_shell.kube.errors import KubeError
 from kaito_shell.kube.gateway import Gateway
-from kaito_shell.lang.values import ResourceRef
+from kaito_shell.lang.values import ResourceRef, format_duration
 from kaito_shell.output.result import Column, Result
 from kaito_shell.services import alerts
 from kaito_shell.services import inferencemetrics as im
@@ -39,7 +39,7 @@ def plan(inv: Invocation) -> Result:
         if threshold.kind.unit == "%" and not 0 <= threshold.value <= 100:
             raise ValidationError(f"--{threshold.kind.key}-threshold {threshold.value:g}: a percentage is 0 to 100",
                                   flag=f"{threshold.kind.key}-threshold")
-    hold = _duration(int(v["for"]))
+    hold = format_duration(int(v["for"])) if int(v["for"]) > 0 else "0s"
     docs = alerts.manifests(inv.namespace, v["workspace"], thresholds, hold, not v["no_pod_monitor"])
     facts = [f"kaito: {len(thresholds)} alert rule(s) about workspace {inv.namespace}/{v['workspace']}, each firing "
              f"after {hold} above its threshold; Prometheus evaluates them (the Prometheus Operator picks up "
@@ -67,15 +67,6 @@ def _require_operator(gateway: Gateway) -> None:
             raise RuntimeFailure("this cluster has no Prometheus Operator (monitoring.coreos.com/v1 "
                                  "PrometheusRule is not served)", hint=alerts.INSTALL_HINT) from None
         raise
-
-
-def _duration(seconds: int) -> str:
-    """A Prometheus duration (5m, 1h30m, 45s)."""
-    if seconds <= 0:
-        return "0s"
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return "".join(f"{n}{u}" for n, u in ((hours, "h"), (minutes, "m"), (secs, "s")) if n)
 
 
 def _rules(inv: Invocation, workspace: str | None) -> list[alerts.Configured]:
@@ -165,13 +156,12 @@ def _values(inv: Invocation, gateway: Gateway, pods: list[dict[str, Any]], wante
         source = "the pods' /metrics" + (f" over {figures.window:.1f}s" if figures.window else "")
         found["kv-cache"] = (None if figures.kv_cache is None else figures.kv_cache * 100, source)
         found["queue"] = (figures.waiting, source)
-        found["p95-latency"] = ((figures.latency.get(im.E2E) or im.Latency(None, None, None, 0)).p95
-                                if figures.window else None,
+        found["p95-latency"] = (figures.e2e_p95() if figures.window else None,
                                 source if figures.window else "needs two scrapes (--interval above 0)")
         found["error-rate"] = _error_rate(figures) if figures.window else \
             (None, "needs two scrapes (--interval above 0)")
     if "gpu-utilization" in wanted:
-        readings = [gpu.read(gateway, pod) for pod in pods]
+        readings = list(gpu.read_many(gateway, pods).values())
         utils = [g.utilization for r in readings for g in r.gpus if g.utilization is not None]
         found["gpu-utilization"] = (sum(utils) / len(utils), readings[0].source) if utils else \
             (None, readings[0].source)

@@ -165,20 +165,25 @@ def _tuning(inv: Invocation, catalog: Catalog) -> Result:
     return Result.details([Section("", pairs)], data)
 
 
-def live(inv: Invocation, catalog: Catalog | None = None) -> Result:
-    """`cost --workspace W` (and `cost estimate --workspace W`): what a live workspace's nodes cost for
-    --duration: its instance type × status.targetNodeCount (the nodes KAITO sized it to) × the list price."""
+def _live_workspace(inv: Invocation) -> tuple[Any, int]:
+    """The workspace --workspace names and the nodes KAITO sized it to (status.targetNodeCount, else its nodes)."""
     from kaito_shell.kube import kinds
     from kaito_shell.services.objects import Workspace
 
-    v = inv.values
+    ws = Workspace(inv.gateway().get(kinds.WORKSPACE, inv.namespace, inv.values["workspace"]))
+    return ws, ws.target_nodes if ws.target_nodes is not None else len(ws.worker_nodes)
+
+
+def live(inv: Invocation, catalog: Catalog | None = None) -> Result:
+    """`cost --workspace W` (and `cost estimate --workspace W`): what a live workspace's nodes cost for
+    --duration: its instance type × status.targetNodeCount (the nodes KAITO sized it to) × the list price."""
     catalog = catalog or priced(inv)
-    ws = Workspace(inv.gateway().get(kinds.WORKSPACE, inv.namespace, v["workspace"]))
+    ws, nodes = _live_workspace(inv)
     if not ws.instance_type:
         raise ValidationError(f"workspace/{ws.name} runs on your own nodes (no instance type): KAITO does not "
-                              "provision them, so they have no list price here", flag="workspace")
+                              "provision them, so they have no list price here", flag="workspace",
+                              hint="price a size instead: `cost estimate --model MODEL --instance-type SIZE`")
     sku = catalog.sku(ws.instance_type)
-    nodes = ws.target_nodes if ws.target_nodes is not None else len(ws.worker_nodes)
     seconds = duration(inv)
     if sku is None or sku.price is None:
         raise ValidationError(f"no price known for {ws.instance_type}", flag="workspace",
@@ -454,12 +459,8 @@ def _buys(budget: float, hourly: float, total: float, seconds: int) -> str:
 
 def _current(inv: Invocation, catalog: Catalog) -> tuple[str, float | None]:
     """What a live workspace runs on now and its $/h (None: no price)."""
-    from kaito_shell.kube import kinds
-    from kaito_shell.services.objects import Workspace
-
-    ws = Workspace(inv.gateway().get(kinds.WORKSPACE, inv.namespace, inv.values["workspace"]))
+    ws, nodes = _live_workspace(inv)
     sku = catalog.sku(ws.instance_type or "")
-    nodes = ws.target_nodes if ws.target_nodes is not None else len(ws.worker_nodes)
     hourly = NodeCost(sku, nodes, 1, spot=False).hourly if sku is not None else None
     return f"{nodes} × {ws.instance_type or 'your own nodes'}", hourly
 

@@ -15,8 +15,6 @@ from kaito_shell.output.result import Column, Result
 OK, WARN, FAIL = "ok", "WARN", "FAIL"
 VERBS = (("create", "kaito.sh", "workspaces", None, "deploy"), ("get", "", "pods", "log", "logs"),
          ("create", "", "services", "proxy", "chat, rag"), ("get", "", "pods", "proxy", "metrics, monitor"))
-INSTALL_KAITO = ("helm install kaito-workspace kaito/workspace --namespace kaito-workspace --create-namespace "
-                 "(helm repo add kaito https://kaito-project.github.io/kaito/charts/kaito)")
 
 
 def doctor(inv: Invocation) -> Result:
@@ -72,6 +70,8 @@ def _kaito(inv: Invocation, add: Any) -> None:
     running = found["controllers"].get("kaito-workspace")
     catalog = inv.catalog().data.provenance.kaito_version
     if not running:
+        from kaito_shell.commands.features import INSTALL_KAITO
+
         add("KAITO", FAIL, "no kaito-workspace Deployment in any namespace", INSTALL_KAITO)
     elif running.lstrip("v") != catalog.lstrip("v"):
         add("KAITO", WARN, f"KAITO {running} runs; this tool's catalog describes {catalog}",

@@ -17,13 +17,16 @@ from kaito_shell.suggest import did_you_mean
 CONTROLLER = ("kaito-workspace", "kaito-workspace")
 
 
+INSTALL_KAITO = ("helm upgrade --install kaito-workspace kaito/workspace --namespace kaito-workspace "
+                 "--create-namespace (helm repo add kaito https://kaito-project.github.io/kaito/charts/kaito)")
+
+
 def _controller(gateway: Gateway) -> dict[str, Any]:
     namespace, name = CONTROLLER
     deployment = gateway.find(kinds.DEPLOYMENT, namespace, name)
     if deployment is None:
         raise KubeError(f"KAITO's controller (deployment {name} in namespace {namespace}) is not in this cluster",
-                        hint="install KAITO: helm upgrade --install kaito-workspace kaito/workspace "
-                             "--namespace kaito-workspace --create-namespace")
+                        hint=f"install KAITO: {INSTALL_KAITO}")
     return deployment
 
 

@@ -14,6 +14,7 @@ from kaito_shell.flows.resolve import find_object
 from kaito_shell.kube import kinds
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.lang.values import ResourceRef
+from kaito_shell.output.formatters import figure
 from kaito_shell.output.result import Column, Result
 from kaito_shell.services.diagnose import diagnose
 from kaito_shell.services.objects import (
@@ -38,7 +39,8 @@ def check(inv: Invocation) -> Result:
     ref = inv.args.get("resource")
     if v["ragengine"]:
         if ref is not None:
-            raise UsageError(f"give {ref} or --ragengine {v['ragengine']}, not both")
+            raise UsageError(f"give {ref} or --ragengine {v['ragengine']}, not both",
+                             hint=f"drop {ref} to check ragengine/{v['ragengine']}")
         ref = ResourceRef("ragengine", v["ragengine"])
     if ref is None and not v["all"]:
         raise UsageError("say what to check", hint="health check NAME, or --all")
@@ -182,7 +184,7 @@ def _load(gateway: Gateway, v: Workspace, pods: list[str], detailed: bool, add: 
     if now.waiting is None:
         return
     if not detailed:
-        add("queue", now.waiting == 0 or bool(now.running), f"{now.waiting:g} waiting, {_g(now.running)} running")
+        add("queue", now.waiting == 0 or bool(now.running), f"{now.waiting:g} waiting, {figure(now.running)} running")
         return
     time.sleep(QUEUE_SECONDS)
     second = [p.page for p in inference_pages(gateway, v.namespace, pods) if p.page is not None]
@@ -192,10 +194,6 @@ def _load(gateway: Gateway, v: Workspace, pods: list[str], detailed: bool, add: 
         return
     add("queue not growing", later.waiting <= now.waiting,
         f"{now.waiting:g} → {later.waiting:g} waiting over {QUEUE_SECONDS:g}s")
-
-
-def _g(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
 
 
 def _node_ready(gateway: Gateway, name: str) -> bool:

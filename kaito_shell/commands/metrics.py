@@ -12,6 +12,7 @@ from kaito_shell.exec.executor import Invocation
 from kaito_shell.flows import evidence
 from kaito_shell.flows.resolve import find_object
 from kaito_shell.flows.scrape import PodPage, inference_pages, paired, scrape
+from kaito_shell.output.formatters import figure
 from kaito_shell.output.result import Column, Result
 from kaito_shell.services import inferencemetrics as im
 from kaito_shell.services import ragmetrics
@@ -106,13 +107,13 @@ def _downloading(f: im.Figures) -> bool:
 
 def _rows(f: im.Figures, throughput: bool, latency: bool, download: bool | None = None) -> list[dict[str, Any]]:
     """The table's figures (each row: figure, value); --show-throughput and --show-latency add detail."""
-    rows = [("running requests", _count(f.running)), ("waiting requests", _count(f.waiting)),
+    rows = [("running requests", figure(f.running)), ("waiting requests", figure(f.waiting)),
             ("KV cache use", "-" if f.kv_cache is None else f"{f.kv_cache * 100:.1f}%"),
             ("generation tokens", _counter(f.generation_tokens, f.generation_tokens_per_s, "tokens")),
             ("requests finished", _reasons(f.requests, f.requests_per_s))]
     if throughput:
         rows.insert(3, ("prompt tokens", _counter(f.prompt_tokens, f.prompt_tokens_per_s, "tokens")))
-        rows += [("preemptions", _count(f.preemptions)), ("rate-limit rejections (429)", _count(f.rate_limited))]
+        rows += [("preemptions", figure(f.preemptions)), ("rate-limit rejections (429)", figure(f.rate_limited))]
     names = list(im.LATENCIES) if latency else [im.E2E]
     rows += [(name, _latency(f.latency.get(name))) for name in names]
     if _downloading(f) if download is None else download:  # while weights download
@@ -120,10 +121,6 @@ def _rows(f: im.Figures, throughput: bool, latency: bool, download: bool | None 
         rows.append(("model download", f"{(f.download_bytes_per_s or 0) / 1e6:.1f} MB/s, "
                                        f"{'unknown' if left is None or left < 0 else f'{left:.0f}s'} left"))
     return [{"figure": name, "value": value} for name, value in rows]
-
-
-def _count(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
 
 
 def _counter(total: float | None, per_s: float | None, unit: str) -> str:
@@ -184,8 +181,8 @@ def _watch(inv: Invocation, ref: str, obj: KaitoObject, interval: float) -> Resu
             else:
                 f = together
                 rates = f.window is not None
-                p95 = (f.latency.get(im.E2E) or im.Latency(None, None, None, 0)).p95 if rates else None
-                out.write(f"{stamp}  {_count(f.running):>4} {_count(f.waiting):>4} "
+                p95 = f.e2e_p95() if rates else None
+                out.write(f"{stamp}  {figure(f.running):>4} {figure(f.waiting):>4} "
                           f"{'-' if f.kv_cache is None else f'{f.kv_cache * 100:.1f}':>6} "
                           f"{'-' if f.generation_tokens_per_s is None else f'{f.generation_tokens_per_s:.1f}':>10} "
                           f"{f'{sum(f.requests_per_s.values()):.2f}' if rates else '-':>7} {_seconds(p95):>9}"

@@ -15,6 +15,7 @@ from kaito_shell.flows.monitor import Monitor, Reading
 from kaito_shell.flows.resolve import find_object
 from kaito_shell.kube import kinds
 from kaito_shell.lang.values import ResourceRef
+from kaito_shell.output.formatters import figure
 from kaito_shell.output.result import Column, Result
 from kaito_shell.services.objects import KaitoObject, view
 
@@ -29,7 +30,7 @@ def resources(inv: Invocation) -> Result:
         if not (inv.env.stdout_isatty and inv.env.stdin_isatty):
             raise UsageError("-o dashboard needs a terminal", hint="-o table prints one snapshot")
         if interval <= 0:
-            raise ValidationError("the dashboard needs an --interval above 0", flag="interval")
+            raise ValidationError("the dashboard needs an --interval above 0", flag="interval", hint="e.g. --interval 2")
         return _dashboard(inv, monitor, interval)
     monitor.read()
     if interval > 0:
@@ -71,7 +72,7 @@ def _snapshot(readings: list[Reading], interval: float, monitor: Monitor) -> Res
         utils = [g.utilization for g in r.gpus if g.utilization is not None]
         rows.append({
             "object": r.ref, "pods": len(r.pods),
-            "running": _n(f.running if f else None), "waiting": _n(f.waiting if f else None),
+            "running": figure(f.running if f else None), "waiting": figure(f.waiting if f else None),
             "kv": "-" if f is None or f.kv_cache is None else f"{f.kv_cache * 100:.1f}%",
             "tokens": "-" if f is None or f.generation_tokens_per_s is None else f"{f.generation_tokens_per_s:.1f}",
             "p95": "-" if p95 is None else f"{p95:.2f}s",
@@ -97,10 +98,6 @@ def _snapshot(readings: list[Reading], interval: float, monitor: Monitor) -> Res
     if readings and all(r.figures is None for r in readings):
         result.exit_code = 1  # nothing could be read: as `metrics` says it
     return result
-
-
-def _n(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
 
 
 def _dashboard(inv: Invocation, monitor: Monitor, interval: float) -> Result:

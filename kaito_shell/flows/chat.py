@@ -125,4 +125,5 @@ class ChatClient:
         if status in (502, 503):
             return RuntimeFailure(f"{self.what} does not answer (HTTP {status}: {text})",
                                   hint=f"`status {self.what}` says whether its pods are ready")
-        return RuntimeFailure(f"chat with {self.what}: HTTP {status}: {text}")
+        return RuntimeFailure(f"chat with {self.what}: HTTP {status}: {text}",
+                              hint=f"`health check {self.what}` says whether it serves /v1/chat/completions")

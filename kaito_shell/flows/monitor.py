@@ -38,8 +38,7 @@ class Reading(NamedTuple):
 
     def e2e_p95(self) -> float | None:
         """The end-to-end latency's p95 over the last tick (None: not known)."""
-        latency = self.figures.latency.get(im.E2E) if self.figures else None
-        return latency.p95 if latency else None
+        return self.figures.e2e_p95() if self.figures else None
 
     def as_dict(self) -> dict[str, Any]:
         return {"object": self.ref, "pods": self.pods, "figures": self.figures.as_dict() if self.figures else None,

@@ -72,10 +72,7 @@ class RagClient:
     def index(self, index: str, documents: list[ragapi.Document]) -> int:
         """How many documents the service took (its answer echoes them; only their number is read)."""
         answer = self._send("POST", "/index", "indexing", ragapi.IndexRequest(index_name=index, documents=documents))
-        if not isinstance(answer, list) or len(answer) != len(documents):
-            raise RuntimeFailure(f"indexing on ragengine/{self.engine}: the service answered for "
-                                 f"{len(answer) if isinstance(answer, list) else 0} of {len(documents)} documents")
-        return len(answer)
+        return len(self._counted(answer, len(documents)))
 
     def index_batches(self, index: str, batches: Iterable[list[tuple[str, dict[str, Any]]]]
                       ) -> Generator[list[str] | RuntimeFailure, None, None]:
@@ -104,11 +101,15 @@ class RagClient:
         """The document ids of an /index answer for `count` documents."""
         if status >= 400:
             raise self._error(status, raw, "indexing")
-        answer = self._decoded(raw, "indexing")
+        answer = self._counted(self._decoded(raw, "indexing"), count)
+        return [str(d.get("doc_id", "")) if isinstance(d, dict) else "" for d in answer]
+
+    def _counted(self, answer: Any, count: int) -> list[Any]:
+        """An /index answer that echoes every one of the `count` documents sent (else the failure, said)."""
         if not isinstance(answer, list) or len(answer) != count:
             raise RuntimeFailure(f"indexing on ragengine/{self.engine}: the service answered for "
                                  f"{len(answer) if isinstance(answer, list) else 0} of {count} documents")
-        return [str(d.get("doc_id", "")) if isinstance(d, dict) else "" for d in answer]
+        return answer
 
     def documents(self, index: str, *, limit: int = ragapi.PAGE_LIMIT, offset: int = 0,
                   metadata_filter: str | None = None, max_text_length: int | None = None) -> ragapi.ListDocumentsResponse:

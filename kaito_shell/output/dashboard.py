@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from kaito_shell.output.formatters import figure
+
 BARS = "▁▂▃▄▅▆▇█"
 HISTORY = 120  # readings kept per series (two minutes at the default 1 s interval)
 
@@ -54,7 +56,7 @@ def panels(readings: list[Any], series: Series, interval: float, show_gpus: bool
             table.add_row(name, text, sparkline(history, 40))
 
         row("running / waiting", None if f is None else f.running,
-            "-" if f is None else f"{_n(f.running)} / {_n(f.waiting)}")
+            "-" if f is None else f"{figure(f.running)} / {figure(f.waiting)}")
         row("KV cache", None if f is None else f.kv_cache,
             "-" if f is None or f.kv_cache is None else f"{f.kv_cache * 100:.1f}%", 100)
         row("generation tok/s", None if f is None else f.generation_tokens_per_s,
@@ -80,6 +82,3 @@ def panels(readings: list[Any], series: Series, interval: float, show_gpus: bool
         blocks.append(Panel(table, title=f"{reading.ref} · {len(reading.pods)} pod(s)", title_align="left"))
     return Group(*blocks)
 
-
-def _n(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"

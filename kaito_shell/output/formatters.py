@@ -7,6 +7,11 @@ from typing import Any
 from kaito_shell.output.result import DETAILS, MANIFESTS, NONE, TABLE, TEXT, Column, Result
 
 
+def figure(value: float | None) -> str:
+    """A number as read (`2`, `0.25`), or `-` when it was not."""
+    return "-" if value is None else f"{value:g}"
+
+
 def render(result: Result, fmt: str | None, *, color: bool = False) -> str:
     """The text for `result` in format `fmt` (None = the result's natural form)."""
     if result.kind == MANIFESTS:

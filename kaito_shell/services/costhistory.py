@@ -10,6 +10,7 @@ import datetime
 from typing import Any, NamedTuple
 
 from kaito_shell.catalog.store import Catalog
+from kaito_shell.timefmt import parse_rfc3339
 
 ESTIMATE_LIMITS = ("nodes deleted before now are not seen (their cost is missing)",
                    "a node is priced from its creation until now, busy or idle",
@@ -31,10 +32,6 @@ class Day(NamedTuple):
     by_owner: dict[str, float]
 
 
-def parse_time(text: str) -> datetime.datetime:
-    return datetime.datetime.strptime(text.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S%z")
-
-
 def spans(nodes: list[dict[str, Any]]) -> list[NodeSpan]:
     """The GPU nodes KAITO made (their kaito.sh/workspace or ragengine labels), from Node objects."""
     found = []
@@ -44,9 +41,11 @@ def spans(nodes: list[dict[str, Any]]) -> list[NodeSpan]:
         instance = labels.get("node.kubernetes.io/instance-type", "")
         owner_name = labels.get("kaito.sh/workspace") or labels.get("kaito.sh/ragengine")
         owner_ns = labels.get("kaito.sh/workspacenamespace") or labels.get("kaito.sh/ragenginenamespace") or ""
-        if not instance or not owner_name or not meta.get("creationTimestamp"):
+        created = parse_rfc3339(meta.get("creationTimestamp"))
+        if not instance or not owner_name or created is None:
             continue
-        found.append(NodeSpan(meta["name"], f"{owner_ns}/{owner_name}", instance, parse_time(meta["creationTimestamp"])))
+        found.append(NodeSpan(meta["name"], f"{owner_ns}/{owner_name}", instance,
+                              datetime.datetime.fromtimestamp(created, datetime.timezone.utc)))
     return found
 
 
@@ -55,7 +54,8 @@ def estimate(nodes: list[NodeSpan], catalog: Catalog, days: int, now: datetime.d
     """Per UTC day of the last `days` (today so far included): hours each node existed × its on-demand price; and
     the nodes that could not be priced."""
     start_day = (now - datetime.timedelta(days=days - 1)).date()
-    unpriced = sorted({f"{n.name} ({n.instance_type})" for n in nodes if _rate(catalog, n) is None})
+    rates = {n.name: _rate(catalog, n) for n in nodes}
+    unpriced = sorted({f"{n.name} ({n.instance_type})" for n in nodes if rates[n.name] is None})
     found = []
     for offset in range(days):
         day = start_day + datetime.timedelta(days=offset)
@@ -63,7 +63,7 @@ def estimate(nodes: list[NodeSpan], catalog: Catalog, days: int, now: datetime.d
         end = min(begin + datetime.timedelta(days=1), now)
         by_owner: dict[str, float] = {}
         for node in nodes:
-            rate = _rate(catalog, node)
+            rate = rates[node.name]
             hours = max(0.0, (end - max(begin, node.created)).total_seconds() / 3600)
             if rate is None or hours <= 0:
                 continue

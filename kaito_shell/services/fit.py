@@ -11,7 +11,7 @@ from typing import NamedTuple
 from kaito_shell.catalog.store import Catalog
 from kaito_shell.catalog.types import Model, Sku
 from kaito_shell.services import estimator
-from kaito_shell.services.cost import NodeCost
+from kaito_shell.services.cost import NodeCost, money
 
 
 def unusable(sku: Sku) -> str | None:
@@ -39,7 +39,7 @@ class SkuFit(NamedTuple):
             return self.problem
         if self.nodes is None:
             return "does not fit"
-        price = f"${self.hourly:,.2f}/h" if self.hourly is not None else "no price"
+        price = f"{money(self.hourly)}/h" if self.hourly is not None else "no price"
         return f"{self.nodes} node{'s' if self.nodes != 1 else ''} · {price}"
 
     def order(self) -> tuple[int, float]:

@@ -40,8 +40,6 @@ def samples(latencies: tuple[str, ...] = ALL_LATENCIES) -> frozenset[str]:
                      [f"{name}_bucket" for label in latencies for name in LATENCIES[label]])
 
 
-SAMPLES = samples()
-
 
 class Latency(NamedTuple):
     p50: float | None
@@ -71,6 +69,11 @@ class Figures(NamedTuple):
     download_seconds_left: float | None
     window: float | None  # seconds between the two scrapes
     missing: list[str]  # figures the pages lack, with the names looked for
+
+    def e2e_p95(self) -> float | None:
+        """The end-to-end latency's p95 (None: not read, or no request)."""
+        latency = self.latency.get(E2E)
+        return latency.p95 if latency else None
 
     def as_dict(self) -> dict[str, Any]:
         data = self._asdict()
