@@ -50,7 +50,8 @@ class HostileServer:
     """HTTPS on 127.0.0.1. behaviour: `ok` (every request is answered: the n-th with `replies[n]`, the last one
     repeated, an empty list by default; Authorization headers recorded), `silent` (handshake, then nothing),
     `drip` (headers, then the body a byte every `pace` s), `drip-headers`, `close` (the connection is closed
-    instead of an answer). With `answered=N` the first N requests are answered as `ok` before the behaviour
+    instead of an answer), `raw` (the n-th request gets `replies[n]` as bytes on the wire, headers and all, then
+    the connection is closed: an answer cut part-way). With `answered=N` the first N requests are answered as `ok` before the behaviour
     begins. `connections` counts the connections accepted."""
 
     def __init__(self, behaviour: str, *, pace: float = 0.3, hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
@@ -115,6 +116,10 @@ class HostileServer:
                     body += tls.recv(65536)
                 self.requests += 1
                 if self.behaviour == "close" and self.requests > self.answered:
+                    tls.close()
+                    return
+                if self.behaviour == "raw":
+                    tls.sendall(self.replies[min(self.requests, len(self.replies)) - 1])
                     tls.close()
                     return
                 self._answer(tls)

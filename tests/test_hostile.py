@@ -146,3 +146,73 @@ def test_tls_failures_say_their_cause_and_fix(tmp_path, servers, case, expected)
     code, _, err, _ = kaito(tmp_path, config, "status", "--timeout", "5")
     assert code == 1 and expected in err and "(Caused by" not in err
     assert "hint:" in err or "certificate" in err.lower()
+
+
+SSE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+def _chunked(*events: dict) -> bytes:
+    """Server-sent events as HTTP chunks, one per event (no terminating chunk: the caller adds it or cuts)."""
+    import json
+
+    out = b""
+    for event in events:
+        data = b"data: " + json.dumps(event).encode() + b"\n\n"
+        out += b"%x\r\n%s\r\n" % (len(data), data)
+    return out
+
+
+def _piece(text: str) -> dict:
+    return {"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}
+
+
+def _chat_client(tmp_path, server):
+    from kaito_shell.flows.chat import ChatClient
+    from kaito_shell.kube.gateway import Gateway
+
+    config = kubeconfig(tmp_path / "kc", {"c": {"server": server.url, "ca": server.cert}})
+    said: list[str] = []
+    return ChatClient(Gateway(config, None), "default", "phi4", "workspace/phi4", 5.0, said.append), said
+
+
+def test_a_stream_cut_before_its_first_word_is_asked_again_once(tmp_path, servers):
+    """Kubernetes' service proxy (Go's ReverseProxy, golang/go#40747) can close the connection to a model that
+    answers at once, cutting the stream before anything of it arrives: it is asked again, and said so."""
+    whole = SSE_HEAD + _chunked(_piece("hello"), _piece(" world")) + b"e\r\ndata: [DONE]\n\n\r\n0\r\n\r\n"
+    server = servers("raw", replies=(SSE_HEAD, whole))
+    client, said = _chat_client(tmp_path, server)
+    pieces = [c["choices"][0]["delta"]["content"] for c in client.stream({"messages": []})]
+    assert pieces == ["hello", " world"] and server.requests == 2
+    assert len(said) == 1 and "cut off before any of it arrived" in said[0] and "asking again" in said[0]
+
+
+def test_a_stream_cut_after_its_first_word_is_an_error_not_a_repeat(tmp_path, servers):
+    server = servers("raw", replies=(SSE_HEAD + _chunked(_piece("hello")),))
+    client, said = _chat_client(tmp_path, server)
+    from kaito_shell.flows.chat import StreamCut
+
+    got: list[str] = []
+    with pytest.raises(StreamCut, match="workspace/phi4: the answer stopped coming"):
+        for chunk in client.stream({"messages": []}):
+            got.append(chunk["choices"][0]["delta"]["content"])
+    assert got == ["hello"] and server.requests == 1 and said == []  # what was shown is not shown twice
+
+
+def test_a_whole_answer_cut_part_way_is_asked_again_then_said_as_cut(tmp_path, servers):
+    import json
+
+    answer = json.dumps({"choices": [{"message": {"role": "assistant", "content": "hi"}}]}).encode()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(answer)
+    server = servers("raw", replies=(head + answer[:10], head + answer))
+    client, said = _chat_client(tmp_path, server)
+    assert client.complete({"messages": []})["choices"][0]["message"]["content"] == "hi"
+    assert server.requests == 2 and len(said) == 1
+
+    from kaito_shell.kube.errors import AnswerCut
+
+    server = servers("raw", replies=(head + answer[:10],))
+    client, said = _chat_client(tmp_path, server)
+    with pytest.raises(AnswerCut) as cut:
+        client.complete({"messages": []})
+    assert server.requests == 2 and "stopped part-way" in str(cut.value) and "cannot reach" not in str(cut.value)
+    assert "\n" not in str(cut.value) and cut.value.hint and "ask again" in cut.value.hint

@@ -11,11 +11,17 @@ from typing import Any
 
 from kaito_shell.errors import RuntimeFailure
 from kaito_shell.flows import evidence
+from kaito_shell.kube.errors import AnswerCut
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.services.objects import SERVICE_PORT
 
 CHAT_PATH = "/v1/chat/completions"
 RETRY_SECONDS = (1.0, 2.0, 4.0)  # waits after a 429, then it is said as an error
+CUT_RETRIES = 1  # an answer cut before any of it was shown is asked for again this many times
+
+
+class StreamCut(RuntimeFailure):
+    """A streamed answer whose connection closed before `data: [DONE]`."""
 
 
 def events(response: Any, what: str) -> Iterator[dict[str, Any]]:
@@ -39,8 +45,8 @@ def events(response: Any, what: str) -> Iterator[dict[str, Any]]:
                 if isinstance(chunk, dict):
                     yield chunk
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise RuntimeFailure(f"{what}: the answer stopped coming ({exc})",
-                             hint="raise --timeout for a slow model, or ask without streaming") from None
+        raise StreamCut(f"{what}: the answer stopped coming ({exc})",
+                        hint="raise --timeout for a slow model, or ask without streaming") from None
 
 
 def error_text(raw: bytes) -> str:
@@ -82,35 +88,58 @@ class ChatClient:
 
     def complete(self, request: dict[str, Any]) -> dict[str, Any]:
         """The whole answer of one request."""
-        for wait in (*RETRY_SECONDS, None):
-            status, body = self.gateway.proxy(self.namespace, self.service, SERVICE_PORT, CHAT_PATH, method="POST",
-                                              body={**request, "stream": False}, timeout=self.timeout)
-            if status == 429 and wait is not None:
-                self._backoff(wait, error_text(body))
+        waits, cuts = list(RETRY_SECONDS), CUT_RETRIES
+        while True:
+            try:
+                status, body = self.gateway.proxy(self.namespace, self.service, SERVICE_PORT, CHAT_PATH,
+                                                  method="POST", body={**request, "stream": False},
+                                                  timeout=self.timeout)
+            except AnswerCut:
+                if not cuts:
+                    raise
+                cuts -= 1
+                self._asking_again()
+                continue
+            if status == 429 and waits:
+                self._backoff(waits.pop(0), error_text(body))
                 continue
             if status >= 400:
                 raise self._failure(status, body)
             answer = json.loads(body)
             return answer if isinstance(answer, dict) else {}
-        raise AssertionError("unreachable")
 
     def stream(self, request: dict[str, Any]) -> Generator[dict[str, Any], None, None]:
-        """The chunks of a streamed answer as they arrive; closing the iterator stops the generation."""
-        for wait in (*RETRY_SECONDS, None):
+        """The chunks of a streamed answer as they arrive; closing the iterator stops the generation. A stream cut
+        before its first chunk is asked for again (nothing of it was shown); one cut later is an error."""
+        waits, cuts = list(RETRY_SECONDS), CUT_RETRIES
+        while True:
             response = self.gateway.proxy_stream(self.namespace, self.service, SERVICE_PORT, CHAT_PATH,
                                                  body={**request, "stream": True}, timeout=self.timeout)
-            finished = False
+            finished, shown = False, False
             try:
-                if response.status == 429 and wait is not None:
-                    self._backoff(wait, error_text(response.read()))
+                if response.status == 429 and waits:
+                    self._backoff(waits.pop(0), error_text(response.read()))
                     continue
                 if response.status >= 400:
                     raise self._failure(response.status, response.read())
-                yield from events(response, f"chat with {self.what}")
+                try:
+                    for chunk in events(response, f"chat with {self.what}"):
+                        shown = True
+                        yield chunk
+                except StreamCut:
+                    if shown or not cuts:
+                        raise
+                    cuts -= 1
+                    self._asking_again()
+                    continue
                 finished = True
                 return
             finally:  # a stream stopped part-way is closed: the server sees the client go and stops generating
                 response.release_conn() if finished else response.close()
+
+    def _asking_again(self) -> None:
+        self.notice(f"the answer of {self.what} was cut off before any of it arrived (the connection through the API "
+                    "server's proxy closed); asking again")
 
     def _backoff(self, seconds: float, why: str) -> None:
         self.notice(f"{self.what} is busy (HTTP 429: {why}); retrying in {seconds:g}s")

@@ -23,6 +23,11 @@ class Unreachable(KubeError):
     """The API server did not answer (refused, DNS, TLS, timeout)."""
 
 
+class AnswerCut(Unreachable):
+    """The answer began but its connection closed part-way (the API server's proxy or the service behind it ended
+    it): nothing of it can be trusted, and asking again is the remedy."""
+
+
 def from_status(code: int, body: bytes, verb: str, what: str, namespace: str | None, context: str) -> KubeError:
     """Translate an error response into a KubeError with a useful hint."""
     try:

@@ -28,7 +28,7 @@ from kaito_shell import k8snames
 from kaito_shell.errors import UsageError
 from kaito_shell.kube import credentials
 from kaito_shell.kube.deadline import DeadlineExceeded, run_all, within
-from kaito_shell.kube.errors import KubeError, Unreachable, from_status
+from kaito_shell.kube.errors import AnswerCut, KubeError, Unreachable, from_status
 from kaito_shell.kube.kinds import POD, SERVICE, SSAR, Kind, kind_of
 from kaito_shell.kube.pipeline import Answer
 from kaito_shell.runtime import redacted_library_logs
@@ -38,6 +38,7 @@ FIELD_MANAGER = "kaito-shell"
 DEFAULT_TIMEOUT = 10.0
 RENEW_BEFORE_SECONDS = 30.0
 CONNECT_GRACE_SECONDS = 0.25
+CUT_MARKS = ("connection broken", "ended prematurely", "incompleteread")  # urllib3: a body that stopped part-way
 LOG_ACCEPT = "application/json, */*"  # as kubectl asks: the API server refuses `text/plain` (406), sends text
 
 
@@ -223,6 +224,10 @@ class Gateway:
         text = str(exc)
         low = text.lower()
         host = self._client.configuration.host if self._client is not None else "the cluster"
+        if any(mark in low for mark in CUT_MARKS):  # it answered: the connection is not the cluster's fault
+            return AnswerCut(f"the answer from {host} (context {self.context}) stopped part-way: {text[:200]}",
+                             hint="ask again; if it keeps happening, the service behind the proxy is restarting "
+                                  "(see its logs)")
         hint = "is the cluster up? check --context / --kubeconfig, or raise --timeout"
         if "timed out" in low or "timeout" in type(exc).__name__.lower():
             reason = f"no answer within {timeout:g}s"
