@@ -26,6 +26,7 @@ from kaito_shell.catalog.types import (  # noqa: E402
     CatalogData,
     FeatureGate,
     Model,
+    PresetRelease,
     Price,
     Provenance,
     RetiredModel,
@@ -193,6 +194,15 @@ def build_retired_models(models: list[Model]) -> list[RetiredModel]:
     return retired
 
 
+def build_preset_history() -> list[PresetRelease]:
+    """v0.6.2's presets (its short names) and each release of preset_history.yaml, oldest first."""
+    legacy = PresetRelease("v0.6.2", hugging_face_ids=False, generates_unknown_ids=False,
+                           presets=tuple(sorted(row["name"].lower() for row in read_csv("models_legacy_v0.6.2.csv"))))
+    later = [PresetRelease(r["version"], r["hugging_face_ids"], r["generates_unknown_ids"], tuple(r["presets"]))
+             for r in load_yaml("preset_history.yaml")["releases"]]
+    return [legacy, *later]
+
+
 def build_templates() -> list[Template]:
     templates = []
     for path in sorted((SOURCES / "configmaps").glob("*.yaml")):
@@ -231,6 +241,7 @@ def build_catalog() -> CatalogData:
         feature_gates=tuple(FeatureGate(**g) for g in load_yaml("feature_gates.yaml")),
         templates=tuple(build_templates()),
         vllm_architectures=arches,
+        preset_history=tuple(build_preset_history()),
     )
 
 

@@ -33,7 +33,7 @@ def test_offline_and_unreachable(kcli, cli):
 
 
 def test_image_references_give_their_version():
-    from kaito_shell.commands.session import image_version
+    from kaito_shell.flows.kaitoinfo import image_version
 
     assert image_version("mcr.microsoft.com/aks/kaito/workspace:0.12.0") == "v0.12.0"
     assert image_version("mcr.microsoft.com/aks/kaito/workspace:0.12.0@sha256:ab12") == "v0.12.0"

@@ -15,6 +15,7 @@ from kaito_shell.catalog.types import (
     CatalogData,
     FeatureGate,
     Model,
+    PresetRelease,
     Price,
     Provenance,
     RetiredModel,
@@ -50,6 +51,7 @@ def parse_catalog(raw: dict[str, Any]) -> CatalogData:
         feature_gates=tuple(FeatureGate(**g) for g in raw["feature_gates"]),
         templates=tuple(Template(**t) for t in raw["templates"]),
         vllm_architectures=tuple(raw["vllm_architectures"]),
+        preset_history=tuple(PresetRelease(**_tuple_fields(r, "presets")) for r in raw.get("preset_history", ())),
     )
 
 

@@ -107,6 +107,15 @@ class Template(NamedTuple):
     content: str
 
 
+class PresetRelease(NamedTuple):
+    """The presets an older KAITO release knows (lower-cased), for telling a cluster that runs it what it lacks."""
+
+    version: str
+    hugging_face_ids: bool  # whether Hugging Face ids name presets (else only its short names do)
+    generates_unknown_ids: bool  # whether it builds a preset for an id its catalog lacks (from Hugging Face)
+    presets: tuple[str, ...]
+
+
 class Provenance(NamedTuple):
     """Where the catalog's facts come from."""
 
@@ -130,6 +139,7 @@ class CatalogData(NamedTuple):
     feature_gates: tuple[FeatureGate, ...]
     templates: tuple[Template, ...]
     vllm_architectures: tuple[str, ...] = ()
+    preset_history: tuple[PresetRelease, ...] = ()  # older releases, oldest first
 
 
 def to_data(value: Any) -> Any:

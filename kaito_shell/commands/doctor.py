@@ -60,9 +60,9 @@ def _result(rows: list[dict[str, str]]) -> Result:
 
 
 def _kaito(inv: Invocation, add: Any) -> None:
-    from kaito_shell.commands.session import cluster_kaito
+    from kaito_shell.flows.kaitoinfo import cluster_kaito
 
-    found = cluster_kaito(inv)
+    found = cluster_kaito(inv.gateway())
     if found.get("problem"):
         add("KAITO", WARN, f"could not read KAITO's Deployments or kinds: {found['problem']}",
             "ask for read access to deployments and kaito.sh, or check with another context")

@@ -6,7 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from kaito_shell.exec.executor import Invocation
-from kaito_shell.flows.apply import APPLIED, WOULD, Outcome, applied_result, carry_out, stage_documents
+from kaito_shell.flows import kaitoinfo
+from kaito_shell.flows.apply import (
+    APPLIED,
+    WOULD,
+    Outcome,
+    ServerRejected,
+    applied_result,
+    carry_out,
+    stage_documents,
+)
 from kaito_shell.flows.fanout import gather
 from kaito_shell.kube.kinds import kind_of
 from kaito_shell.output.result import Column, Result
@@ -25,8 +34,15 @@ def deliver(inv: Invocation, planned: Result) -> Result:
             waited.append(_wait(inv, planned.documents[-1], result))
         return waited[-1] if waited else result
 
-    return carry_out(inv, gateway, lambda gw: stage_documents(gw, planned.documents, planned.facts), report,
-                     action=f"change context {gateway.context}", question="Apply to context {context}?")
+    told = kaitoinfo.compatibility(gateway, inv.catalog(), planned.documents, inv.session.kaito_read)
+    try:
+        return carry_out(inv, gateway, lambda gw: stage_documents(gw, planned.documents, [*planned.facts, *told]),
+                         report, action=f"change context {gateway.context}", question="Apply to context {context}?")
+    except ServerRejected as refused:  # an older KAITO's webhook: what it lacks explains the refusal
+        warnings = [fact.removeprefix("warning: ") for fact in told if fact.startswith("warning: ")]
+        if warnings:
+            refused.hint = "; ".join([*warnings, refused.hint or ""]).rstrip("; ")
+        raise
 
 
 def _wait(inv: Invocation, main: dict[str, Any], applied: Result) -> Result:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from kaito_shell import KAITO_TARGET, __version__
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
+from kaito_shell.flows import kaitoinfo
 from kaito_shell.kube import kinds
 from kaito_shell.output.result import Column, Result, Section
 from kaito_shell.services import names
@@ -196,7 +197,7 @@ def version(inv: Invocation) -> Result:
             "catalogKaitoVersion": prov.kaito_version, "catalogCommit": prov.kaito_commit, "baseImage": prov.base_image}
     notes: list[str] = []
     if not inv.values.get("offline") and inv.session.kubeconfig_info.contexts:
-        found = cluster_kaito(inv)
+        found = kaitoinfo.cluster_kaito(inv.gateway())
         data["cluster"] = found
         if found.get("problem"):
             pairs.append(("Cluster", f"{found['context']}: {found['problem']}"))
@@ -213,52 +214,6 @@ def version(inv: Invocation) -> Result:
     result = Result.details([Section("", pairs)], data)
     result.notes = notes
     return result
-
-
-CONTROLLERS = ("kaito-workspace", "kaito-ragengine")  # their Deployments' names (the charts' namespaces, or
-# kube-system for AKS's add-on: they are looked for in every namespace)
-
-
-def image_version(image: str) -> str | None:
-    """The tag of an image reference as a version (`…/workspace:0.12.0@sha256:…` → v0.12.0), None without one."""
-    name = image.split("@", 1)[0]
-    last = name.rsplit("/", 1)[-1]
-    if ":" not in last:
-        return None
-    return "v" + last.rsplit(":", 1)[1].lstrip("v")
-
-
-def cluster_kaito(inv: Invocation) -> dict[str, Any]:
-    """The KAITO a cluster runs: each controller's version (its Deployment's image tag, as KAITO's charts install
-    them) and the kaito.sh kinds and versions served."""
-    from kaito_shell.kube import kinds
-    from kaito_shell.kube.errors import KubeError
-
-    gateway = inv.gateway()
-    found: dict[str, Any] = {"context": gateway.context, "controllers": {}, "crds": {}}
-    try:
-        for name in CONTROLLERS:
-            deployments = gateway.list(kinds.DEPLOYMENT, None, field_selector=f"metadata.name={name}")
-            deployment = deployments[0] if deployments else None
-            containers = ((((deployment or {}).get("spec") or {}).get("template") or {}).get("spec") or {}).get(
-                "containers") or []
-            image = str(containers[0].get("image", "")) if containers else ""
-            found["controllers"][name] = image_version(image) or (
-                "installed (image without a tag)" if deployment else None)
-        try:
-            group = gateway.request("GET", "/apis/kaito.sh")
-        except KubeError as err:
-            if err.code != 404:
-                raise
-            group = {}
-        for version in [v.get("version") for v in group.get("versions") or []]:
-            listing = gateway.request("GET", f"/apis/kaito.sh/{version}")
-            for resource in listing.get("resources") or []:
-                if "/" not in resource.get("name", ""):
-                    found["crds"].setdefault(resource["kind"], []).append(version)
-    except KubeError as err:
-        found["problem"] = err.message
-    return found
 
 
 def exit_shell(inv: Invocation) -> Result:

@@ -161,6 +161,7 @@ def _print_dry_run(plan: Plan, env: Environment) -> int:
 # ---- gate 3: one confirmation ----------------------------------------------------------------------------------
 
 SIGNS = {CREATE: "+", UPDATE: "~", DELETE: "-", UNCHANGED: "="}
+CAVEATS = ("warning: ", "note: ")  # facts a batch's summary shows too (the rest are in each statement's preview)
 
 
 def summary(staged: list[Staged]) -> str:
@@ -169,6 +170,7 @@ def summary(staged: list[Staged]) -> str:
     counts: Counter[str] = Counter()
     for item in staged:
         lines.append(f"{where(item.node)}  {statement_text(item.node)}")
+        lines += [f"  # {fact}" for fact in item.changes.facts if fact.startswith(CAVEATS)]
         for change in item.changes.changes:
             counts[change.action] += 1
             lines.append(f"  {SIGNS[change.action]} {change.ref} {WILL[change.action]} (context "

@@ -54,6 +54,7 @@ class Session:
         self.applied_now: list[str] = []
         self.running_files: tuple[str, ...] = ()  # the batch files being run, outermost first (no recursion)  # what the running command has changed so far ("kind/name action")
         self.notices: list[str] = []  # things the gateways have to say once (shown with the next command's warnings)
+        self.kaito_read: dict[tuple[str, str], Any] = {}  # (context, what) → what was read of its KAITO (once)
 
     @property
     def checking(self) -> bool:

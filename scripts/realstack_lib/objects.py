@@ -55,6 +55,17 @@ def client(stack: Stack) -> Any:
     return config.new_client_from_config(config_file=str(stack.kubeconfig), context="realstack", persist_config=False)
 
 
+def kaito_crds() -> list[Path]:
+    """The CRDs of the KAITO the stack runs, as its chart installs them: the targeted version's (the catalog's
+    sources), or the served version's own from its Go module when that one runs (v0.11.0 lacks v0.12.0's fields)."""
+    built = V.kaito_built()
+    if built is not None and built[0] != V.KAITO:
+        own = build.module_dir(V.KAITO_MODULE, built[0]) / "config" / "crd" / "bases"
+        if own.is_dir():
+            return sorted(own.glob("kaito.sh_*.yaml"))
+    return sorted((REPO / "catalog" / "sources" / "crds").glob("kaito.sh_*.yaml"))
+
+
 def install(stack: Stack, *, mode: str, say: Any) -> None:
     """Namespaces, KAITO's CRDs (and the NodeClaim CRD in auto-provisioning mode), the charts' templates and a
     read-only ClusterRoleBinding for the `realstack-viewer` user."""
@@ -64,7 +75,7 @@ def install(stack: Stack, *, mode: str, say: Any) -> None:
     core, ext, rbac = k8s.CoreV1Api(api), k8s.ApiextensionsV1Api(api), k8s.RbacAuthorizationV1Api(api)
     for name in (RELEASE_NAMESPACE, RAG_NAMESPACE):
         core.create_namespace({"metadata": {"name": name}})
-    crds = sorted((REPO / "catalog" / "sources" / "crds").glob("kaito.sh_*.yaml"))
+    crds = kaito_crds()
     if mode == "nap":
         crds.append(build.module_dir("sigs.k8s.io/karpenter", V.KARPENTER) / "pkg" / "apis" / "crds"
                     / "karpenter.sh_nodeclaims.yaml")
