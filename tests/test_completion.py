@@ -90,14 +90,19 @@ def test_real_bash_completes_kubectl_kaito(tmp_path):
     child = bash(tmp_path)
     try:
         child.expect_exact("$ ")
-        child.sendline(f"source {BASH_COMPLETION}; source <(kubectl completion bash)")
-        child.expect_exact("$ ")
-        child.send("kubectl kaito mod\t")
-        child.expect_exact("models")
-        child.sendcontrol("c")
-        child.expect_exact("$ ")
+        completes_kubectl_kaito(child)
     finally:
         child.close(force=True)
+
+
+def completes_kubectl_kaito(child: pexpect.spawn) -> None:
+    """With kubectl's own bash completion, `kubectl kaito mod<Tab>` completes through kubectl_complete-kaito."""
+    child.sendline(f"source {BASH_COMPLETION}; source <(kubectl completion bash)")
+    child.expect_exact("$ ")
+    child.send("kubectl kaito mod\t")
+    child.expect_exact("models")
+    child.sendcontrol("c")
+    child.expect_exact("$ ")
 
 
 OTHER_SHELLS = [

@@ -30,6 +30,13 @@ def main() -> int:
 
 
 def plugin_main() -> int:
+    """`kubectl-kaito`; the single-file build (scripts/build-zipapp) is all three executables, chosen by the name it
+    is run under (a link named `kaito` or `kubectl_complete-kaito` to it)."""
+    name = os.path.basename(sys.argv[0])
+    if name == "kaito":
+        return main()
+    if name == "kubectl_complete-kaito":
+        return kubectl_complete_main()
     return leave(launch(sys.argv[1:], "kubectl kaito"))
 
 
