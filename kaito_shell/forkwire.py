@@ -56,8 +56,15 @@ def runtime_dir(environ: Mapping[str, str], create: bool = True) -> str | None:
 def build_key(package: str = PACKAGE) -> str:
     """Names this build: the interpreter, the import path's folders (the client's and the server's agree: each
     leaves out its own first entry) and every file of the package (by mtime), so an upgrade, an edit or another
-    virtualenv never talks to a server holding other code."""
+    virtualenv never talks to a server holding other code. Run from the single file, the file itself (its unpacked
+    folders change as pex fills its cache)."""
     parts = [os.path.realpath(sys.executable)]
+    single_file = os.environ.get("PEX")  # run from the single file (scripts/build-zipapp): the file is the build
+    if single_file and os.path.isfile(single_file):
+        info = os.stat(single_file)
+        parts += [os.path.realpath(single_file), f"{info.st_size}:{info.st_mtime_ns}"]
+        text = "\n".join(parts).encode()
+        return f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}"
     for entry in sys.path[1:]:  # [0] is the script's folder or the working directory: not the build
         try:
             parts.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")

@@ -216,3 +216,18 @@ def test_a_whole_answer_cut_part_way_is_asked_again_then_said_as_cut(tmp_path, s
         client.complete({"messages": []})
     assert server.requests == 2 and "stopped part-way" in str(cut.value) and "cannot reach" not in str(cut.value)
     assert "\n" not in str(cut.value) and cut.value.hint and "ask again" in cut.value.hint
+
+
+def test_a_stream_silent_past_the_deadline_is_a_timeout_not_asked_again(tmp_path, servers):
+    """Silence is not a cut: a model slower than --timeout is said to be slow, and not sent the question twice."""
+    server = servers("drip", pace=3.0)  # headers, then one byte every 3 s: silent past the 1 s read deadline
+    from kaito_shell.flows.chat import ChatClient, StreamCut
+    from kaito_shell.kube.gateway import Gateway
+
+    config = kubeconfig(tmp_path / "kc", {"c": {"server": server.url, "ca": server.cert}})
+    said: list[str] = []
+    client = ChatClient(Gateway(config, None), "default", "phi4", "workspace/phi4", 1.0, said.append)
+    with pytest.raises(Exception) as slow:
+        list(client.stream({"messages": []}))
+    assert not isinstance(slow.value, StreamCut) and "raise --timeout" in (slow.value.hint or "")
+    assert server.requests == 1 and said == []

@@ -210,3 +210,20 @@ def test_a_viewer_is_refused_the_proxies_as_kubernetes_view_role_refuses_them(kc
     assert chatted.code == 1 and "services/proxy" in chatted.err
     watched = kcli("monitor", "phi4", "--interval", "0", "-o", "table", "--context", "sandbox-viewer")
     assert watched.code == 1 and "pods/proxy" in watched.out  # nothing read: said, and exit 1 as `metrics`
+
+
+def test_logs_search_highlights_without_revealing_a_secret(kcli, phi4, sandbox):
+    token = "hf_" + "abcdefghijklmnopqrstuv"
+    sandbox.controller.logs.write("default", "phi4-0", [f"downloading with token {token}"])
+    found = kcli("logs", "search", "--workspace", "phi4", "--query", "hf_", tty=True, extra_env={"NO_COLOR": ""})
+    assert found.code == 0 and "downloading with token" in found.out, found.err
+    assert token not in found.out and "abcdefghijklmnop" not in found.out  # masked before it is coloured
+
+
+def test_chat_with_an_inferenceset_talks_to_a_ready_replica(kcli):
+    made = kcli("deploy", "--name", "qwen", "--model", "qwen2.5-coder-7b-instruct", "--instance-type",
+                "Standard_NC24ads_A100_v4", "--replicas", "2", "--yes", "--wait")
+    assert made.code == 0, made.err
+    answer = kcli("chat", "inferenceset/qwen", "-m", "hello", "-o", "json")
+    assert answer.code == 0, answer.err  # an InferenceSet has no Service of its own: a replica's answers
+    assert json.loads(answer.out)["choices"][0]["message"]["content"]

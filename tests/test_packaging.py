@@ -115,6 +115,7 @@ def test_the_single_file_build_runs_and_its_manifest_passes_krew(zipapp, krew_va
     shown = subprocess.run(["kubectl-kaito", "version", "--offline"], capture_output=True, text=True, env=env,
                            timeout=120)
     assert shown.returncode == 0 and "Target KAITO:  v0.12.0" in shown.stdout, shown.stderr
+    _its_warm_server_starts(zipapp / "bin", tmp_path)
     _completes_in_bash(tmp_path, zipapp / "bin")
 
 
@@ -129,3 +130,30 @@ def test_pipx_install_gives_kaito_and_kubectl_kaito_with_completion(tmp_path):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert {"kaito", "kubectl-kaito", "kubectl_complete-kaito"} <= {p.name for p in bin_dir.iterdir()}
     _completes_in_bash(tmp_path, bin_dir)
+
+
+def _its_warm_server_starts(bin_dir: Path, tmp_path: Path) -> None:
+    """The single file starts its background server (the packages are inside the file, not in the interpreter's
+    site-packages) and the next command is answered by it."""
+    import tempfile
+    import time
+
+    runtime = Path(tempfile.mkdtemp(prefix="kz", dir="/tmp"))  # short: a socket's path has at most 107 bytes
+    env = {"PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin", "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(runtime)}
+    subprocess.run(["kaito", "version", "--offline"], capture_output=True, env=env, timeout=120, check=True)
+    try:
+        ends = time.monotonic() + 60
+        while time.monotonic() < ends:
+            status = subprocess.run(["kaito", "server", "status"], capture_output=True, text=True, env=env,
+                                    timeout=60).stdout
+            if "server pid" in status:
+                break
+            time.sleep(0.2)
+        assert "server pid" in status, status
+        subprocess.run(["kaito", "version", "--offline"], capture_output=True, env=env, timeout=60, check=True)
+        status = subprocess.run(["kaito", "server", "status"], capture_output=True, text=True, env=env,
+                                timeout=60).stdout
+        assert "1 command(s) served" in status, status
+    finally:
+        subprocess.run(["kaito", "server", "stop"], capture_output=True, env=env, timeout=60)
+        shutil.rmtree(runtime, ignore_errors=True)

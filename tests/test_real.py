@@ -278,6 +278,9 @@ def test_deploy_waits_for_kaitos_real_conditions_then_everything_reads_them(real
     code, out, err = kaito(realstack, tmp_path, "deploy", "--name", "live1", "--model", "phi-4-mini-instruct",
                            "--instance-type", "Standard_NC24ads_A100_v4", "--yes", "--wait", "--wait-timeout", "3m")
     assert code == 0 and "workspace/live1 is Ready" in out, err
+    running = realstack.state["kaito"]["version"]  # v0.11.0 where the module proxy serves no v0.12.0
+    assert ("note: the cluster runs KAITO " + running in out) == (running != "v0.12.0"), out
+    assert "warning:" not in out, out  # KAITO's served schema has every field deploy writes; the preset is known
     obj = json.loads(kaito(realstack, tmp_path, "get", "workspace/live1", "-o", "json")[1])
     conditions = {c["type"]: c["status"] for c in obj["status"]["conditions"]}
     assert conditions["ResourceReady"] == conditions["InferenceReady"] == conditions["WorkspaceSucceeded"] == "True"
@@ -450,3 +453,20 @@ def test_doctor_against_the_real_stack_and_kaitos_real_webhook(realstack, tmp_pa
     assert found["KAITO"]["detail"].startswith(f"KAITO {realstack.state['kaito']['version']}")
     assert found["webhook"]["result"] == "ok", found["webhook"]  # KAITO's own webhook admitted the dry-run
     assert found["CRDs"]["result"] in ("ok", "WARN") and "Workspace" in found["CRDs"]["detail"]
+
+
+def test_the_served_schemas_show_the_same_unknown_fields_as_the_sandboxs(realstack, sandbox):
+    """What deploy flags as fields the cluster would drop comes from the API server's own OpenAPI v3 document: the
+    real kube-apiserver's (KAITO's CRDs) and the sandbox's find the same ones."""
+    from kaito_shell.flows.kaitoinfo import schema_name, served_components
+    from kaito_shell.services.compat import unknown_fields
+
+    doc = {"apiVersion": "kaito.sh/v1beta1", "kind": "Workspace", "metadata": {"name": "x"},
+           "resource": {"instanceType": "Standard_NC24ads_A100_v4", "bogus": 1},
+           "inference": {"preset": {"name": "phi-4"}, "adapters": [{"source": {"name": "a", "nope": 2}}]}}
+    found = []
+    for kubeconfig in (str(realstack.kubeconfig), sandbox.kubeconfig):
+        components = served_components(Gateway(kubeconfig, None), "kaito.sh/v1beta1")
+        assert components, kubeconfig
+        found.append(unknown_fields(doc, components[schema_name("kaito.sh/v1beta1", "Workspace")], components))
+    assert found[0] == found[1] == ["resource.bogus", "inference.adapters[].source.nope"]

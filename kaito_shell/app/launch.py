@@ -205,10 +205,13 @@ def start_server(folder: str, key: str) -> None:
         return
     import subprocess
 
+    # the interpreter gets this process's import path: run from a single file (a PEX), the packages are not in the
+    # interpreter's own site-packages
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     try:
         subprocess.Popen([sys.executable, "-m", "kaito_shell.forkserver", "--key", key, "--dir", folder],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True, close_fds=True, cwd="/")
+                         start_new_session=True, close_fds=True, cwd="/", env=env)
     except OSError:
         return
     _notice_once()

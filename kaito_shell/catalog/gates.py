@@ -22,7 +22,7 @@ def format_flag(gates: Mapping[str, bool]) -> str:
     return FLAG + ",".join(f"{k}={str(v).lower()}" for k, v in sorted(gates.items()))
 
 
-def _containers(deployment: dict[str, Any] | None) -> list[dict[str, Any]]:
+def containers(deployment: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The pod template's containers of a Deployment (none when it has no template)."""
     template = ((deployment or {}).get("spec") or {}).get("template") or {}
     return list((template.get("spec") or {}).get("containers") or [])
@@ -31,7 +31,7 @@ def _containers(deployment: dict[str, Any] | None) -> list[dict[str, Any]]:
 def from_deployment(deployment: dict[str, Any], defaults: Mapping[str, bool]) -> tuple[dict[str, bool], int, int | None]:
     """(gates, container index, arg index of --feature-gates or None); the binary defaults when absent."""
     gates = dict(defaults)
-    for ci, container in enumerate(_containers(deployment)):
+    for ci, container in enumerate(containers(deployment)):
         for ai, arg in enumerate(container.get("args") or []):
             if arg.startswith(FLAG):
                 for pair in arg[len(FLAG):].split(","):
@@ -50,7 +50,7 @@ NAP_GATE = "disableNodeAutoProvisioning"  # set by the controller from --node-pr
 
 def node_provisioner(deployment: dict[str, Any] | None) -> str:
     """The controller's `--node-provisioner` (azure-gpu-provisioner when absent, as in the binary)."""
-    for container in _containers(deployment):
+    for container in containers(deployment):
         for arg in container.get("args") or []:
             if arg.startswith(PROVISIONER_FLAG):
                 return str(arg[len(PROVISIONER_FLAG):])

@@ -185,16 +185,22 @@ def delete(inv: Invocation) -> Result:
     gateway = inv.gateway()
     _require_operator(gateway)
     name = alerts.rule_name(workspace)
-    if gateway.find(kinds.PROMETHEUSRULE, inv.namespace, name) is None:
+    if not _ours(gateway.find(kinds.PROMETHEUSRULE, inv.namespace, name)):
         raise RuntimeFailure(f"workspace {workspace} has no alert rules by kaito-shell in namespace {inv.namespace}",
                              hint="`alerts list` shows those here")
 
     def stage(gw: Gateway) -> Any:
         changes = stage_delete(gw, kinds.PROMETHEUSRULE, inv.namespace, name, "its alert rules")
-        if gw.find(kinds.PODMONITOR, inv.namespace, f"kaito-{workspace}") is not None:
+        if _ours(gw.find(kinds.PODMONITOR, inv.namespace, f"kaito-{workspace}")):  # never someone else's
             extra = stage_delete(gw, kinds.PODMONITOR, inv.namespace, f"kaito-{workspace}", "its scrape config")
             changes = changes._replace(changes=changes.changes + extra.changes)
         return changes
 
     return carry_out(inv, gateway, stage, applied_result, action=f"change context {gateway.context}",
                      question="Delete in context {context}?")
+
+
+def _ours(obj: dict[str, Any] | None) -> bool:
+    """Whether an object exists and kaito-shell made it (its managed-by label): delete removes only those."""
+    labels = ((obj or {}).get("metadata") or {}).get("labels") or {}
+    return obj is not None and all(labels.get(k) == v for k, v in alerts.MANAGED_BY.items())

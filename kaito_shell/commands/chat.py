@@ -100,13 +100,29 @@ def _connect(inv: Invocation) -> tuple[ChatClient, Conversation]:
     if inv.args.get("workspace") is None:
         raise ValidationError("chat with which model? give workspace/NAME (or --ragengine R)", flag="ragengine",
                               hint="`status` lists what runs here")
-    ref, _ = find_object(gateway, inv.namespace, inv.args["workspace"], ("workspace", "inferenceset"))
-    client = ChatClient(gateway, inv.namespace, ref.name, str(ref), timeout, notice)
+    ref, obj = find_object(gateway, inv.namespace, inv.args["workspace"], ("workspace", "inferenceset"))
+    client = ChatClient(gateway, inv.namespace, _service_of(gateway, inv.namespace, obj), str(ref), timeout, notice)
     model = v["model"] or client.model()
     if model is None:
         raise RuntimeFailure(f"{ref} does not say which model it serves (GET /v1/models failed)",
                              hint=f"`health check {ref}` says whether it answers; or give --model")
     return client, Conversation(model, extra, v["system"], v["temperature"], v["max_tokens"])
+
+
+def _service_of(gateway: Any, namespace: str, obj: dict[str, Any]) -> str:
+    """The Service that serves a workspace; for an InferenceSet (no Service of its own) a Ready replica's."""
+    from kaito_shell.kube import kinds
+    from kaito_shell.services.objects import InferenceSet, Workspace, view
+
+    shown = view(obj)
+    if not isinstance(shown, InferenceSet):
+        return shown.service_name if isinstance(shown, Workspace) else shown.name
+    replicas = sorted((Workspace(w) for w in gateway.list(kinds.WORKSPACE, namespace, label_selector=shown.pod_selector)),
+                      key=lambda w: (w.kaito_state != "Ready", w.name))
+    if not replicas:
+        raise RuntimeFailure(f"inferenceset/{shown.name} has no replica workspace yet",
+                             hint=f"`status inferenceset/{shown.name}` shows progress")
+    return replicas[0].service_name
 
 
 def _content(answer: dict[str, Any]) -> str:

@@ -35,7 +35,7 @@ _kaito() {
 compdef _kaito kaito
 """,
     "fish": """# kaito completion for fish: kaito completion fish | source
-complete -c kaito -f -a '(kaito __complete (commandline -opc)[2..-1] (commandline -ct))'
+complete -c kaito -f -a '(kaito __complete (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'
 """,
     "powershell": """# kaito completion for PowerShell: kaito completion powershell | Out-String | Invoke-Expression
 Register-ArgumentCompleter -Native -CommandName kaito -ScriptBlock {
@@ -43,7 +43,7 @@ Register-ArgumentCompleter -Native -CommandName kaito -ScriptBlock {
     $line = $commandAst.ToString()
     $line = $line.Substring(0, [Math]::Min($line.Length, $cursorPosition - $commandAst.Extent.StartOffset))
     if ($wordToComplete -eq '' -and -not $line.EndsWith(' ')) { $line += ' ' }
-    kaito __complete-line $line | ForEach-Object {
+    kaito __complete-line $line 2>$null | ForEach-Object {
         $text, $help = $_ -split "`t", 2
         $insert = $(if ($text -match '\\s') { "'" + $text + "'" } else { $text })
         [System.Management.Automation.CompletionResult]::new($insert, $text, 'ParameterValue', $(if ($help) { $help } else { $text }))

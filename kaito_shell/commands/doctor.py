@@ -61,6 +61,7 @@ def _result(rows: list[dict[str, str]]) -> Result:
 
 def _kaito(inv: Invocation, add: Any) -> None:
     from kaito_shell.flows.kaitoinfo import cluster_kaito
+    from kaito_shell.services import compat
 
     found = cluster_kaito(inv.gateway())
     if found.get("problem"):
@@ -73,9 +74,10 @@ def _kaito(inv: Invocation, add: Any) -> None:
         from kaito_shell.commands.features import INSTALL_KAITO
 
         add("KAITO", FAIL, "no kaito-workspace Deployment in any namespace", INSTALL_KAITO)
-    elif running.lstrip("v") != catalog.lstrip("v"):
+    elif compat.mismatch_note(running, inv.catalog()):
         add("KAITO", WARN, f"KAITO {running} runs; this tool's catalog describes {catalog}",
-            f"upgrade KAITO to {catalog}, or expect its webhook to refuse what {running} does not know")
+            f"upgrade KAITO to {catalog}, or expect its webhook to refuse what {running} does not know"
+            if compat.older(running, inv.catalog()) else "upgrade kaito-shell: its catalog is older than the cluster's")
     else:
         add("KAITO", OK, f"KAITO {running}" + (f", RAG engine controller {found['controllers']['kaito-ragengine']}"
                                              if found["controllers"].get("kaito-ragengine") else
@@ -100,7 +102,7 @@ def _webhook(inv: Invocation, add: Any) -> None:
         gateway.apply(probe, dry_run=True)
     except KubeError as err:
         low = err.message.lower()
-        if "admission webhook" in low and "denied" in low:
+        if "admission webhook" in low and "denied" in low and "kaito.sh" in low:  # KAITO's, not another policy's
             add("webhook", OK, "KAITO's admission webhook answered (it refused a dry-run with an unknown preset)")
         elif "webhook" in low and ("failed calling" in low or "connection" in low):
             add("webhook", FAIL, err.message[:160], "KAITO's webhook Service does not answer: check the "
@@ -109,7 +111,8 @@ def _webhook(inv: Invocation, add: Any) -> None:
             add("webhook", WARN, "not allowed to create workspaces here (dry-run refused)", "ask for the RBAC to create "
                 "workspaces.kaito.sh, or check with another context")
         else:
-            add("webhook", WARN, f"a dry-run was refused by something else: {err.message[:160]}", "")
+            add("webhook", WARN, f"a dry-run was refused by something else: {err.message[:160]}",
+                err.hint or "read the refusal: another admission policy, or the namespace, may be the cause")
         return
     add("webhook", WARN, "a workspace with an unknown preset passed admission: KAITO's webhook did not check it",
         "check that KAITO's ValidatingWebhookConfiguration is installed")

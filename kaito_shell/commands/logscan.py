@@ -119,11 +119,11 @@ def search(inv: Invocation) -> Result:
             for j in range(start, min(len(group), i + context + 1)):
                 if j <= shown_until:
                     continue
-                text = group[j].text
+                text = redact(group[j].text)  # before highlighting: colour codes inside a token would hide it
                 if j in hit and color:
                     text = pattern.sub(lambda m: f"\x1b[1;31m{m.group(0)}\x1b[0m", text)
                 stamp = group[j].timestamp
-                out.write(f"{label}{stamp + ' ' if stamp else ''}{redact(text)}\n")
+                out.write(f"{label}{stamp + ' ' if stamp else ''}{text}\n")
                 shown_until = j
     out.flush()
     result = Result.nothing()

@@ -39,9 +39,8 @@ def deliver(inv: Invocation, planned: Result) -> Result:
         return carry_out(inv, gateway, lambda gw: stage_documents(gw, planned.documents, [*planned.facts, *told]),
                          report, action=f"change context {gateway.context}", question="Apply to context {context}?")
     except ServerRejected as refused:  # an older KAITO's webhook: what it lacks explains the refusal
-        warnings = [fact.removeprefix("warning: ") for fact in told if fact.startswith("warning: ")]
-        if warnings:
-            refused.hint = "; ".join([*warnings, refused.hint or ""]).rstrip("; ")
+        if told:
+            refused.hint = "; ".join(filter(None, [*(fact.split(": ", 1)[1] for fact in told), refused.hint]))
         raise
 
 

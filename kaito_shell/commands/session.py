@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from kaito_shell import KAITO_TARGET, __version__
 from kaito_shell.errors import ValidationError
 from kaito_shell.exec.executor import Invocation
-from kaito_shell.flows import kaitoinfo
 from kaito_shell.kube import kinds
 from kaito_shell.output.result import Column, Result, Section
 from kaito_shell.services import names
@@ -197,6 +196,9 @@ def version(inv: Invocation) -> Result:
             "catalogKaitoVersion": prov.kaito_version, "catalogCommit": prov.kaito_commit, "baseImage": prov.base_image}
     notes: list[str] = []
     if not inv.values.get("offline") and inv.session.kubeconfig_info.contexts:
+        from kaito_shell.flows import kaitoinfo
+        from kaito_shell.services import compat
+
         found = kaitoinfo.cluster_kaito(inv.gateway())
         data["cluster"] = found
         if found.get("problem"):
@@ -206,11 +208,8 @@ def version(inv: Invocation) -> Result:
                 pairs.append((f"Cluster {name}", running or "not installed"))
             pairs.append(("Cluster CRDs", ", ".join(f"{k} {'/'.join(v)}" for k, v in found["crds"].items())
                           or "no kaito.sh CRDs served"))
-            running = found["controllers"].get("kaito-workspace")
-            if running and running.lstrip("v") != prov.kaito_version.lstrip("v"):
-                notes.append(f"the cluster runs KAITO {running}; this tool's catalog describes KAITO "
-                             f"{prov.kaito_version}: presets and fields added after {running} may be refused by its "
-                             "webhook")
+            note = compat.mismatch_note(found["controllers"].get("kaito-workspace") or "", inv.catalog())
+            notes += [note] if note else []
     result = Result.details([Section("", pairs)], data)
     result.notes = notes
     return result

@@ -44,9 +44,12 @@ def events(response: Any, what: str) -> Iterator[dict[str, Any]]:
                                          f"{error.get('message') if isinstance(error, dict) else error}")
                 if isinstance(chunk, dict):
                     yield chunk
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
+    except urllib3.exceptions.ProtocolError as exc:  # the connection closed before `data: [DONE]`
         raise StreamCut(f"{what}: the answer stopped coming ({exc})",
-                        hint="raise --timeout for a slow model, or ask without streaming") from None
+                        hint="ask again; if it keeps happening, see the model's logs") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:  # silent past the deadline: not asked again
+        raise RuntimeFailure(f"{what}: the answer stopped coming ({exc})",
+                             hint="raise --timeout for a slow model, or ask without streaming") from None
 
 
 def error_text(raw: bytes) -> str:
@@ -105,7 +108,12 @@ class ChatClient:
                 continue
             if status >= 400:
                 raise self._failure(status, body)
-            answer = json.loads(body)
+            try:
+                answer = json.loads(body)
+            except ValueError:
+                raise RuntimeFailure(f"chat with {self.what}: the answer is not JSON: {error_text(body)[:120]}",
+                                     hint=f"`health check {self.what}` says whether it serves /v1/chat/completions"
+                                     ) from None
             return answer if isinstance(answer, dict) else {}
 
     def stream(self, request: dict[str, Any]) -> Generator[dict[str, Any], None, None]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kaito_shell.catalog.gates import containers
 from kaito_shell.catalog.store import Catalog, crd_schemas
 from kaito_shell.kube import kinds
-from kaito_shell.kube.errors import KubeError
+from kaito_shell.kube.errors import KubeError, Unreachable
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.services import compat
 
@@ -24,19 +25,22 @@ def image_version(image: str) -> str | None:
     return "v" + last.rsplit(":", 1)[1].lstrip("v")
 
 
+def controller_version(gateway: Gateway, name: str) -> str | None:
+    """A KAITO controller's version (its Deployment's image tag, in any namespace); None when not installed."""
+    deployments = gateway.list(kinds.DEPLOYMENT, None, field_selector=f"metadata.name={name}")
+    if not deployments:
+        return None
+    found = containers(deployments[0])
+    return image_version(str(found[0].get("image", "")) if found else "") or "installed (image without a tag)"
+
+
 def cluster_kaito(gateway: Gateway) -> dict[str, Any]:
     """The KAITO a cluster runs: each controller's version (its Deployment's image tag, as KAITO's charts install
     them) and the kaito.sh kinds and versions served; `problem` says why it could not be read."""
     found: dict[str, Any] = {"context": gateway.context, "controllers": {}, "crds": {}}
     try:
         for name in CONTROLLERS:
-            deployments = gateway.list(kinds.DEPLOYMENT, None, field_selector=f"metadata.name={name}")
-            deployment = deployments[0] if deployments else None
-            containers = ((((deployment or {}).get("spec") or {}).get("template") or {}).get("spec") or {}).get(
-                "containers") or []
-            image = str(containers[0].get("image", "")) if containers else ""
-            found["controllers"][name] = image_version(image) or (
-                "installed (image without a tag)" if deployment else None)
+            found["controllers"][name] = controller_version(gateway, name)
         try:
             group = gateway.request("GET", "/apis/kaito.sh")
         except KubeError as err:
@@ -80,14 +84,20 @@ def compatibility(gateway: Gateway, catalog: Catalog, documents: list[dict[str, 
         return []
     context = str(gateway.context)
     if (context, "kaito") not in memo:
-        memo[(context, "kaito")] = cluster_kaito(gateway)
-    running = memo[(context, "kaito")]["controllers"].get("kaito-workspace") or ""
-    ours = catalog.data.provenance.kaito_version
+        try:
+            memo[(context, "kaito")] = controller_version(gateway, "kaito-workspace") or ""
+        except Unreachable:
+            raise
+        except KubeError:  # not allowed to read Deployments: nothing known, nothing said
+            memo[(context, "kaito")] = ""
+    running, ours = memo[(context, "kaito")], catalog.data.provenance.kaito_version
+    mismatch = compat.mismatch_note(running, catalog)
     facts = []
-    if compat.version_key(running) and compat.version_key(running) != compat.version_key(ours) \
-            and (context, "said") not in memo:
+    if mismatch and (context, "said") not in memo:
         memo[(context, "said")] = True
-        facts.append(f"note: the cluster runs KAITO {running}; this tool's catalog describes KAITO {ours}")
+        facts.append(f"note: {mismatch}")
+    if not compat.older(running, catalog):
+        return facts  # the catalog's KAITO or a newer one: it knows every preset and field the tool writes
     for doc in documents:
         ref = f"{doc['kind'].lower()}/{doc['metadata']['name']}"
         facts += [f"warning: {ref}: {note}" for preset in compat.presets_of(doc)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from kaito_shell.errors import RuntimeFailure
 from kaito_shell.flows.chat import events
-from kaito_shell.kube.errors import from_status
+from kaito_shell.kube.errors import KubeError, from_status
 from kaito_shell.kube.gateway import Gateway
 from kaito_shell.services import ragapi
 from kaito_shell.services.objects import SERVICE_PORT
@@ -94,6 +94,8 @@ class RagClient:
                 count = sent.popleft()
                 try:
                     yield self._indexed(status, raw, count)
+                except KubeError:  # the API server's own refusal (RBAC, no endpoints): the next batch fares no better
+                    raise
                 except RuntimeFailure as refused:
                     yield refused
 

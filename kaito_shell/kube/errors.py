@@ -23,7 +23,7 @@ class Unreachable(KubeError):
     """The API server did not answer (refused, DNS, TLS, timeout)."""
 
 
-class AnswerCut(Unreachable):
+class AnswerCut(KubeError):
     """The answer began but its connection closed part-way (the API server's proxy or the service behind it ended
     it): nothing of it can be trusted, and asking again is the remedy."""
 

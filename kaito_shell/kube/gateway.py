@@ -26,7 +26,7 @@ from typing import Any
 
 from kaito_shell import k8snames
 from kaito_shell.errors import UsageError
-from kaito_shell.kube import credentials
+from kaito_shell.kube import credentials, pipeline
 from kaito_shell.kube.deadline import DeadlineExceeded, run_all, within
 from kaito_shell.kube.errors import AnswerCut, KubeError, Unreachable, from_status
 from kaito_shell.kube.kinds import POD, SERVICE, SSAR, Kind, kind_of
@@ -226,8 +226,8 @@ class Gateway:
         host = self._client.configuration.host if self._client is not None else "the cluster"
         if any(mark in low for mark in CUT_MARKS):  # it answered: the connection is not the cluster's fault
             return AnswerCut(f"the answer from {host} (context {self.context}) stopped part-way: {text[:200]}",
-                             hint="ask again; if it keeps happening, the service behind the proxy is restarting "
-                                  "(see its logs)")
+                             hint="ask again; if it keeps happening, what answers may be restarting (a proxied "
+                                  "service: see its logs)")
         hint = "is the cluster up? check --context / --kubeconfig, or raise --timeout"
         if "timed out" in low or "timeout" in type(exc).__name__.lower():
             reason = f"no answer within {timeout:g}s"
@@ -392,8 +392,6 @@ class Gateway:
         (status and body, as `proxy`). Over one connection, the next body is taken from `bodies` while the service
         works on the one sent (kube/pipeline.py), so making it (reading files) adds no time; every step has
         `timeout` (default --timeout)."""
-        from kaito_shell.kube import pipeline
-
         resource = SERVICE.path(namespace, f"{service}:{port}", "proxy") + path
         _checked(resource)
         limit = timeout or self.timeout

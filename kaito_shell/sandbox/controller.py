@@ -530,7 +530,7 @@ class Controller:
                      "selector": {"matchLabels": dict(labels)},
                      "template": {"metadata": {"labels": dict(labels)},
                                   "spec": {"containers": [{"name": name, "image": load_catalog().data.provenance.base_image,
-                                                           "ports": [{"containerPort": 5000, "name": "http"}]}]}}},
+                                                           "ports": [{"containerPort": 5000}]}]}}},  # unnamed, as KAITO's
         })
         self._ensure("Service", {
             "metadata": {"name": name, "namespace": ns, "labels": dict(labels), "ownerReferences": self._owner(ws)},
@@ -554,7 +554,7 @@ class Controller:
                                                       "uid": "", "controller": True}]},
                     "spec": {"nodeName": (ws.get("status") or {}).get("workerNodes", [""] * nodes)[i],
                              "containers": [{"name": name, "image": load_catalog().data.provenance.base_image,
-                                             "ports": [{"name": "http", "containerPort": 5000, "protocol": "TCP"}]}]},
+                                             "ports": [{"containerPort": 5000, "protocol": "TCP"}]}]},
                     "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "True"}],
                                "containerStatuses": [container_status(
                                    name, load_catalog().data.provenance.base_image, ready=False,

@@ -90,7 +90,8 @@ def manifests(namespace: str, workspace: str, thresholds: list[Threshold], hold:
             "apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
             "metadata": {"name": f"kaito-{workspace}", "namespace": namespace, "labels": labels},
             "spec": {"selector": {"matchLabels": {"kaito.sh/workspace": workspace}},
-                     "podMetricsEndpoints": [{"port": "http", "path": "/metrics"}]}})
+                     # by number: KAITO's inference container port (5000) has no name (preset_inferences.go)
+                     "podMetricsEndpoints": [{"targetPort": 5000, "path": "/metrics"}]}})
     return docs
 
 

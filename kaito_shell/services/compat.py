@@ -20,6 +20,20 @@ def version_key(text: str) -> tuple[int, int, int] | None:
     return (int(found[1]), int(found[2]), int(found[3] or 0)) if found else None
 
 
+def mismatch_note(cluster: str, catalog: Catalog) -> str | None:
+    """What a cluster running KAITO `cluster` should know when that is not the catalog's KAITO (by version, both
+    readable as versions; an untagged image or `latest` says nothing), worded by which is newer."""
+    theirs, ours = version_key(cluster), version_key(catalog.data.provenance.kaito_version)
+    if theirs is None or ours is None or theirs == ours:
+        return None
+    catalog_version = catalog.data.provenance.kaito_version
+    if theirs < ours:
+        return (f"the cluster runs KAITO {cluster}; this tool's catalog describes KAITO {catalog_version}: presets and "
+                f"fields added after {cluster} may be refused by its webhook")
+    return (f"the cluster runs KAITO {cluster}; this tool's catalog describes KAITO {catalog_version}: presets and "
+            "fields the cluster added are not in this catalog (a newer kaito-shell has them)")
+
+
 def older(cluster: str, catalog: Catalog) -> bool:
     """Whether the cluster's KAITO is older than the one the catalog describes."""
     theirs, ours = version_key(cluster), version_key(catalog.data.provenance.kaito_version)

@@ -223,14 +223,16 @@ class Suggestions:
         return rank(self.sources.for_completer(completer), typed)
 
     def _files(self, typed: str) -> list[Candidate]:
-        from prompt_toolkit.completion import CompleteEvent, PathCompleter
-        from prompt_toolkit.document import Document
+        """Names in the typed path's folder that continue it (`~` expanded), as prompt_toolkit's PathCompleter
+        offers them, without importing prompt_toolkit on the one-shot completion path."""
+        import os
 
-        doc = Document(typed, len(typed))
-        found = []
-        for comp in PathCompleter(expanduser=True).get_completions(doc, CompleteEvent()):
-            found.append(Candidate(typed[: len(typed) + comp.start_position] + comp.text))
-        return found
+        folder, prefix = os.path.split(os.path.expanduser(typed))
+        try:
+            names = sorted(entry.name for entry in os.scandir(folder or "."))
+        except OSError:
+            return []
+        return [Candidate(typed + name[len(prefix):]) for name in names if name.startswith(prefix)]
 
 
 def _find_flag(spec: CommandSpec | None, registry: Registry, token: str) -> FlagSpec | None:

@@ -61,8 +61,10 @@ def kaito_crds() -> list[Path]:
     built = V.kaito_built()
     if built is not None and built[0] != V.KAITO:
         own = build.module_dir(V.KAITO_MODULE, built[0]) / "config" / "crd" / "bases"
-        if own.is_dir():
-            return sorted(own.glob("kaito.sh_*.yaml"))
+        if not own.is_dir():
+            raise build.BuildError(f"KAITO {built[0]} runs, but its CRDs are not in {own} (its Go module): run "
+                             "`scripts/realstack build` again")
+        return sorted(own.glob("kaito.sh_*.yaml"))
     return sorted((REPO / "catalog" / "sources" / "crds").glob("kaito.sh_*.yaml"))
 
 
