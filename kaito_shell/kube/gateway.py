@@ -37,7 +37,7 @@ from kaito_shell.services.kubeconfig import kubeconfig_paths
 FIELD_MANAGER = "kaito-shell"
 DEFAULT_TIMEOUT = 10.0
 RENEW_BEFORE_SECONDS = 30.0
-CONNECT_GRACE_SECONDS = 0.25
+CONNECT_GRACE_SECONDS = 0.5  # a stopped credential plugin's own error is said, even on a busy machine
 CUT_MARKS = ("connection broken", "ended prematurely", "incompleteread")  # urllib3: a body that stopped part-way
 LOG_ACCEPT = "application/json, */*"  # as kubectl asks: the API server refuses `text/plain` (406), sends text
 
